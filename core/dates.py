@@ -1,0 +1,185 @@
+"""Date rules: from the report's target date as written to a due date and its basis.
+
+- `as written`: a day was given (``6/15/2020``).
+- `end of month`: month and year (``6/2020``): due on the month's last day.
+- `corrected`: an impossible day (``2/31/2020``) is clamped to the month's last day.
+- `inferred`: no usable date (none, no year, a year outside the plan): planned from
+  the outcome's term, see `infer_due_dates`.
+
+Calendar arithmetic is python-dateutil's (`relativedelta(day=31)` clamps to the
+last day of the month, leap years included).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dateutil import parser as date_parser
+from dateutil.relativedelta import relativedelta
+
+from core.models import DateBasis, DateFlag, Term
+
+_FULL = re.compile(r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})$")
+_MONTH_YEAR = re.compile(r"^(?P<m>\d{1,2})/(?P<y>\d{4})$")
+_MONTH_WORD = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.IGNORECASE
+)
+_DEFAULT = datetime(2000, 1, 1)
+
+# Where a term's outcomes fall when nothing in the plan dates that term at all
+# (a brand-new logic model with no dates): months after the logic model's start.
+FALLBACK_TERM_MONTHS = {Term.SHORT: 6, Term.MEDIUM: 12, Term.LONG: 24}
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    """What the report's date says; `due_date` is None when it must be inferred."""
+
+    due_date: date | None
+    basis: DateBasis
+    flag: DateFlag | None = None
+    note: str | None = None
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, 1) + relativedelta(day=31)
+
+
+def parse_date_as_written(
+    as_written: str | None, *, first_year: int = 2019, last_year: int = 2022
+) -> ParsedDate:
+    """Parse one target date as the report writes it. Never raises on bad input."""
+    raw = (as_written or "").strip()
+    if not raw:
+        return ParsedDate(None, DateBasis.INFERRED, DateFlag.NO_DATE, "The report gives no date.")
+
+    if m := _FULL.match(raw):
+        year, month, day = int(m["y"]), int(m["m"]), int(m["d"])
+        if not 1 <= month <= 12:
+            return _unparseable(raw)
+        try:
+            due = date_parser.parse(raw, default=_DEFAULT, dayfirst=False).date()
+            parsed = ParsedDate(due, DateBasis.AS_WRITTEN)
+        except (ValueError, OverflowError):
+            if day < 1:
+                return _unparseable(raw)
+            due = month_end(year, month)
+            parsed = ParsedDate(
+                due,
+                DateBasis.CORRECTED,
+                DateFlag.IMPOSSIBLE_DATE,
+                f"{raw} does not exist; due on the month's last day, {due:%-m/%-d/%Y}.",
+            )
+        return _check_span(parsed, raw, year, first_year, last_year)
+
+    if m := _MONTH_YEAR.match(raw):
+        year, month = int(m["y"]), int(m["m"])
+        if not 1 <= month <= 12:
+            return _unparseable(raw)
+        first = date_parser.parse(raw, default=_DEFAULT).date()
+        due = first + relativedelta(day=31)
+        return _check_span(
+            ParsedDate(due, DateBasis.END_OF_MONTH), raw, year, first_year, last_year
+        )
+
+    if _MONTH_WORD.search(raw) and not re.search(r"\d{4}", raw):
+        return ParsedDate(
+            None,
+            DateBasis.INFERRED,
+            DateFlag.NO_YEAR,
+            f"“{raw}” names a month but no year.",
+        )
+    return _unparseable(raw)
+
+
+def _unparseable(raw: str) -> ParsedDate:
+    return ParsedDate(
+        None, DateBasis.INFERRED, DateFlag.UNPARSEABLE, f"“{raw}” is not a date we can read."
+    )
+
+
+def _check_span(parsed: ParsedDate, raw: str, year: int, first: int, last: int) -> ParsedDate:
+    if first <= year <= last:
+        return parsed
+    return ParsedDate(
+        None,
+        DateBasis.INFERRED,
+        DateFlag.LIKELY_TYPO,
+        f"{raw} falls outside the plan's {first}–{last} span; likely a typo.",
+    )
+
+
+@dataclass
+class DatedItem:
+    """The minimum `infer_due_dates` needs to know of an outcome."""
+
+    key: str
+    strategy_key: str
+    logic_model_key: str
+    term: Term
+    due_date: date | None  # None: to be inferred
+    logic_model_start: date
+
+
+@dataclass(frozen=True)
+class Inference:
+    due_date: date
+    rule: str
+
+
+def infer_due_dates(items: Sequence[DatedItem]) -> dict[str, Inference]:
+    """Plan a due date for every item that has none. The rule, in order:
+
+    1. the latest dated outcome of the same term in the same strategy;
+    2. else the latest dated outcome of the same term in the same logic model;
+    3. else the latest dated outcome of the same term anywhere in the plan;
+    4. else the logic model's start plus FALLBACK_TERM_MONTHS for the term;
+    and never earlier than the latest due date of an earlier term in its strategy,
+    so short → medium → long stays in order.
+    """
+    dated = [i for i in items if i.due_date is not None]
+
+    def latest(pool: Iterable[DatedItem]) -> date | None:
+        return max((i.due_date for i in pool if i.due_date is not None), default=None)
+
+    result: dict[str, Inference] = {}
+    due_by_key: dict[str, date] = {i.key: i.due_date for i in dated if i.due_date}
+    for term in Term:  # earlier terms first, so later ones can build on them
+        for item in (i for i in items if i.due_date is None and i.term == term):
+            same_term = [i for i in dated if i.term == term]
+            candidates = (
+                (
+                    "the latest {t} date in its strategy",
+                    [i for i in same_term if i.strategy_key == item.strategy_key],
+                ),
+                (
+                    "the latest {t} date in its logic model",
+                    [i for i in same_term if i.logic_model_key == item.logic_model_key],
+                ),
+                ("the latest {t} date in the plan", same_term),
+            )
+            due, rule = None, ""
+            for text, pool in candidates:
+                if (due := latest(pool)) is not None:
+                    rule = text.format(t=term.label.lower())
+                    break
+            if due is None:
+                months = FALLBACK_TERM_MONTHS[term]
+                due = item.logic_model_start + relativedelta(months=months, day=31)
+                rule = f"{months} months after its logic model's start"
+            earlier = [
+                due_by_key[i.key]
+                for i in items
+                if i.strategy_key == item.strategy_key
+                and i.term.rank < term.rank
+                and i.key in due_by_key
+            ]
+            if earlier and max(earlier) > due:
+                due = max(earlier)
+                rule = "the latest earlier-term date in its strategy"
+            due_by_key[item.key] = due
+            result[item.key] = Inference(due, rule)
+    return result

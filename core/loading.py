@@ -1,0 +1,239 @@
+"""Applying `data/` to the database: idempotent, keyed on the plan's stable ids.
+
+Re-running after an edit updates the plan text in place. Status, versions and
+history are never touched; an item that disappeared from `data/` is retired
+(hidden, kept with its history), not deleted. The whole load is one transaction:
+a bad file changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, select
+
+from core.dates import DatedItem, infer_due_dates, parse_date_as_written
+from core.db import write_session
+from core.models import (
+    AppendixItem,
+    DateBasis,
+    Flag,
+    LogicModel,
+    Need,
+    Outcome,
+    Plan,
+    Region,
+    Strategy,
+    Term,
+)
+from core.plan_files import PlanData, read_plan
+
+
+@dataclass
+class LoadReport:
+    inserted: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    retired: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        kinds = sorted(
+            set(self.inserted) | set(self.updated) | set(self.retired) | set(self.unchanged)
+        )
+        parts = [
+            f"{k}: {self.inserted[k]} new, {self.updated[k]} updated, "
+            f"{self.retired[k]} retired, {self.unchanged[k]} unchanged"
+            for k in kinds
+        ]
+        return "; ".join(parts)
+
+
+def load_plan(engine: Engine, data_dir: Path) -> LoadReport:
+    """Validate every file, then apply the plan in one write transaction."""
+    data = read_plan(data_dir)
+    rows = plan_rows(data)
+    report = LoadReport()
+    with write_session(engine) as session:
+        for model, items in rows.items():
+            _upsert(session, model, items, report)
+        _replace_flags(session, data)
+    return report
+
+
+def plan_rows(data: PlanData) -> dict[type[SQLModel], list[dict[str, Any]]]:
+    """The rows each table should hold according to `data/`, dates computed."""
+    plan = data.plan
+    first_year, last_year = plan.plan_years
+    rows: dict[type[SQLModel], list[dict[str, Any]]] = {
+        Plan: [
+            dict(
+                id=1,
+                title=plan.title,
+                authors=", ".join(plan.authors),
+                published=plan.published,
+                baseline_start=plan.baseline_start,
+                first_year=first_year,
+                last_year=last_year,
+                timeline_note=plan.timeline_note,
+            )
+        ],
+        Need: [
+            dict(id=n.id, label=n.label, description=n.description, position=i)
+            for i, n in enumerate(plan.needs, 1)
+        ],
+        Region: [
+            dict(
+                id=r.id,
+                name=r.name,
+                position=i,
+                report_labels=list(r.report_labels),
+                survivors_served=r.profile.survivors_served,
+                trafficking_mix=r.profile.trafficking_mix,
+                trafficking_mix_as_written=r.profile.trafficking_mix_as_written,
+                top_needs=[t.model_dump() for t in r.profile.top_needs],
+                summary=r.profile.summary.strip(),
+            )
+            for i, r in enumerate(plan.regions, 1)
+        ],
+        LogicModel: [],
+        Strategy: [],
+        Outcome: [],
+        AppendixItem: [
+            dict(id=f"{section}.{i}", section=section, position=i, text=text)
+            for section in ("future_research", "provider_suggestions")
+            for i, text in enumerate(getattr(plan.appendix_a, section), 1)
+        ],
+    }
+
+    dated: list[DatedItem] = []
+    parsed = {}
+    for lm in sorted(data.logic_models, key=lambda m: (m.order, m.id)):
+        start = lm.start_date or plan.baseline_start
+        rows[LogicModel].append(
+            dict(
+                id=lm.id,
+                region_id=lm.region,
+                title=lm.title,
+                report_region_label=lm.report_region_label,
+                position=lm.order,
+                start_date=start,
+                retired=False,
+            )
+        )
+        for s_pos, st in enumerate(lm.strategies, 1):
+            rows[Strategy].append(
+                dict(
+                    id=st.id,
+                    logic_model_id=lm.id,
+                    need_id=st.need,
+                    label=st.label,
+                    resources=list(st.resources),
+                    tasks=list(st.tasks),
+                    ultimate_outcome=st.ultimate_outcome.strip(),
+                    position=s_pos,
+                    retired=False,
+                )
+            )
+            for o_pos, oc in enumerate(st.outcomes, 1):
+                p = parse_date_as_written(
+                    oc.date_as_written, first_year=first_year, last_year=last_year
+                )
+                parsed[oc.id] = p
+                dated.append(DatedItem(oc.id, st.id, lm.id, Term(oc.term), p.due_date, start))
+                rows[Outcome].append(
+                    dict(
+                        id=oc.id,
+                        strategy_id=st.id,
+                        term=Term(oc.term).value,
+                        position=o_pos,
+                        number=oc.number,
+                        text=" ".join(oc.text.split()),
+                        date_as_written=oc.date_as_written,
+                        date_basis=p.basis.value,
+                        date_flag=p.flag.value if p.flag else None,
+                        date_note=p.note,
+                        retired=False,
+                    )
+                )
+
+    inferred = infer_due_dates(dated)
+    for row in rows[Outcome]:
+        p = parsed[row["id"]]
+        if p.due_date is not None:
+            due = p.due_date
+        else:
+            inference = inferred[row["id"]]
+            due = inference.due_date
+            assert p.basis is DateBasis.INFERRED
+            row["date_note"] = f"{p.note} Planned as {inference.rule}."
+        row["due_date"] = due
+        row["baseline_due_date"] = due
+    return rows
+
+
+# Fields the loader owns; everything else (status, version, history) belongs to users.
+_RETIRABLE = {LogicModel, Strategy, Outcome}
+
+
+def _upsert(
+    session: Session, model: type[SQLModel], items: list[dict[str, Any]], report: LoadReport
+) -> None:
+    kind = model.__tablename__
+    existing = {obj.id: obj for obj in session.exec(select(model)).all()}
+    for item in items:
+        obj = existing.pop(item["id"], None)
+        if obj is None:
+            session.add(model(**item))
+            report.inserted[kind] += 1
+            continue
+        changed = False
+        for name, value in item.items():
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
+                changed = True
+        if changed:
+            if isinstance(obj, Outcome):
+                obj.version += 1  # a form rendered before the edit must not save over it
+            session.add(obj)
+            report.updated[kind] += 1
+        else:
+            report.unchanged[kind] += 1
+    if model in _RETIRABLE:
+        for obj in existing.values():
+            if not obj.retired:
+                obj.retired = True
+                session.add(obj)
+                report.retired[kind] += 1
+    elif model is AppendixItem:
+        for obj in existing.values():
+            session.delete(obj)
+            report.retired[kind] += 1
+    session.flush()
+
+
+def _replace_flags(session: Session, data: PlanData) -> None:
+    """Editorial flags are the data's to define: make the table match it exactly."""
+    wanted: dict[tuple[str, str, str], str] = {}
+    for lm in data.logic_models:
+        for f in lm.flags:
+            wanted[("logic_model", lm.id, f.code)] = f.reason
+        for st in lm.strategies:
+            for f in st.flags:
+                wanted[("strategy", st.id, f.code)] = f.reason
+            for oc in st.outcomes:
+                for f in oc.flags:
+                    wanted[("outcome", oc.id, f.code)] = f.reason
+    for flag in session.exec(select(Flag)).all():
+        key = (flag.subject_kind, flag.subject_id, flag.code)
+        if key not in wanted:
+            session.delete(flag)
+        elif flag.reason != wanted.pop(key):
+            flag.reason = wanted.get(key, flag.reason)
+            session.add(flag)
+    for (kind, subject, code), reason in wanted.items():
+        session.add(Flag(subject_kind=kind, subject_id=subject, code=code, reason=reason))
+    session.flush()

@@ -1,0 +1,172 @@
+"""The plan's tables: plan → region → logic model → strategy → outcome → status update.
+
+Identifiers of plan items are the stable string ids written in `data/`, so a
+reload after an edit updates rows in place instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Term(StrEnum):
+    SHORT = "short"
+    MEDIUM = "medium"
+    LONG = "long"
+
+    @property
+    def label(self) -> str:
+        return f"{self.value.capitalize()} term"
+
+    @property
+    def rank(self) -> int:
+        return list(Term).index(self)
+
+
+class Status(StrEnum):
+    NOT_STARTED = "Not started"
+    IN_PROGRESS = "In progress"
+    DONE = "Done"
+    BLOCKED = "Blocked"
+    DROPPED = "Dropped"
+
+
+class DateBasis(StrEnum):
+    AS_WRITTEN = "as written"
+    END_OF_MONTH = "end of month"
+    CORRECTED = "corrected"
+    INFERRED = "inferred"
+
+
+class DateFlag(StrEnum):
+    IMPOSSIBLE_DATE = "impossible date"
+    LIKELY_TYPO = "likely typo"
+    NO_YEAR = "no year"
+    NO_DATE = "no date"
+    UNPARSEABLE = "unparseable"
+
+
+# The plan itself: one row, from data/plan.yaml.
+class Plan(SQLModel, table=True):
+    id: int | None = Field(default=1, primary_key=True)
+    title: str
+    authors: str
+    published: int
+    baseline_start: date
+    first_year: int
+    last_year: int
+    timeline_note: str = Field(default="", sa_type=Text)
+
+
+class Need(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    label: str = Field(max_length=120)
+    description: str = Field(default="", sa_type=Text)
+    position: int = 0
+
+
+# A region of the report with its profile from the narrative.
+class Region(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=120)
+    position: int = 0
+    report_labels: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    survivors_served: int | None = None
+    trafficking_mix: dict[str, float | None] | None = Field(default=None, sa_column=Column(JSON))
+    trafficking_mix_as_written: str | None = None
+    top_needs: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+    summary: str = Field(default="", sa_type=Text)
+
+
+# One "Performance Measure for Strategy Achievements" table.
+class LogicModel(SQLModel, table=True):
+    __tablename__ = "logic_model"
+
+    id: str = Field(primary_key=True, max_length=60)
+    region_id: str = Field(foreign_key="region.id", index=True, max_length=40)
+    title: str = Field(sa_type=Text)
+    report_region_label: str = Field(default="", max_length=120)
+    position: int = 0
+    start_date: date
+    retired: bool = False
+
+
+# One row of a logic model: a need with its resources, tasks and ultimate outcome.
+class Strategy(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=120)
+    logic_model_id: str = Field(foreign_key="logic_model.id", index=True, max_length=60)
+    need_id: str = Field(foreign_key="need.id", index=True, max_length=40)
+    label: str | None = Field(default=None, max_length=200)
+    resources: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    tasks: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    ultimate_outcome: str = Field(default="", sa_type=Text)
+    position: int = 0
+    retired: bool = False
+
+
+# One milestone: a short-, medium- or long-term outcome with its target date.
+class Outcome(SQLModel, table=True):
+    __table_args__ = (Index("ix_outcome_status_due", "status", "due_date"),)
+
+    id: str = Field(primary_key=True, max_length=160)
+    strategy_id: str = Field(foreign_key="strategy.id", index=True, max_length=120)
+    term: str = Field(max_length=10)
+    position: int = 0
+    number: str | None = Field(default=None, max_length=10)
+    text: str = Field(sa_type=Text)
+    date_as_written: str | None = Field(default=None, max_length=40)
+    due_date: date = Field(index=True)
+    date_basis: str = Field(max_length=20)
+    date_flag: str | None = Field(default=None, max_length=30)
+    date_note: str | None = Field(default=None, sa_type=Text)
+    baseline_due_date: date
+    status: str = Field(default=Status.NOT_STARTED, max_length=20)
+    version: int = 1
+    last_updated: datetime | None = None
+    last_updated_by: str | None = Field(default=None, max_length=120)
+    retired: bool = False
+
+
+# An editorial defect of the report, recorded by the person who transcribed it.
+class Flag(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("subject_kind", "subject_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_kind: str = Field(max_length=20)  # "logic_model" | "strategy" | "outcome"
+    subject_id: str = Field(index=True, max_length=160)
+    code: str = Field(max_length=40)
+    reason: str = Field(sa_type=Text)
+
+
+# Append-only history of an outcome's status; never updated or deleted.
+class StatusUpdate(SQLModel, table=True):
+    __tablename__ = "status_update"
+    __table_args__ = (Index("ix_status_update_outcome_time", "outcome_id", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outcome_id: str = Field(foreign_key="outcome.id", max_length=160)
+    changed_at: datetime = Field(default_factory=utcnow, index=True)
+    changed_by: str = Field(max_length=120)
+    old_status: str = Field(max_length=20)
+    new_status: str = Field(max_length=20)
+    note: str = Field(default="", sa_type=Text)
+    evidence_url: str | None = Field(default=None, max_length=2000)
+    reverts_id: int | None = Field(default=None, foreign_key="status_update.id")
+
+
+# Appendix A: the report's future-research agenda and providers' suggestions.
+class AppendixItem(SQLModel, table=True):
+    __tablename__ = "appendix_item"
+
+    id: str = Field(primary_key=True, max_length=60)
+    section: str = Field(max_length=40)  # "future_research" | "provider_suggestions"
+    position: int = 0
+    text: str = Field(sa_type=Text)
