@@ -131,6 +131,7 @@ def plan_rows(data: PlanData) -> dict[type[SQLModel], list[dict[str, Any]]]:
                     logic_model_id=lm.id,
                     need_id=st.need,
                     label=st.label,
+                    title=st.label or (st.resources[0] if st.resources else st.id),
                     resources=list(st.resources),
                     tasks=list(st.tasks),
                     ultimate_outcome=st.ultimate_outcome.strip(),

@@ -134,7 +134,7 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
                 Need.id.label("need_id"),
                 Need.label.label("need"),
                 Strategy.id.label("strategy_id"),
-                func.coalesce(Strategy.label, Strategy.ultimate_outcome).label("strategy"),
+                Strategy.title.label("strategy"),
                 Outcome.term,
                 Outcome.number,
                 Outcome.text,

@@ -1,0 +1,124 @@
+"""Derived progress facts: schedule, freshness, Gantt start and the logic-model chain.
+
+Status is what people record; these are computed from it, the due date and today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, select
+
+from core.models import LogicModel, Outcome, Status, Strategy, Term
+
+CLOSED = (Status.DONE.value, Status.DROPPED.value)
+DEFAULT_SOON_DAYS = 60
+
+
+class Schedule(StrEnum):
+    ON_TIME = "On time"
+    DUE_SOON = "Due soon"
+    OVERDUE = "Overdue"
+    CLOSED = "Closed"  # done or dropped: no longer on a schedule
+
+
+def schedule_of(
+    status: str, due: date, today: date, soon_days: int = DEFAULT_SOON_DAYS
+) -> Schedule:
+    if status in CLOSED:
+        return Schedule.CLOSED
+    if due < today:
+        return Schedule.OVERDUE
+    if (due - today).days <= soon_days:
+        return Schedule.DUE_SOON
+    return Schedule.ON_TIME
+
+
+def is_late(status: str, due: date, today: date) -> bool:
+    """Late for the chain: blocked, or past due and not closed."""
+    return status == Status.BLOCKED or (status not in CLOSED and due < today)
+
+
+def freshness_days(last_updated: datetime | None, today: date) -> int | None:
+    return None if last_updated is None else max(0, (today - last_updated.date()).days)
+
+
+@dataclass(frozen=True)
+class TermSummary:
+    latest_due: date
+    late_count: int
+
+
+def term_summaries(
+    session: Session, today: date, strategy_ids: set[str] | None = None
+) -> dict[tuple[str, str], TermSummary]:
+    """Per (strategy, term): the latest due date and how many outcomes are late.
+    One aggregate query; the views use it for Gantt starts and 'upstream late'."""
+    late = or_(
+        Outcome.status == Status.BLOCKED.value,
+        and_(Outcome.due_date < today, Outcome.status.not_in(CLOSED)),
+    )
+    stmt = (
+        select(
+            Outcome.strategy_id,
+            Outcome.term,
+            func.max(Outcome.due_date),
+            func.sum(case((late, 1), else_=0)),
+        )
+        .join(Strategy, Strategy.id == Outcome.strategy_id)
+        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
+        .where(
+            Outcome.retired.is_(False), Strategy.retired.is_(False), LogicModel.retired.is_(False)
+        )
+        .group_by(Outcome.strategy_id, Outcome.term)
+    )
+    if strategy_ids is not None:
+        stmt = stmt.where(Outcome.strategy_id.in_(strategy_ids))
+    out = {}
+    for strategy_id, term, latest_due, late_count in session.exec(stmt).all():
+        if isinstance(latest_due, str):  # SQLite returns aggregates of dates as text
+            latest_due = date.fromisoformat(latest_due)
+        out[(strategy_id, term)] = TermSummary(latest_due, int(late_count or 0))
+    return out
+
+
+def annotate(
+    rows: list[dict[str, Any]],
+    summaries: dict[tuple[str, str], TermSummary],
+    today: date,
+    soon_days: int = DEFAULT_SOON_DAYS,
+) -> list[dict[str, Any]]:
+    """Add schedule, days_overdue, freshness, start_date and upstream_late to rows
+    from `queries.outcome_rows` (in place; also returned)."""
+    for row in rows:
+        due: date = row["due_date"]
+        status = row["status"]
+        row["schedule"] = schedule_of(status, due, today, soon_days).value
+        row["days_overdue"] = (today - due).days if row["schedule"] == Schedule.OVERDUE else 0
+        row["days_to_due"] = (due - today).days
+        row["freshness_days"] = freshness_days(row.get("last_updated"), today)
+        term = Term(row["term"])
+        earlier = [summaries.get((row["strategy_id"], t.value)) for t in Term if t.rank < term.rank]
+        earlier = [s for s in earlier if s is not None]
+        previous = (
+            summaries.get((row["strategy_id"], list(Term)[term.rank - 1].value))
+            if term.rank
+            else None
+        )
+        start = row["logic_model_start"]
+        if previous is not None and start <= previous.latest_due <= due:
+            start = previous.latest_due
+        row["start_date"] = min(start, due)
+        late_upstream = sum(s.late_count for s in earlier)
+        row["upstream_late"] = bool(late_upstream) and status not in CLOSED
+        row["upstream_note"] = (
+            f"{late_upstream} earlier-term outcome{'s' if late_upstream != 1 else ''} "
+            "in this strategy overdue or blocked"
+            if row["upstream_late"]
+            else ""
+        )
+    return rows
