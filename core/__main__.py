@@ -9,6 +9,7 @@ import sys
 
 from sqlmodel import Session
 
+from core import users_cli
 from core.config import get_settings
 from core.db import DatabaseUnavailable, init_db, make_engine
 from core.loading import load_plan
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write every outcome to stdout")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_export)
+    users_cli.register(sub)
     return parser
 
 

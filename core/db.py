@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from core import models
+from core import accounts, models  # noqa: F401 (accounts: creates its tables)
 from core.config import Settings, get_settings
 
 

@@ -105,7 +105,8 @@ class Strategy(SQLModel, table=True):
     logic_model_id: str = Field(foreign_key="logic_model.id", index=True, max_length=60)
     need_id: str = Field(foreign_key="need.id", index=True, max_length=40)
     label: str | None = Field(default=None, max_length=200)  # the row's label, as written
-    title: str = Field(default="", max_length=300)  # what the UI calls it: label, else first resource
+    # what the UI calls the strategy: its label, else its first resource
+    title: str = Field(default="", max_length=300)
     resources: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     tasks: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     ultimate_outcome: str = Field(default="", sa_type=Text)

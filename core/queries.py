@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from core.models import (
@@ -23,8 +24,10 @@ from core.models import (
     Plan,
     Region,
     Status,
+    StatusUpdate,
     Strategy,
 )
+from core.progress import CLOSED, Schedule
 
 TERM_ORDER = case({"short": 0, "medium": 1, "long": 2}, value=Outcome.term, else_=3)
 
@@ -60,6 +63,9 @@ class OutcomeFilter:
     search: str = ""
     logic_models: tuple[str, ...] = ()
     include_retired: bool = False
+    schedules: tuple[str, ...] = ()  # Schedule values; need `today`
+    today: date | None = None
+    soon_days: int = 60
 
     def conditions(self) -> list[Any]:
         cond: list[Any] = []
@@ -95,6 +101,8 @@ class OutcomeFilter:
                     ),
                 )
             )
+        if self.schedules:
+            cond.append(or_(*[self._schedule_condition(Schedule(v)) for v in self.schedules]))
         if self.search.strip():
             for word in self.search.split():
                 like = f"%{word.lower()}%"
@@ -106,6 +114,18 @@ class OutcomeFilter:
                     )
                 )
         return cond
+
+
+    def _schedule_condition(self, schedule: Schedule):
+        today = self.today or date.today()
+        horizon = today + timedelta(days=self.soon_days)
+        open_ = Outcome.status.not_in(CLOSED)
+        return {
+            Schedule.CLOSED: Outcome.status.in_(CLOSED),
+            Schedule.OVERDUE: and_(open_, Outcome.due_date < today),
+            Schedule.DUE_SOON: and_(open_, Outcome.due_date >= today, Outcome.due_date <= horizon),
+            Schedule.ON_TIME: and_(open_, Outcome.due_date > horizon),
+        }[schedule]
 
 
 def _joined(columns):
@@ -120,8 +140,14 @@ def _joined(columns):
 
 def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dict[str, Any]]:
     """Every outcome matching the filter with its region, logic model, need and flags,
-    in the report's order."""
+    in the report's order, with each outcome's latest note."""
     flt = flt or OutcomeFilter()
+    latest = (
+        select(StatusUpdate.outcome_id, func.max(StatusUpdate.id).label("max_id"))
+        .group_by(StatusUpdate.outcome_id)
+        .subquery()
+    )
+    last = aliased(StatusUpdate)
     stmt = (
         _joined(
             [
@@ -148,12 +174,16 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
                 Outcome.version,
                 Outcome.last_updated,
                 Outcome.last_updated_by,
+                last.note.label("last_note"),
+                last.evidence_url.label("last_evidence_url"),
                 Outcome.position,
                 Region.position.label("region_position"),
                 LogicModel.position.label("logic_model_position"),
                 Strategy.position.label("strategy_position"),
             ]
         )
+        .outerjoin(latest, latest.c.outcome_id == Outcome.id)
+        .outerjoin(last, last.id == latest.c.max_id)
         .where(and_(True, *flt.conditions()))
         .order_by(
             Region.position, LogicModel.position, Strategy.position, TERM_ORDER, Outcome.position
@@ -248,3 +278,140 @@ def status_counts(session: Session, flt: OutcomeFilter | None = None) -> dict[st
     counts = {s.value: 0 for s in Status}
     counts.update({status: n for status, n in session.exec(stmt).all()})
     return counts
+
+
+def _counts(status_col=Outcome.status):
+    done = func.sum(case((status_col == Status.DONE.value, 1), else_=0))
+    dropped = func.sum(case((status_col == Status.DROPPED.value, 1), else_=0))
+    return done, dropped, func.count()
+
+
+def completion(
+    session: Session, flt: OutcomeFilter | None = None, by: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Completion computed in SQL: done ÷ active (active = all but dropped), grouped
+    by any of "region" and "need" (none: one statewide row)."""
+    flt = flt or OutcomeFilter()
+    dims = {
+        "region": [Region.id.label("region_id"), Region.name.label("region"), Region.position],
+        "need": [Need.id.label("need_id"), Need.label.label("need"), Need.position],
+    }
+    group_cols = [c for d in by for c in dims[d]]
+    done, dropped, total = _counts()
+    stmt = _joined(
+        [*group_cols, done.label("done"), dropped.label("dropped"), total.label("total")]
+    )
+    stmt = stmt.where(and_(True, *flt.conditions()))
+    if group_cols:
+        stmt = stmt.group_by(*group_cols).order_by(*[c for d in by for c in dims[d][2:]])
+    out = []
+    for r in session.exec(stmt).all():
+        row = {k: v for k, v in r._mapping.items() if k != "position"}
+        row["done"], row["dropped"], row["total"] = (
+            int(row["done"] or 0),
+            int(row["dropped"] or 0),
+            int(row["total"] or 0),
+        )
+        row["active"] = row["total"] - row["dropped"]
+        row["rate"] = row["done"] / row["active"] if row["active"] else None
+        out.append(row)
+    return out
+
+
+def schedule_counts(
+    session: Session, today: date, soon_days: int, flt: OutcomeFilter | None = None
+) -> dict[str, int]:
+    """Open, overdue and due-soon counts, in SQL."""
+    flt = flt or OutcomeFilter()
+    open_ = Outcome.status.not_in(CLOSED)
+    horizon = today + timedelta(days=soon_days)
+    stmt = _joined(
+        [
+            func.sum(case((open_, 1), else_=0)),
+            func.sum(case((and_(open_, Outcome.due_date < today), 1), else_=0)),
+            func.sum(
+                case(
+                    (and_(open_, Outcome.due_date >= today, Outcome.due_date <= horizon), 1),
+                    else_=0,
+                )
+            ),
+            func.sum(case((Outcome.status == Status.BLOCKED.value, 1), else_=0)),
+        ]
+    ).where(and_(True, *flt.conditions()))
+    open_n, overdue, soon, blocked = session.exec(stmt).one()
+    return {
+        "open": int(open_n or 0),
+        "overdue": int(overdue or 0),
+        "due_soon": int(soon or 0),
+        "blocked": int(blocked or 0),
+    }
+
+
+def history(
+    session: Session, flt: OutcomeFilter | None = None, *, outcome_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Status-update history (newest first) for the filtered outcomes, or one outcome."""
+    flt = flt or OutcomeFilter()
+    stmt = (
+        select(
+            StatusUpdate.id,
+            StatusUpdate.outcome_id,
+            StatusUpdate.changed_at,
+            StatusUpdate.changed_by,
+            StatusUpdate.old_status,
+            StatusUpdate.new_status,
+            StatusUpdate.note,
+            StatusUpdate.evidence_url,
+            StatusUpdate.reverts_id,
+            Region.name.label("region"),
+        )
+        .join(Outcome, Outcome.id == StatusUpdate.outcome_id)
+        .join(Strategy, Strategy.id == Outcome.strategy_id)
+        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
+        .join(Region, Region.id == LogicModel.region_id)
+        .join(Need, Need.id == Strategy.need_id)
+        .order_by(StatusUpdate.id.desc())
+    )
+    if outcome_id is not None:
+        stmt = stmt.where(StatusUpdate.outcome_id == outcome_id)
+    else:
+        stmt = stmt.where(and_(True, *flt.conditions()))
+    return [dict(r._mapping) for r in session.exec(stmt).all()]
+
+
+def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
+    """Per region: when it was last updated and how many days ago (None: never)."""
+    last = func.max(StatusUpdate.changed_at)
+    stmt = (
+        select(Region.id, Region.name, last)
+        .select_from(Region)
+        .outerjoin(LogicModel, LogicModel.region_id == Region.id)
+        .outerjoin(Strategy, Strategy.logic_model_id == LogicModel.id)
+        .outerjoin(Outcome, Outcome.strategy_id == Strategy.id)
+        .outerjoin(StatusUpdate, StatusUpdate.outcome_id == Outcome.id)
+        .group_by(Region.id, Region.name, Region.position)
+        .order_by(Region.position)
+    )
+    out = []
+    for region_id, name, last_at in session.exec(stmt).all():
+        if isinstance(last_at, str):
+            last_at = datetime.fromisoformat(last_at)
+        days = None if last_at is None else max(0, (today - last_at.date()).days)
+        out.append(
+            {
+                "region_id": region_id,
+                "region": name,
+                "last_update": last_at,
+                "days_since_update": days,
+            }
+        )
+    return out
+
+
+def data_stamp(session: Session) -> tuple[Any, ...]:
+    """Changes whenever anything a view shows changes: cached results are keyed on it."""
+    updates = session.exec(select(func.max(StatusUpdate.id), func.count(StatusUpdate.id))).one()
+    plan = session.exec(
+        select(func.count(Outcome.id), func.sum(Outcome.version), func.max(Outcome.last_updated))
+    ).one()
+    return (*updates, *plan, session.exec(select(func.count(Flag.id))).one())

@@ -1,0 +1,456 @@
+"""Accounts: users, their roles and assignments, passwords and sign-in throttling.
+
+Service functions take keyword-only arguments and commit their own work (like the
+full-stack-fastapi-template's `crud.py`), so a failed sign-in is recorded even though
+`authenticate` then raises. Usernames and emails are stored lowercase.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint, delete
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from core.models import LogicModel, Region, Strategy
+
+# Argon2id with argon2-cffi's defaults; tests may swap in a cheaper hasher.
+password_hasher = PasswordHasher()
+
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+")
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+
+MAX_FAILURES = 10
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)
+
+WRONG_CREDENTIALS = "Wrong username or password."
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class AccountError(ValueError):
+    """A user-management request that cannot be done; the message says why."""
+
+
+class UserNotFound(AccountError):
+    pass
+
+
+class SignInError(Exception):
+    """Sign-in refused; the message is safe to show as is."""
+
+
+class AccountLocked(SignInError):
+    """Too many failed sign-ins for this username; `locked_until` is in UTC."""
+
+    def __init__(self, locked_until: datetime, now: datetime) -> None:
+        minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+        super().__init__(
+            f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''} "
+            f"(after {locked_until:%H:%M} UTC)."
+        )
+        self.locked_until = locked_until
+
+
+# A person who can sign in: a viewer, a lead of some regions/strategies, or an admin.
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint("role IN ('viewer', 'lead', 'admin')", name="ck_user_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=80)
+    display_name: str = Field(max_length=120)
+    email: str | None = Field(default=None, unique=True, max_length=254)
+    role: str = Field(default=Role.VIEWER, max_length=10)
+    password_hash: str | None = Field(default=None, max_length=255)  # None: OIDC only
+    active: bool = True
+    created_at: datetime = Field(default_factory=now_utc)
+
+
+# What a lead may update: a whole region, or a single strategy.
+class Assignment(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            "(region_id IS NULL) <> (strategy_id IS NULL)", name="ck_assignment_one_scope"
+        ),
+        UniqueConstraint("user_id", "region_id"),
+        UniqueConstraint("user_id", "strategy_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    region_id: str | None = Field(default=None, foreign_key="region.id", max_length=40)
+    strategy_id: str | None = Field(default=None, foreign_key="strategy.id", max_length=120)
+
+
+# Recent failed sign-ins per username (known or not), and the lockout they caused.
+class SignInThrottle(SQLModel, table=True):
+    __tablename__ = "sign_in_throttle"
+
+    username: str = Field(primary_key=True, max_length=80)
+    failures: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # ISO times
+    locked_until: datetime | None = None
+    updated_at: datetime = Field(default_factory=now_utc, index=True)
+
+
+# --- validation -------------------------------------------------------------------
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def validate_username(username: str) -> str:
+    name = normalize_username(username)
+    if not USERNAME_PATTERN.fullmatch(name):
+        raise AccountError(
+            f"Username {username!r} is not valid: use 1 to 80 lowercase letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit."
+        )
+    return name
+
+
+def validate_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters "
+            f"(it has {len(password)})."
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            f"The password is too long: use at most {MAX_PASSWORD_LENGTH} characters."
+        )
+    return password
+
+
+def validate_role(role: str) -> Role:
+    try:
+        return Role(str(role).strip().lower())
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise AccountError(f"Unknown role {role!r}: choose one of {choices}.") from None
+
+
+def validate_email(email: str | None) -> str | None:
+    if email is None or not email.strip():
+        return None
+    address = email.strip().lower()
+    if len(address) > 254 or not EMAIL_PATTERN.fullmatch(address):
+        raise AccountError(f"Email {email!r} is not a valid address.")
+    return address
+
+
+def hash_password(password: str) -> str:
+    return password_hasher.hash(validate_password(password))
+
+
+# --- users ------------------------------------------------------------------------
+
+
+def get_user_by_username(*, session: Session, username: str) -> User | None:
+    name = normalize_username(username)
+    return session.exec(select(User).where(User.username == name)).first()
+
+
+def get_user_by_email(*, session: Session, email: str) -> User | None:
+    """The user whose email matches (case-insensitive), for mapping an OIDC identity."""
+    address = email.strip().lower()
+    if not address:
+        return None
+    return session.exec(select(User).where(User.email == address)).first()
+
+
+def require_user(*, session: Session, username: str) -> User:
+    user = get_user_by_username(session=session, username=username)
+    if user is None:
+        raise UserNotFound(f"No user named {normalize_username(username)!r}.")
+    return user
+
+
+def list_users(*, session: Session, include_inactive: bool = True) -> list[User]:
+    query = select(User).order_by(User.username)
+    if not include_inactive:
+        query = query.where(User.active == True)  # noqa: E712
+    return list(session.exec(query).all())
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    role: str,
+    password: str | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Create an active user. Without a password the user can only sign in via OIDC."""
+    name = validate_username(username)
+    checked_role = validate_role(role)
+    address = validate_email(email)
+    password_hash = hash_password(password) if password is not None else None
+    if get_user_by_username(session=session, username=name) is not None:
+        raise AccountError(f"A user named {name!r} already exists.")
+    if address and get_user_by_email(session=session, email=address) is not None:
+        raise AccountError(f"Another user already has the email {address!r}.")
+    display = (display_name or "").strip() or name
+    if len(display) > 120:
+        raise AccountError("The display name is too long: use at most 120 characters.")
+    user = User(
+        username=name,
+        display_name=display,
+        email=address,
+        role=checked_role,
+        password_hash=password_hash,
+    )
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def set_password(*, session: Session, user: User, password: str) -> User:
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def set_role(*, session: Session, user: User, role: str) -> User:
+    """Change the role. A lead's assignments are kept (and ignored) under other roles."""
+    new_role = validate_role(role)
+    if user.role == Role.ADMIN and new_role != Role.ADMIN:
+        _refuse_removing_last_admin(session=session, user=user, action="change the role of")
+    user.role = new_role
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def deactivate_user(*, session: Session, user: User) -> User:
+    """Stop the user signing in; their rows, history and assignments stay."""
+    if user.role == Role.ADMIN and user.active:
+        _refuse_removing_last_admin(session=session, user=user, action="deactivate")
+    user.active = False
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def activate_user(*, session: Session, user: User) -> User:
+    user.active = True
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def _refuse_removing_last_admin(*, session: Session, user: User, action: str) -> None:
+    others = session.exec(
+        select(User).where(User.role == Role.ADMIN, User.active == True, User.id != user.id)  # noqa: E712
+    ).first()
+    if others is None:
+        raise AccountError(
+            f"Cannot {action} {user.username!r}: they are the only active admin. "
+            "Make another user admin first."
+        )
+
+
+# --- assignments ------------------------------------------------------------------
+
+
+def list_assignments(*, session: Session, user: User) -> list[Assignment]:
+    return list(
+        session.exec(
+            select(Assignment)
+            .where(Assignment.user_id == user.id)
+            .order_by(
+                col(Assignment.strategy_id).is_not(None),
+                Assignment.region_id,
+                Assignment.strategy_id,
+            )
+        ).all()
+    )
+
+
+def _scope_filter(region_id: str | None, strategy_id: str | None):
+    if (region_id is None) == (strategy_id is None):
+        raise AccountError("Give exactly one of a region or a strategy.")
+    if region_id is not None:
+        return Assignment.region_id == region_id
+    return Assignment.strategy_id == strategy_id
+
+
+def assign(
+    *,
+    session: Session,
+    user: User,
+    region_id: str | None = None,
+    strategy_id: str | None = None,
+) -> Assignment:
+    """Let a lead update the outcomes of a region (all its strategies) or of one strategy.
+
+    Idempotent: assigning the same scope twice returns the existing assignment."""
+    scope = _scope_filter(region_id, strategy_id)
+    if user.role != Role.LEAD:
+        raise AccountError(
+            f"{user.username!r} is {'an' if user.role == Role.ADMIN else 'a'} {user.role}; "
+            "only leads have assignments. Make them a lead first."
+        )
+    if region_id is not None and session.get(Region, region_id) is None:
+        known = ", ".join(session.exec(select(Region.id).order_by(Region.position)).all())
+        raise AccountError(f"No region {region_id!r}. Regions: {known}.")
+    if strategy_id is not None and session.get(Strategy, strategy_id) is None:
+        raise AccountError(
+            f"No strategy {strategy_id!r}. Strategy ids look like 'st-louis.legal-services'."
+        )
+    existing = session.exec(select(Assignment).where(Assignment.user_id == user.id, scope)).first()
+    if existing is not None:
+        return existing
+    assignment = Assignment(user_id=user.id, region_id=region_id, strategy_id=strategy_id)
+    session.add(assignment)
+    session.commit()
+    session.refresh(assignment)
+    return assignment
+
+
+def unassign(
+    *,
+    session: Session,
+    user: User,
+    region_id: str | None = None,
+    strategy_id: str | None = None,
+) -> None:
+    scope = _scope_filter(region_id, strategy_id)
+    existing = session.exec(select(Assignment).where(Assignment.user_id == user.id, scope)).first()
+    if existing is None:
+        what = f"region {region_id!r}" if region_id is not None else f"strategy {strategy_id!r}"
+        raise AccountError(f"{user.username!r} is not assigned to {what}.")
+    session.delete(existing)
+    session.commit()
+
+
+def region_of_strategy(*, session: Session, strategy_id: str) -> str | None:
+    """A strategy's region: the region of its logic model."""
+    return session.exec(
+        select(LogicModel.region_id)
+        .join(Strategy, Strategy.logic_model_id == LogicModel.id)
+        .where(Strategy.id == strategy_id)
+    ).first()
+
+
+# --- sign-in ----------------------------------------------------------------------
+
+
+def _as_utc(now: datetime | None) -> datetime:
+    if now is None:
+        return now_utc()
+    if now.tzinfo is None:  # naive times are taken to be UTC
+        return now.replace(tzinfo=UTC)
+    return now.astimezone(UTC)
+
+
+def _dummy_verify(password: str) -> None:
+    # Unknown users still cost one Argon2 verify, so timing does not reveal who exists.
+    with contextlib.suppress(VerificationError):
+        password_hasher.verify(_dummy_hash(password_hasher), password)
+
+
+_dummy_hashes: dict[PasswordHasher, str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    if hasher not in _dummy_hashes:
+        _dummy_hashes[hasher] = hasher.hash("not anyone's password")
+    return _dummy_hashes[hasher]
+
+
+def _check_password(user: User | None, password: str) -> bool:
+    if user is None or user.password_hash is None:
+        _dummy_verify(password)
+        return False
+    try:
+        return password_hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _record_failure(*, session: Session, key: str, now: datetime) -> datetime | None:
+    """Count a failure; return the lockout end if this failure locks the username."""
+    session.exec(
+        delete(SignInThrottle).where(
+            SignInThrottle.updated_at < now - max(FAILURE_WINDOW, LOCKOUT),
+            SignInThrottle.username != key,
+        )
+    )
+    throttle = session.get(SignInThrottle, key) or SignInThrottle(username=key)
+    since = now - FAILURE_WINDOW
+    recent = [t for t in throttle.failures if datetime.fromisoformat(t) > since]
+    recent.append(now.isoformat())
+    locked_until = now + LOCKOUT if len(recent) >= MAX_FAILURES else None
+    throttle.failures = [] if locked_until else recent
+    throttle.locked_until = locked_until
+    throttle.updated_at = now
+    session.add(throttle)
+    session.commit()
+    return locked_until
+
+
+def authenticate(
+    *, session: Session, username: str, password: str, now: datetime | None = None
+) -> User:
+    """The active user with this username and password, or SignInError.
+
+    Unknown username and wrong password get the same message. After MAX_FAILURES
+    failures within FAILURE_WINDOW the username (known or not) is locked for LOCKOUT:
+    AccountLocked is raised without checking the password. `now` defaults to the clock.
+    On a clean sign-in the failures are forgotten and an outdated hash is upgraded."""
+    now = _as_utc(now)
+    key = normalize_username(username)[:80]
+    if not key:
+        raise SignInError(WRONG_CREDENTIALS)
+
+    throttle = session.get(SignInThrottle, key)
+    if throttle is not None and throttle.locked_until is not None:
+        if throttle.locked_until > now:
+            raise AccountLocked(throttle.locked_until, now)
+        throttle.locked_until = None
+        session.add(throttle)
+
+    user = get_user_by_username(session=session, username=key)
+    if not _check_password(user, password):
+        locked_until = _record_failure(session=session, key=key, now=now)
+        if locked_until is not None:
+            raise AccountLocked(locked_until, now)
+        raise SignInError(WRONG_CREDENTIALS)
+
+    assert user is not None and user.password_hash is not None
+    if throttle is not None:
+        session.delete(throttle)
+    if password_hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = password_hasher.hash(password)
+        session.add(user)
+    session.commit()
+    session.refresh(user)
+    if not user.active:
+        raise SignInError("This account is deactivated. Ask an admin to reactivate it.")
+    return user

@@ -1,0 +1,248 @@
+"""Write-side services: status updates with history, undo, and no lost updates.
+
+Every function takes keyword-only arguments and an open session from
+`core.db.write_session` (which holds the write lock: SQLite BEGIN IMMEDIATE).
+Permissions are checked here, so no page can skip them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlparse
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from core.models import LogicModel, Outcome, Status, StatusUpdate, Strategy, utcnow
+from core.permissions import Actor, require_update_outcome
+
+NOTE_MAX = 5_000
+URL_MAX = 2_000
+NOTE_REQUIRED = {
+    Status.BLOCKED: "Say what is blocking this outcome, so others can help.",
+    Status.DROPPED: "Give the reason this outcome is dropped.",
+}
+
+
+class UpdateRejected(ValueError):
+    """The update cannot be saved as asked; the message says why."""
+
+
+class StaleUpdate(UpdateRejected):
+    """Someone saved this outcome after the form was opened; nothing was written."""
+
+    def __init__(
+        self,
+        *,
+        outcome_id: str,
+        current_status: str,
+        changed_by: str | None,
+        changed_at: datetime | None,
+        current_version: int,
+        note: str,
+    ):
+        self.outcome_id = outcome_id
+        self.current_status = current_status
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.current_version = current_version
+        self.note = note  # the user's note, kept so it can be re-applied
+        who = changed_by or "someone"
+        when = f" at {changed_at:%Y-%m-%d %H:%M} UTC" if changed_at else ""
+        super().__init__(
+            f"{who} changed this outcome{when} (it is now “{current_status}”) after you "
+            "opened the form. Your update was not saved; review it and save again."
+        )
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    outcome_id: str
+    expected_version: int
+
+
+def validate_update(
+    new_status: str, note: str, evidence_url: str | None
+) -> tuple[Status, str, str | None]:
+    try:
+        status = Status(new_status)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Status)
+        raise UpdateRejected(f"“{new_status}” is not a status. Choose one of: {allowed}.") from None
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise UpdateRejected(f"The note is {len(note):,} characters; keep it under {NOTE_MAX:,}.")
+    if "\x00" in note:
+        raise UpdateRejected("The note contains a NUL character; please remove it.")
+    if status in NOTE_REQUIRED and not note:
+        raise UpdateRejected(f"{status.value} needs a note. {NOTE_REQUIRED[status]}")
+    return status, note, validate_evidence_url(evidence_url)
+
+
+def validate_evidence_url(url: str | None) -> str | None:
+    url = (url or "").strip()
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if len(url) > URL_MAX:
+        raise UpdateRejected(f"The evidence link is longer than {URL_MAX:,} characters.")
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
+        raise UpdateRejected(
+            "The evidence link must be a full web address starting with http:// or https://."
+        )
+    return url
+
+
+def _scope(session: Session, outcome_id: str) -> tuple[Outcome, str]:
+    row = session.exec(
+        select(Outcome, LogicModel.region_id)
+        .join(Strategy, Strategy.id == Outcome.strategy_id)
+        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
+        .where(Outcome.id == outcome_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise UpdateRejected(f"There is no outcome {outcome_id!r}.")
+    outcome, region_id = row
+    if outcome.retired:
+        raise UpdateRejected("This outcome has been retired from the plan and cannot be updated.")
+    return outcome, region_id
+
+
+def update_status(
+    *,
+    session: Session,
+    actor: Actor,
+    outcome_id: str,
+    expected_version: int,
+    new_status: str,
+    note: str = "",
+    evidence_url: str | None = None,
+    now: datetime | None = None,
+    reverts_id: int | None = None,
+) -> StatusUpdate:
+    """Record a status change (or a note) for one outcome.
+
+    `expected_version` is the version the user saw when the form was rendered; the
+    UPDATE only applies if it is still current, so a concurrent save is refused
+    (StaleUpdate) instead of silently overwritten."""
+    status, note, evidence_url = validate_update(new_status, note, evidence_url)
+    outcome, region_id = _scope(session, outcome_id)
+    require_update_outcome(actor, region_id=region_id, strategy_id=outcome.strategy_id)
+    old_status = outcome.status
+    if status.value == old_status and not note and not evidence_url:
+        raise UpdateRejected(
+            f"The outcome is already “{old_status}”; add a note to record progress."
+        )
+    now = now or utcnow()
+    result = session.exec(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id, col(Outcome.version) == expected_version)
+        .values(
+            status=status.value,
+            version=Outcome.version + 1,
+            last_updated=now,
+            last_updated_by=actor.username,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise _stale(session, outcome_id, note)
+    entry = StatusUpdate(
+        outcome_id=outcome_id,
+        changed_at=now,
+        changed_by=actor.username,
+        old_status=old_status,
+        new_status=status.value,
+        note=note,
+        evidence_url=evidence_url,
+        reverts_id=reverts_id,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _stale(session: Session, outcome_id: str, note: str) -> StaleUpdate:
+    current = session.exec(select(Outcome).where(Outcome.id == outcome_id)).one()
+    session.refresh(current)
+    return StaleUpdate(
+        outcome_id=outcome_id,
+        current_status=current.status,
+        changed_by=current.last_updated_by,
+        changed_at=current.last_updated,
+        current_version=current.version,
+        note=note,
+    )
+
+
+def update_many(
+    *,
+    session: Session,
+    actor: Actor,
+    requests: list[UpdateRequest],
+    new_status: str,
+    note: str = "",
+    evidence_url: str | None = None,
+    now: datetime | None = None,
+) -> list[StatusUpdate]:
+    """Apply one status to several outcomes, all or nothing (one transaction):
+    a permission error or a stale version on any of them writes none."""
+    if not requests:
+        raise UpdateRejected("Select at least one outcome.")
+    now = now or utcnow()
+    entries = []
+    for req in requests:
+        entries.append(
+            update_status(
+                session=session,
+                actor=actor,
+                outcome_id=req.outcome_id,
+                expected_version=req.expected_version,
+                new_status=new_status,
+                note=note,
+                evidence_url=evidence_url,
+                now=now,
+            )
+        )
+    return entries
+
+
+def latest_update(session: Session, outcome_id: str) -> StatusUpdate | None:
+    return session.exec(
+        select(StatusUpdate)
+        .where(StatusUpdate.outcome_id == outcome_id)
+        .order_by(col(StatusUpdate.id).desc())
+    ).first()
+
+
+def revert_update(
+    *,
+    session: Session,
+    actor: Actor,
+    status_update_id: int,
+    expected_version: int,
+    now: datetime | None = None,
+) -> StatusUpdate:
+    """Undo an outcome's latest status update by writing a compensating entry that
+    restores the previous status. History rows are never edited or deleted."""
+    target = session.get(StatusUpdate, status_update_id)
+    if target is None:
+        raise UpdateRejected(f"There is no status update #{status_update_id}.")
+    latest = latest_update(session, target.outcome_id)
+    if latest is None or latest.id != target.id:
+        raise UpdateRejected(
+            "Only the latest update of an outcome can be undone; set the status directly instead."
+        )
+    return update_status(
+        session=session,
+        actor=actor,
+        outcome_id=target.outcome_id,
+        expected_version=expected_version,
+        new_status=target.old_status,
+        note=f"Undo of update #{target.id} ({target.old_status} → {target.new_status}).",
+        now=now,
+        reverts_id=target.id,
+    )

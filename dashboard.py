@@ -1,0 +1,53 @@
+"""Entry point: `streamlit run dashboard.py`. Navigation, shared sidebar, footer."""
+
+import streamlit as st
+
+from core.db import DatabaseUnavailable
+from core.plan_files import PlanFileError
+from ui import auth, components, data, filters
+
+st.set_page_config(
+    page_title="Missouri Anti-Trafficking Plan Tracker",
+    page_icon=":material/volunteer_activism:",
+    layout="wide",
+)
+
+try:
+    data.engine()
+    data.reference()
+except DatabaseUnavailable as exc:
+    st.error(str(exc), icon=":material/database:")
+    components.footer()
+    st.stop()
+except PlanFileError as exc:
+    st.error(
+        f"The plan in data/ could not be loaded, so the database was left as it was.\n\n{exc}",
+        icon=":material/description:",
+    )
+    components.footer()
+    st.stop()
+
+pages = {
+    "Progress": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/timeline.py", title="Timeline", icon=":material/view_timeline:"),
+        st.Page("pages/overdue.py", title="Overdue & due soon", icon=":material/schedule:"),
+    ],
+    "Plan": [
+        st.Page("pages/region.py", title="Regions", icon=":material/map:"),
+        st.Page("pages/plan_browser.py", title="Plan browser", icon=":material/table_rows:"),
+    ],
+}
+if auth.is_admin():
+    pages["Admin"] = [st.Page("pages/users.py", title="Users", icon=":material/group:")]
+
+page = st.navigation(pages)
+auth.sidebar()
+if not auth.can_read():
+    st.title("Missouri Anti-Trafficking Plan Tracker")
+    st.info("This deployment is private. Sign in from the sidebar to see the plan.")
+    components.footer()
+    st.stop()
+filters.sidebar()
+page.run()
+components.footer()

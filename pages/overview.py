@@ -1,0 +1,127 @@
+"""Overview: where the plan stands statewide, per region and per need."""
+
+import pandas as pd
+import streamlit as st
+
+from core import charts
+from core.models import Status
+from ui import components, data, filters
+
+st.title("Statewide progress")
+flt = filters.current()
+soon = filters.soon_days()
+st.caption(f"Showing {filters.describe()} · today is {data.today():%B %-d, %Y}.")
+
+with st.expander("How to read this", icon=":material/help:"):
+    st.markdown(
+        """
+The 2019 strategic plan sets out ten logic models: two statewide (housing; mental health and
+substance use) and one per region. Each **strategy** is a row of a logic model (a need, its
+resources and tasks); each **outcome** is one of its short-, medium- or long-term milestones.
+
+- **Completion** is done outcomes ÷ active outcomes. Dropped outcomes are not counted.
+- **Status** is what workgroup leads record. **Schedule** is computed: *overdue* (past due and not
+  done), *due soon* (within the window you pick on *Overdue & due soon*), *on time*, or *closed*.
+- **Upstream late**: an earlier-term outcome of the same strategy is overdue or blocked; the
+  report's short → medium → long outcomes build on each other.
+- **Date basis** says how a due date was read from the report: *as written* (a day was given),
+  *end of month* (month/year), *corrected* (an impossible day such as 2/31/2020, moved to the month's
+  last day), *inferred* (no usable date; planned from the outcome's term).
+- The report's timelines are guidance, meant to be moved to each community's real start date; many
+  2020–2022 dates are therefore past.
+"""
+    )
+
+total = data.completion(flt)
+if total.empty or int(total["total"].iloc[0]) == 0:
+    components.empty_state(
+        "No outcomes match these filters.",
+        hint="Widen or clear the filters in the sidebar.",
+    )
+    st.stop()
+
+overall = total.iloc[0]
+counts = data.schedule_counts(flt, soon)
+status = data.status_counts(flt)
+rate = overall["rate"]
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric(
+    "Completion",
+    "—" if pd.isna(rate) else f"{rate:.0%}",
+    help=f"{int(overall['done'])} done ÷ {int(overall['active'])} active outcomes "
+    f"({int(overall['dropped'])} dropped are left out).",
+)
+c2.metric("Done", f"{int(overall['done']):,}", help="Outcomes whose latest status is Done.")
+c3.metric(
+    "Overdue",
+    f"{counts['overdue']}",
+    help="Past their due date and neither done nor dropped.",
+)
+c4.metric(
+    f"Due in {soon} days",
+    f"{counts['due_soon']}",
+    help=f"Open outcomes due between today and {soon} days from now.",
+)
+c5.metric(
+    "Blocked", f"{counts['blocked']}", help="Outcomes a lead marked Blocked, with a note why."
+)
+
+st.altair_chart(
+    charts.status_bar(pd.DataFrame({"status": list(status), "count": list(status.values())}))
+)
+st.caption("Outcomes by their latest recorded status.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Completion by region")
+    by_region = data.completion(flt, by=("region",)).rename(columns={"region": "label"})
+    st.altair_chart(charts.completion_by(by_region, "Region"))
+    st.caption(
+        "Done ÷ active outcomes of each region's logic model(s); State holds the two statewide models."
+    )
+with right:
+    st.subheader("Completion by need")
+    by_need = data.completion(flt, by=("need",)).rename(columns={"need": "label"})
+    st.altair_chart(charts.completion_by(by_need, "Need"))
+    st.caption("Done ÷ active outcomes of strategies addressing each need.")
+
+st.subheader("Region × need")
+grid = data.completion(flt, by=("region", "need"))
+st.altair_chart(charts.heatmap(grid))
+st.caption(
+    "Completion of each region's strategies per need; an empty cell means the region has no strategy for that need."
+)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Completions over time")
+    hist = data.history(flt)
+    if hist.empty:
+        components.empty_state(
+            "No status updates yet.",
+            hint="Workgroup leads: sign in from the sidebar, then mark outcomes done or in progress "
+            "from the Regions, Overdue or Plan browser pages. Progress appears here as it is recorded.",
+        )
+    else:
+        st.altair_chart(charts.completions_over_time(hist))
+        st.caption("Outcomes marked Done, net of undos and reopenings, week by week.")
+with right:
+    st.subheader("Freshness")
+    fresh = data.freshness()
+    st.altair_chart(charts.freshness(fresh))
+    st.caption(
+        "Days since each region's last status update. Regions with no updates yet are marked."
+    )
+
+done_recent = hist.head(5) if not hist.empty else hist
+if not done_recent.empty:
+    st.subheader("Latest updates")
+    for row in done_recent.to_dict("records"):
+        note = f" — {row['note']}" if row["note"] else ""
+        st.markdown(
+            f"**{row['changed_by']}** set `{row['outcome_id']}` from {row['old_status']} to "
+            f"**{row['new_status']}** ({row['changed_at']:%Y-%m-%d %H:%M} UTC){note}"
+        )
+if status.get(Status.DONE.value, 0) == 0 and hist.empty:
+    st.caption("Every outcome starts as “Not started”: the plan is ready for its first update.")

@@ -1,0 +1,50 @@
+"""Plan browser: every outcome, filterable and searchable, plus Appendix A."""
+
+import streamlit as st
+
+from ui import components, data, filters, updates
+
+st.title("Plan browser")
+flt = filters.current()
+df = data.outcomes(flt, filters.soon_days())
+st.caption(f"Showing {filters.describe()} · {len(df):,} outcomes. Filters are in the sidebar.")
+updates.show_errors()
+
+COLUMNS = [
+    "region",
+    "need",
+    "strategy",
+    "term",
+    "number",
+    "text",
+    "date_as_written",
+    "due_date",
+    "date_basis",
+    "status",
+    "schedule",
+    "upstream",
+    "flags",
+    "freshness_days",
+    "last_note",
+]
+if df.empty:
+    components.empty_state(
+        "No outcomes match these filters.", hint="Widen or clear the filters in the sidebar."
+    )
+else:
+    selected = updates.selectable_table(df, COLUMNS, key="browser_table")
+    updates.bulk_controls(selected, key="browser")
+updates.render_dialog()
+
+ref = data.reference()
+st.header("Appendix A: the research agenda", divider="gray")
+st.caption("The report's suggestions for future research and what providers asked for.")
+left, right = st.columns(2)
+with left:
+    st.subheader("Future research")
+    for item in ref["appendix"].get("future_research", []):
+        st.markdown(f"- {item}")
+with right:
+    st.subheader("Provider suggestions")
+    for item in ref["appendix"].get("provider_suggestions", []):
+        st.markdown(f"- {item}")

@@ -1,0 +1,66 @@
+"""Shared fixtures: databases seeded from the real data/, and isolation from the
+developer's own database, settings and secrets."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core import config
+from core.config import PROJECT_ROOT, Settings
+from core.db import init_db, make_engine
+
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
+    """Point every default at a throw-away database, so no test can open the real one.
+    DATABASE_URL is set as well: it would otherwise come from .streamlit/secrets.toml."""
+    db_file = tmp_path_factory.mktemp("tracker") / "tracker.db"
+    monkeypatch.setenv("TRACKER_SQLITE_PATH", str(db_file))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_file}")
+    monkeypatch.setenv("TRACKER_DATA_DIR", str(DATA_DIR))
+    config.get_settings.cache_clear()
+    yield
+    config.get_settings.cache_clear()
+
+
+def seeded_engine(data_dir: Path = DATA_DIR) -> Engine:
+    engine = make_engine("sqlite://")
+    assert init_db(engine, Settings(tracker_data_dir=data_dir)) is True
+    return engine
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    """A fresh in-memory database, tables created and seeded from data/."""
+    engine = seeded_engine()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def plan_session() -> Iterator[Session]:
+    """One seeded database per module, for tests that only read: never write to it."""
+    engine = seeded_engine()
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A copy of data/ that the test may edit."""
+    return Path(shutil.copytree(DATA_DIR, tmp_path / "data"))

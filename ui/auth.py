@@ -1,0 +1,89 @@
+"""Sign-in for the views: local accounts (core.accounts) and, when `[auth]` is set in
+secrets, Streamlit's OIDC `st.login`, mapped to local users by e-mail."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from core import accounts, permissions
+from core.config import get_settings
+from core.db import write_session
+from core.permissions import ANONYMOUS_VIEWER, Actor
+from ui import data
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def actor() -> Actor:
+    """Who is using this session, read fresh each run (a role change applies at once)."""
+    user_id = st.session_state.get("user_id")
+    email = None
+    if user_id is None and _oidc_configured() and getattr(st.user, "is_logged_in", False):
+        email = st.user.get("email")
+    if user_id is None and not email:
+        return ANONYMOUS_VIEWER
+    with Session(data.engine()) as session:
+        user = session.get(accounts.User, user_id) if user_id is not None else None
+        if user is None and email:
+            user = accounts.get_user_by_email(session=session, email=email)
+        return permissions.actor_for(session, user)
+
+
+def is_admin() -> bool:
+    return actor().is_admin
+
+
+def can_read() -> bool:
+    return permissions.can_read(actor(), get_settings())
+
+
+def _sign_in(username: str, password: str) -> None:
+    try:
+        with write_session(data.engine()) as session:
+            user = accounts.authenticate(session=session, username=username, password=password)
+            st.session_state["user_id"] = user.id
+    except accounts.SignInError as exc:
+        st.session_state["sign_in_error"] = str(exc)
+    except SQLAlchemyError:
+        st.session_state["sign_in_error"] = "Signing in failed: the database is unavailable."
+
+
+def sign_out() -> None:
+    st.session_state.pop("user_id", None)
+    if _oidc_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+def sidebar() -> None:
+    me = actor()
+    with st.sidebar:
+        if me.signed_in:
+            role = me.role.value if hasattr(me.role, "value") else str(me.role)
+            scope = f" · {', '.join(me.scope_labels)}" if me.scope_labels else ""
+            st.markdown(f":material/person: **{me.display_name}** ({role}{scope})")
+            st.button("Sign out", on_click=sign_out, icon=":material/logout:")
+        else:
+            with st.expander("Sign in to record progress", icon=":material/login:"):
+                if _oidc_configured():
+                    st.button("Sign in with your organisation", on_click=st.login)
+                with st.form("sign_in", clear_on_submit=False, border=False):
+                    username = st.text_input("Username", autocomplete="username")
+                    password = st.text_input(
+                        "Password", type="password", autocomplete="current-password"
+                    )
+                    if st.form_submit_button("Sign in", type="primary"):
+                        st.session_state.pop("sign_in_error", None)
+                        _sign_in(username, password)
+                        st.rerun()
+                if error := st.session_state.get("sign_in_error"):
+                    st.error(error)
+                st.caption(
+                    "Anyone can read the plan. Workgroup leads and admins sign in to update it."
+                )

@@ -1,0 +1,132 @@
+"""Small view pieces used on several pages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.models import Status
+from core.progress import Schedule
+
+HOTLINE = (
+    "**Need help or want to report a situation?** National Human Trafficking Hotline: "
+    "call [1-888-373-7888](tel:18883737888) or text **233733** (24/7, confidential, "
+    "200+ languages). In an emergency, call 911."
+)
+
+STATUS_ICONS = {
+    Status.NOT_STARTED.value: ":material/radio_button_unchecked:",
+    Status.IN_PROGRESS.value: ":material/pending:",
+    Status.DONE.value: ":material/check_circle:",
+    Status.BLOCKED.value: ":material/block:",
+    Status.DROPPED.value: ":material/remove_circle_outline:",
+}
+STATUS_BADGE_COLORS = {
+    Status.NOT_STARTED.value: "gray",
+    Status.IN_PROGRESS.value: "blue",
+    Status.DONE.value: "green",
+    Status.BLOCKED.value: "orange",
+    Status.DROPPED.value: "gray",
+}
+SCHEDULE_BADGE = {
+    Schedule.OVERDUE.value: ("red", ":material/schedule:"),
+    Schedule.DUE_SOON.value: ("orange", ":material/hourglass_bottom:"),
+    Schedule.ON_TIME.value: ("blue", ":material/event_available:"),
+    Schedule.CLOSED.value: ("gray", ":material/task_alt:"),
+}
+
+# Column settings for outcome tables; pages pick the columns they show.
+OUTCOME_COLUMNS = {
+    "region": st.column_config.TextColumn("Region", width="small"),
+    "need": st.column_config.TextColumn("Need", width="small"),
+    "strategy": st.column_config.TextColumn("Strategy", width="medium"),
+    "term": st.column_config.TextColumn("Term", width="small"),
+    "number": st.column_config.TextColumn("#", width="small"),
+    "text": st.column_config.TextColumn("Outcome", width="large"),
+    "date_as_written": st.column_config.TextColumn("Date in report", width="small"),
+    "due_date": st.column_config.DateColumn("Due", format="YYYY-MM-DD", width="small"),
+    "date_basis": st.column_config.TextColumn("Date basis", width="small"),
+    "status": st.column_config.TextColumn("Status", width="small"),
+    "schedule": st.column_config.TextColumn("Schedule", width="small"),
+    "days_overdue": st.column_config.NumberColumn("Days overdue", format="%d", width="small"),
+    "days_to_due": st.column_config.NumberColumn("Days left", format="%d", width="small"),
+    "freshness_days": st.column_config.NumberColumn(
+        "Days since update",
+        format="%d",
+        width="small",
+        help="Days since the last status update; empty: never updated.",
+    ),
+    "upstream": st.column_config.TextColumn(
+        "Chain",
+        width="small",
+        help="“Upstream late”: an earlier-term outcome of the same strategy is overdue or blocked.",
+    ),
+    "flags": st.column_config.TextColumn("Report flags", width="small"),
+    "last_updated": st.column_config.DatetimeColumn("Last update", format="YYYY-MM-DD HH:mm"),
+    "last_note": st.column_config.TextColumn("Latest note", width="medium"),
+}
+
+
+def footer() -> None:
+    st.divider()
+    st.caption(HOTLINE)
+    st.caption(
+        "Source: *State of Missouri and Metro East Anti-Trafficking Strategic Plan* "
+        "(Preble & Nichols, 2019). Its timelines are guidance, to be moved to each "
+        "community's start date; its logic models are living documents."
+    )
+
+
+def empty_state(message: str, *, hint: str | None = None) -> None:
+    st.info(message, icon=":material/info:")
+    if hint:
+        st.caption(hint)
+
+
+def table_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The columns a table shows, with derived display columns filled in."""
+    out = df.copy()
+    if "upstream" in columns:
+        out["upstream"] = out["upstream_late"].map({True: "Upstream late", False: ""})
+    if "flags" in columns:
+        out["flags"] = [
+            "; ".join(
+                str(v).replace("_", " ")
+                for v in (row.get("date_flag"), row.get("flags"))
+                if _present(v)
+            )
+            for row in out.to_dict("records")
+        ]
+    return out[columns]
+
+
+def _present(value) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
+
+
+def status_badge(status: str) -> None:
+    st.badge(status, icon=STATUS_ICONS.get(status), color=STATUS_BADGE_COLORS.get(status, "gray"))
+
+
+def badges_markdown(row: dict) -> str:
+    """Status, schedule, freshness, chain and flags of one outcome as inline badges."""
+    parts = [f":{STATUS_BADGE_COLORS.get(row['status'], 'gray')}-badge[{row['status']}]"]
+    color, _ = SCHEDULE_BADGE.get(row["schedule"], ("gray", ""))
+    if row["schedule"] != Schedule.CLOSED.value:
+        parts.append(f":{color}-badge[{row['schedule']}]")
+    if row.get("upstream_late"):
+        parts.append(":violet-badge[Upstream late]")
+    if row.get("date_basis") in ("inferred", "corrected"):
+        parts.append(f":gray-badge[Date {row['date_basis']}]")
+    if _present(row.get("flags")) or _present(row.get("date_flag")):
+        parts.append(":orange-badge[Report flag]")
+    fresh = row.get("freshness_days")
+    if fresh is not None and pd.notna(fresh):
+        parts.append(f":gray-badge[Updated {int(fresh)} d ago]")
+    return " ".join(parts)
+
+
+def outcome_caption(row: dict) -> str:
+    due = row["due_date"]
+    written = row["date_as_written"] if _present(row.get("date_as_written")) else "no date"
+    return f"Due {due:%b %-d, %Y} · in the report: {written} · basis: {row['date_basis']}"

@@ -1,0 +1,159 @@
+"""Cached access to core queries. The engine is built once per process; query results
+are cached per data stamp, so any saved change (here or in another session) shows at once."""
+
+from __future__ import annotations
+
+from dataclasses import astuple
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from core import progress, queries
+from core.config import get_settings
+from core.db import DatabaseUnavailable, describe_db_error, init_db, make_engine
+from core.queries import OutcomeFilter
+
+
+@st.cache_resource(show_spinner="Opening the plan database…")
+def engine():
+    eng = make_engine()
+    init_db(eng)
+    return eng
+
+
+def today() -> date:
+    return get_settings().today()
+
+
+def stamp() -> tuple:
+    try:
+        with Session(engine()) as session:
+            return queries.data_stamp(session)
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(describe_db_error(exc, engine())) from exc
+
+
+def _flt(key: tuple) -> OutcomeFilter:
+    return OutcomeFilter(*key)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _outcomes(_stamp: tuple, flt_key: tuple, day: date, soon_days: int) -> pd.DataFrame:
+    flt = _flt(flt_key)
+    with Session(engine()) as session:
+        rows = queries.outcome_rows(session, flt)
+        strategies = {r["strategy_id"] for r in rows}
+        summaries = progress.term_summaries(session, day, strategies if rows else set())
+    progress.annotate(rows, summaries, day, soon_days)
+    return pd.DataFrame(rows)
+
+
+def outcomes(flt: OutcomeFilter, soon_days: int = progress.DEFAULT_SOON_DAYS) -> pd.DataFrame:
+    """Outcomes matching the filter, annotated with schedule, chain and Gantt start."""
+    return _outcomes(stamp(), astuple(flt), today(), soon_days)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _completion(_stamp: tuple, flt_key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
+    with Session(engine()) as session:
+        return pd.DataFrame(queries.completion(session, _flt(flt_key), by=by))
+
+
+def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    return _completion(stamp(), astuple(flt), by)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _schedule_counts(_stamp: tuple, flt_key: tuple, day: date, soon_days: int) -> dict:
+    with Session(engine()) as session:
+        return queries.schedule_counts(session, day, soon_days, _flt(flt_key))
+
+
+def schedule_counts(flt: OutcomeFilter, soon_days: int) -> dict:
+    return _schedule_counts(stamp(), astuple(flt), today(), soon_days)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _status_counts(_stamp: tuple, flt_key: tuple) -> dict:
+    with Session(engine()) as session:
+        return queries.status_counts(session, _flt(flt_key))
+
+
+def status_counts(flt: OutcomeFilter) -> dict:
+    return _status_counts(stamp(), astuple(flt))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _history(_stamp: tuple, flt_key: tuple, outcome_id: str | None) -> pd.DataFrame:
+    with Session(engine()) as session:
+        rows = queries.history(session, _flt(flt_key), outcome_id=outcome_id)
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "outcome_id",
+            "changed_at",
+            "changed_by",
+            "old_status",
+            "new_status",
+            "note",
+            "evidence_url",
+            "reverts_id",
+            "region",
+        ],
+    )
+
+
+def history(flt: OutcomeFilter | None = None, outcome_id: str | None = None) -> pd.DataFrame:
+    return _history(stamp(), astuple(flt or OutcomeFilter()), outcome_id)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _freshness(_stamp: tuple, day: date) -> pd.DataFrame:
+    with Session(engine()) as session:
+        return pd.DataFrame(queries.region_freshness(session, day))
+
+
+def freshness() -> pd.DataFrame:
+    return _freshness(stamp(), today())
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def _reference(_stamp: tuple) -> dict:
+    with Session(engine()) as session:
+        plan = queries.plan_info(session)
+        return {
+            "plan": plan.model_dump() if plan else {},
+            "regions": queries.regions(session),
+            "needs": queries.needs(session),
+            "logic_models": queries.logic_models(session),
+            "appendix": queries.appendix(session),
+        }
+
+
+def reference() -> dict:
+    """Regions, needs, logic models, plan metadata and Appendix A."""
+    return _reference(stamp())
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def _strategies(_stamp: tuple, logic_model_id: str) -> list[dict]:
+    with Session(engine()) as session:
+        return queries.strategies(session, logic_model_id)
+
+
+def strategies(logic_model_id: str) -> list[dict]:
+    return _strategies(stamp(), logic_model_id)
+
+
+def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
+    return _flags(stamp()).get((kind, subject_id), [])
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def _flags(_stamp: tuple) -> dict:
+    with Session(engine()) as session:
+        return queries.flags_by_subject(session)

@@ -1,0 +1,180 @@
+"""Filters shared by every page and kept in the URL (`st.query_params`), so a link
+such as ?region=southwest&need=mental-health&schedule=overdue opens exactly that
+view and survives a reload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.models import DateBasis, Status, Term
+from core.progress import DEFAULT_SOON_DAYS, Schedule
+from core.queries import OutcomeFilter
+from ui import data
+
+SOON_CHOICES = (30, 60, 90, 180)
+
+
+def slug(value: str) -> str:
+    return value.lower().replace(" ", "-")
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """One filter: its URL key, its widget label and its options (value -> label)."""
+
+    key: str
+    label: str
+    help: str
+
+
+SPECS = {
+    "region": FilterSpec("region", "Region", "Outcomes of these regions' logic models."),
+    "need": FilterSpec("need", "Need", "Outcomes of strategies addressing these needs."),
+    "term": FilterSpec("term", "Term", "Short-, medium- or long-term outcomes."),
+    "status": FilterSpec("status", "Status", "What workgroup leads last recorded."),
+    "schedule": FilterSpec(
+        "schedule", "Schedule", "Computed from the due date and today; closed = done or dropped."
+    ),
+    "basis": FilterSpec(
+        "basis", "Date basis", "How the due date was read from the report (see 'How to read this')."
+    ),
+}
+
+
+def options() -> dict[str, dict[str, str]]:
+    ref = data.reference()
+    return {
+        "region": {r["id"]: r["name"] for r in ref["regions"]},
+        "need": {n["id"]: n["label"] for n in ref["needs"]},
+        "term": {t.value: t.label for t in Term},
+        "status": {slug(s.value): s.value for s in Status},
+        "schedule": {slug(s.value): s.value for s in Schedule},
+        "basis": {slug(b.value): b.value for b in DateBasis},
+    }
+
+
+def _from_url(key: str, allowed: dict[str, str]) -> list[str]:
+    return [v for v in st.query_params.get_all(key) if v in allowed]
+
+
+def init_state() -> None:
+    """On a session's first run, take the filters from the URL."""
+    if st.session_state.get("_filters_ready"):
+        return
+    opts = options()
+    for key in SPECS:
+        st.session_state[f"f_{key}"] = _from_url(key, opts[key])
+    st.session_state["f_q"] = st.query_params.get("q", "")
+    st.session_state["f_flagged"] = st.query_params.get("flagged") == "1"
+    soon = st.query_params.get("soon", str(DEFAULT_SOON_DAYS))
+    st.session_state["f_soon"] = int(soon) if soon.isdigit() and int(soon) in SOON_CHOICES else 60
+    st.session_state["_filters_ready"] = True
+
+
+def sync_url() -> None:
+    """Write the current filters to the URL (only what is set, to keep links short)."""
+    wanted: dict[str, str | list[str]] = {}
+    for key in SPECS:
+        if values := st.session_state.get(f"f_{key}"):
+            wanted[key] = list(values)
+    if q := st.session_state.get("f_q", "").strip():
+        wanted["q"] = q
+    if st.session_state.get("f_flagged"):
+        wanted["flagged"] = "1"
+    if (soon := st.session_state.get("f_soon", DEFAULT_SOON_DAYS)) != DEFAULT_SOON_DAYS:
+        wanted["soon"] = str(soon)
+    current = {
+        k: (st.query_params.get_all(k) if k in SPECS else st.query_params.get(k))
+        for k in st.query_params
+    }
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def sidebar() -> None:
+    """The filter widgets, in the sidebar of every page."""
+    init_state()
+    opts = options()
+    with st.sidebar:
+        st.subheader(
+            "Filters",
+            help="Shared by every page and kept in the link: copy the "
+            "address bar to share exactly this view.",
+        )
+        for key, spec in SPECS.items():
+            st.multiselect(
+                spec.label,
+                list(opts[key]),
+                format_func=opts[key].get,
+                key=f"f_{key}",
+                help=spec.help,
+                placeholder="All",
+            )
+        st.text_input(
+            "Search text",
+            key="f_q",
+            placeholder="e.g. telehealth",
+            help="Words found in an outcome, its strategy or ultimate outcome.",
+        )
+        st.toggle(
+            "Only items the report flags",
+            key="f_flagged",
+            help="Impossible or missing dates, numbering gaps, cut-off sentences…",
+        )
+        if (
+            any(st.session_state.get(f"f_{k}") for k in SPECS)
+            or st.session_state.get("f_q")
+            or st.session_state.get("f_flagged")
+        ):
+            st.button("Clear filters", on_click=clear, icon=":material/filter_alt_off:")
+    sync_url()
+
+
+def clear() -> None:
+    for key in SPECS:
+        st.session_state[f"f_{key}"] = []
+    st.session_state["f_q"] = ""
+    st.session_state["f_flagged"] = False
+
+
+def soon_days() -> int:
+    return int(st.session_state.get("f_soon", DEFAULT_SOON_DAYS))
+
+
+def current(**overrides) -> OutcomeFilter:
+    """The OutcomeFilter for the current widgets (status/schedule/basis as stored values)."""
+    opts = options()
+    values = dict(
+        regions=tuple(st.session_state.get("f_region", [])),
+        needs=tuple(st.session_state.get("f_need", [])),
+        terms=tuple(st.session_state.get("f_term", [])),
+        statuses=tuple(opts["status"][v] for v in st.session_state.get("f_status", [])),
+        schedules=tuple(opts["schedule"][v] for v in st.session_state.get("f_schedule", [])),
+        date_bases=tuple(opts["basis"][v] for v in st.session_state.get("f_basis", [])),
+        flagged_only=bool(st.session_state.get("f_flagged")),
+        search=st.session_state.get("f_q", ""),
+        today=data.today(),
+        soon_days=soon_days(),
+    )
+    values.update(overrides)
+    return OutcomeFilter(**values)
+
+
+def describe() -> str:
+    """The active filters in words, for captions and empty states."""
+    opts = options()
+    parts = []
+    for key, spec in SPECS.items():
+        if chosen := st.session_state.get(f"f_{key}"):
+            parts.append(f"{spec.label}: {', '.join(opts[key][v] for v in chosen)}")
+    if q := st.session_state.get("f_q", "").strip():
+        parts.append(f"text “{q}”")
+    if st.session_state.get("f_flagged"):
+        parts.append("flagged items only")
+    return "; ".join(parts) if parts else "no filters (the whole plan)"
+
+
+def active() -> bool:
+    return describe() != "no filters (the whole plan)"
