@@ -14,7 +14,15 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Timestamps are timezone-aware UTC (SQLModel stores and returns them so)."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime:
+    """`value` as aware UTC (naive values are taken to be UTC); None → now."""
+    if value is None:
+        return utcnow()
+    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
 
 
 class Term(StrEnum):

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core.models import LogicModel, Outcome, Status, StatusUpdate, Strategy, utcnow
+from core.models import LogicModel, Outcome, Status, StatusUpdate, Strategy, as_utc
 from core.permissions import Actor, require_update_outcome
 
 NOTE_MAX = 5_000
@@ -135,7 +135,7 @@ def update_status(
         raise UpdateRejected(
             f"The outcome is already “{old_status}”; add a note to record progress."
         )
-    now = now or utcnow()
+    now = as_utc(now)
     result = session.exec(
         update(Outcome)
         .where(col(Outcome.id) == outcome_id, col(Outcome.version) == expected_version)
@@ -192,7 +192,7 @@ def update_many(
     a permission error or a stale version on any of them writes none."""
     if not requests:
         raise UpdateRejected("Select at least one outcome.")
-    now = now or utcnow()
+    now = as_utc(now)
     entries = []
     for req in requests:
         entries.append(
