@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlmodel import Session, col, func, select  # noqa: E402
+from sqlmodel import Session, col, func, select
 
-from core.accounts import Role  # noqa: E402
-from core.config import get_settings  # noqa: E402
-from core.db import init_db, make_engine, write_session  # noqa: E402
-from core.models import Outcome, Status, StatusUpdate  # noqa: E402
-from core.permissions import Actor  # noqa: E402
-from core.services import StaleUpdate, update_status  # noqa: E402
+from core.accounts import Role
+from core.config import get_settings
+from core.db import init_db, make_engine, write_session
+from core.models import Outcome, Status, StatusUpdate
+from core.permissions import Actor
+from core.services import StaleUpdate, update_status
 
 CHOICES = [Status.NOT_STARTED, Status.IN_PROGRESS, Status.DONE, Status.BLOCKED]
 
@@ -106,9 +106,7 @@ def broken_chain_rows(engine, outcome_ids, after_ids) -> int:
             previous = None
             for row in rows:
                 new = row.id > after_ids.get(outcome_id, 0)
-                if new and previous is not None and row.old_status != previous.new_status:
-                    broken += 1
-                elif (
+                if (new and previous is not None and row.old_status != previous.new_status) or (
                     new and " saw=" in row.note and row.note.split(" saw=", 1)[1] != row.old_status
                 ):
                     broken += 1
