@@ -16,6 +16,7 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint, delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.models import LogicModel, Region, Strategy
@@ -411,7 +412,11 @@ def _record_failure(*, session: Session, key: str, now: datetime) -> datetime | 
     throttle.locked_until = locked_until
     throttle.updated_at = now
     session.add(throttle)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent first failure for this username won the insert
+        session.rollback()
+        return None
     return locked_until
 
 

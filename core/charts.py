@@ -8,7 +8,6 @@ the page can stretch a chart to its container.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -37,6 +36,7 @@ STATUS_STROKES: dict[str, str] = {**STATUS_COLORS, Status.DROPPED.value: "#8C8C8
 
 TODAY_COLOR = "#CC0000"
 BAR_COLOR = "#0072B2"
+DONE_COLOR = STATUS_COLORS[Status.DONE.value]
 MUTED_COLOR = "#6F6F6F"
 RATE_SCHEME = "viridis"
 DATE_FORMAT = "%b %d, %Y"
@@ -45,9 +45,11 @@ LABEL_LIMIT = 360  # px of y-axis label before truncation
 
 # Gantt sizing: one row per outcome (or strategy), capped so a huge filter stays usable.
 ROW_HEIGHT = 18
-MIN_HEIGHT = 80
+MIN_HEIGHT = 140  # legend and the two date axes
 MAX_HEIGHT = 6000
 AGGREGATE_THRESHOLD = 3000
+BAR_STEP = 30  # px per bar in the small bar charts
+CELL_STEP = 44  # px per heatmap row: two lines of text
 
 # Due dates the report did not give as written are drawn lighter and dashed.
 ESTIMATED_BASES = (DateBasis.INFERRED.value, DateBasis.CORRECTED.value)
@@ -102,11 +104,16 @@ def _time_x(field: str, *, orient: str | None = None) -> alt.X:
     """Temporal x; only the layer given an `orient` draws an axis, so layers sharing the
     scale do not stack duplicate axes."""
     axis = (
-        alt.Axis(orient=orient, format=AXIS_DATE_FORMAT, grid=True, title=None)
-        if orient
-        else None
+        alt.Axis(orient=orient, format=AXIS_DATE_FORMAT, grid=True, title=None) if orient else None
     )
-    return alt.X(f"{field}:T", title=None, axis=axis)
+    return alt.X(f"{field}:T", title=None, axis=axis, scale=alt.Scale(padding=8))
+
+
+def _row_axis() -> alt.Axis:
+    """The Gantt's row labels: long, small, one per row."""
+    return alt.Axis(
+        labelLimit=LABEL_LIMIT, ticks=False, domain=False, labelFontSize=11, labelOverlap=False
+    )
 
 
 def _with_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -121,11 +128,13 @@ def _as_timestamp(value: date | datetime | pd.Timestamp) -> pd.Timestamp:
 
 
 def _height(rows: int) -> int:
-    return max(MIN_HEIGHT, min(rows * ROW_HEIGHT, MAX_HEIGHT))
+    """Gantt height: ROW_HEIGHT per row plus room for legend and axes (Streamlit fits
+    the whole chart, axes included, into this height), capped at MAX_HEIGHT."""
+    return min(MIN_HEIGHT + rows * ROW_HEIGHT, MAX_HEIGHT)
 
 
 def _today_layers(today: date | datetime | pd.Timestamp) -> list[alt.Chart]:
-    """A red rule at today with its label along the top of the plot."""
+    """A red rule at today, labelled above the top axis (clear of the bars)."""
     when = _as_timestamp(today)
     frame = pd.DataFrame({"today": [when], "label": [f"Today, {when:{DATE_FORMAT}}"]})
     base = alt.Chart(frame)
@@ -134,7 +143,7 @@ def _today_layers(today: date | datetime | pd.Timestamp) -> list[alt.Chart]:
         tooltip=[alt.Tooltip("today:T", title="Today", format=DATE_FORMAT)],
     )
     label = base.mark_text(
-        color=TODAY_COLOR, align="left", baseline="top", dx=4, y=4, fontWeight="bold"
+        color=TODAY_COLOR, align="left", baseline="bottom", dx=4, y=-36, fontWeight="bold"
     ).encode(x=_time_x("today"), text="label:N")
     return [rule, label]
 
@@ -181,7 +190,13 @@ def gantt_frame(df: pd.DataFrame) -> pd.DataFrame:
         d["strategy_band"] = pd.Series(dtype=int)
     else:
         order = _row_keys(d, df).sort_values(
-            ["region_position", "logic_model_position", "strategy_position", "term_rank", "position"],
+            [
+                "region_position",
+                "logic_model_position",
+                "strategy_position",
+                "term_rank",
+                "position",
+            ],
             kind="stable",
         )
         d = d.loc[order.index].reset_index(drop=True)
@@ -262,7 +277,7 @@ def timeline(
         title=None,
         sort=row_sort,
         scale=alt.Scale(paddingInner=0.25, paddingOuter=0.2),
-        axis=alt.Axis(labelLimit=LABEL_LIMIT, ticks=False, domain=False, labelFontSize=11),
+        axis=_row_axis(),
     )
     tooltip = [
         alt.Tooltip("text:N", title="Outcome"),
@@ -361,7 +376,7 @@ def _strategy_timeline(df: pd.DataFrame, today: date | datetime | pd.Timestamp) 
                 "label:N",
                 title=None,
                 sort=alt.EncodingSortField(field="row_order", op="min"),
-                axis=alt.Axis(labelLimit=LABEL_LIMIT, ticks=False, labelFontSize=11),
+                axis=_row_axis(),
             ),
             color=alt.Color(
                 "rate:Q",
@@ -411,7 +426,7 @@ def status_bar(df: pd.DataFrame) -> alt.LayerChart:
         color=_status_color(legend=None), stroke=_status_stroke()
     )
     labels = base.mark_text(align="left", dx=4, color="#333333").encode(text="count:Q")
-    return alt.layer(bars, labels).properties(height=max(MIN_HEIGHT, 28 * len(STATUS_ORDER)))
+    return alt.layer(bars, labels).properties(height=alt.Step(BAR_STEP))
 
 
 def _rate_label(done: pd.Series, active: pd.Series, rate: pd.Series) -> pd.Series:
@@ -439,8 +454,8 @@ def completion_by(df_agg: pd.DataFrame, dim: str) -> alt.LayerChart:
         x=alt.X(
             "bar:Q",
             title="Completion (done ÷ active)",
-            scale=alt.Scale(domain=[0, 1]),
-            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1.2]),  # room for the label of a full bar
+            axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
         ),
         tooltip=[
             alt.Tooltip("label:N", title=title),
@@ -451,7 +466,7 @@ def completion_by(df_agg: pd.DataFrame, dim: str) -> alt.LayerChart:
     )
     bars = base.mark_bar(color=BAR_COLOR)
     labels = base.mark_text(align="left", dx=4, color="#333333").encode(text="text:N")
-    return alt.layer(bars, labels).properties(height=max(MIN_HEIGHT, 26 * len(d)))
+    return alt.layer(bars, labels).properties(height=alt.Step(BAR_STEP))
 
 
 def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
@@ -472,7 +487,7 @@ def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
             "need:N",
             title="Need",
             sort=needs,
-            axis=alt.Axis(labelAngle=-30, labelLimit=160, orient="top"),
+            axis=alt.Axis(labelAngle=-30, labelLimit=240, orient="top"),
         ),
         y=alt.Y("region:N", title="Region", sort=regions),
         tooltip=[
@@ -495,7 +510,7 @@ def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
         text="text:N",
         color=alt.when(alt.datum.dark).then(alt.value("white")).otherwise(alt.value("black")),
     )
-    return alt.layer(cells, labels).properties(height=max(MIN_HEIGHT, 44 * len(regions)))
+    return alt.layer(cells, labels).properties(height=alt.Step(CELL_STEP))
 
 
 def completions_series(df_hist: pd.DataFrame) -> pd.DataFrame:
@@ -507,7 +522,8 @@ def completions_series(df_hist: pd.DataFrame) -> pd.DataFrame:
     became = (d["new_status"] == done) & (d["old_status"] != done)
     left = (d["old_status"] == done) & (d["new_status"] != done)
     d["net"] = became.astype(int) - left.astype(int)
-    d["week"] = pd.to_datetime(d["changed_at"]).dt.to_period("W-SUN").dt.start_time
+    changed = pd.to_datetime(d["changed_at"], utc=True).dt.tz_localize(None)  # naive UTC
+    d["week"] = changed.dt.to_period("W-SUN").dt.start_time
     out = (
         d.dropna(subset=["week"])
         .groupby("week", as_index=False)["net"]
@@ -534,7 +550,9 @@ def completions_over_time(
             data = pd.concat([data, extra], ignore_index=True)
     return (
         alt.Chart(data)
-        .mark_line(interpolate="step-after", color=STATUS_COLORS[Status.DONE.value], point=True)
+        .mark_line(
+            interpolate="step-after", color=DONE_COLOR, point=alt.OverlayMarkDef(color=DONE_COLOR)
+        )
         .encode(
             x=alt.X("week:T", title="Week", axis=alt.Axis(format=AXIS_DATE_FORMAT)),
             y=alt.Y("cumulative:Q", title="Outcomes done", axis=alt.Axis(tickMinStep=1)),
@@ -560,6 +578,7 @@ def freshness(df_fresh: pd.DataFrame) -> alt.LayerChart:
     days = d["days_since_update"].astype("Int64").astype(str)
     d["text"] = (days + " days").where(~never, "no updates yet")
     d.loc[d["days_since_update"] == 1, "text"] = "1 day"
+    d.loc[d["days_since_update"] == 0, "text"] = "today"
     base = alt.Chart(d).encode(
         y=alt.Y("region:N", title=None, sort=d["region"].astype(str).tolist()),
         x=alt.X("bar:Q", title="Days since last update", axis=alt.Axis(tickMinStep=1)),
@@ -579,5 +598,4 @@ def freshness(df_fresh: pd.DataFrame) -> alt.LayerChart:
         .encode(text="text:N")
         .transform_filter(~alt.datum.updated)
     )
-    return alt.layer(bars, labels, never_labels).properties(height=max(MIN_HEIGHT, 26 * len(d)))
-
+    return alt.layer(bars, labels, never_labels).properties(height=alt.Step(BAR_STEP))

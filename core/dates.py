@@ -25,7 +25,9 @@ from core.models import DateBasis, DateFlag, Term
 _FULL = re.compile(r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})$")
 _MONTH_YEAR = re.compile(r"^(?P<m>\d{1,2})/(?P<y>\d{4})$")
 _MONTH_WORD = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.IGNORECASE
+    r"\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?"
+    r"|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b",
+    re.IGNORECASE,
 )
 _DEFAULT = datetime(2000, 1, 1)
 
@@ -58,7 +60,7 @@ def parse_date_as_written(
 
     if m := _FULL.match(raw):
         year, month, day = int(m["y"]), int(m["m"]), int(m["d"])
-        if not 1 <= month <= 12:
+        if not 1 <= month <= 12 or year < 1:
             return _unparseable(raw)
         try:
             due = date_parser.parse(raw, default=_DEFAULT, dayfirst=False).date()
@@ -77,7 +79,7 @@ def parse_date_as_written(
 
     if m := _MONTH_YEAR.match(raw):
         year, month = int(m["y"]), int(m["m"])
-        if not 1 <= month <= 12:
+        if not 1 <= month <= 12 or year < 1:
             return _unparseable(raw)
         first = date_parser.parse(raw, default=_DEFAULT).date()
         due = first + relativedelta(day=31)

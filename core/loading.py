@@ -232,8 +232,8 @@ def _replace_flags(session: Session, data: PlanData) -> None:
         key = (flag.subject_kind, flag.subject_id, flag.code)
         if key not in wanted:
             session.delete(flag)
-        elif flag.reason != wanted.pop(key):
-            flag.reason = wanted.get(key, flag.reason)
+        elif (reason := wanted.pop(key)) != flag.reason:
+            flag.reason = reason
             session.add(flag)
     for (kind, subject, code), reason in wanted.items():
         session.add(Flag(subject_kind=kind, subject_id=subject, code=code, reason=reason))

@@ -99,6 +99,13 @@ class OutcomeFilter:
                     Outcome.strategy_id.in_(
                         select(Flag.subject_id).where(Flag.subject_kind == "strategy")
                     ),
+                    Outcome.strategy_id.in_(
+                        select(Strategy.id).where(
+                            Strategy.logic_model_id.in_(
+                                select(Flag.subject_id).where(Flag.subject_kind == "logic_model")
+                            )
+                        )
+                    ),
                 )
             )
         if self.schedules:
@@ -114,7 +121,6 @@ class OutcomeFilter:
                     )
                 )
         return cond
-
 
     def _schedule_condition(self, schedule: Schedule):
         today = self.today or date.today()
@@ -194,8 +200,10 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
         return rows
     flags = flags_by_subject(session)
     for row in rows:
-        own = flags.get(("outcome", row["outcome_id"]), []) + flags.get(
-            ("strategy", row["strategy_id"]), []
+        own = (
+            flags.get(("outcome", row["outcome_id"]), [])
+            + flags.get(("strategy", row["strategy_id"]), [])
+            + flags.get(("logic_model", row["logic_model_id"]), [])
         )
         row["flags"] = "; ".join(code for code, _ in own)
         row["flag_reasons"] = [f"{code.replace('_', ' ')}: {reason}" for code, reason in own]

@@ -4,7 +4,7 @@ developer's own database, settings and secrets."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,12 +37,39 @@ def seeded_engine(data_dir: Path = DATA_DIR) -> Engine:
     return engine
 
 
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    """A fresh in-memory database, tables created and seeded from data/."""
+@pytest.fixture(scope="session")
+def _seeded_template() -> Iterator[Engine]:
     engine = seeded_engine()
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def seeded_copy(_seeded_template: Engine) -> Iterator[Callable[[str], Engine]]:
+    """Make engines holding a copy of the database init_db seeded from data/ (seeding
+    runs once per test run; the copy uses SQLite's backup API)."""
+    made: list[Engine] = []
+
+    def copy(url: str = "sqlite://") -> Engine:
+        engine = make_engine(url)
+        source, target = _seeded_template.raw_connection(), engine.raw_connection()
+        try:
+            source.driver_connection.backup(target.driver_connection)
+        finally:
+            source.close()
+            target.close()
+        made.append(engine)
+        return engine
+
+    yield copy
+    for engine in made:
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(seeded_copy) -> Engine:
+    """A fresh in-memory database, tables created and seeded by init_db from data/."""
+    return seeded_copy()
 
 
 @pytest.fixture
@@ -52,12 +79,10 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="module")
-def plan_session() -> Iterator[Session]:
-    """One seeded database per module, for tests that only read: never write to it."""
-    engine = seeded_engine()
-    with Session(engine) as session:
+def plan_session(_seeded_template: Engine) -> Iterator[Session]:
+    """The seeded database shared by every test that only reads: never write to it."""
+    with Session(_seeded_template) as session:
         yield session
-    engine.dispose()
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Users, passwords, sign-in throttling and the `python -m core users` command."""
+"""Users, passwords, sign-in throttling and the `python -m core users` command.
+
+`engine` and `session` (tests/conftest.py): a fresh in-memory database seeded from data/."""
 
 from __future__ import annotations
 
@@ -24,10 +26,11 @@ from core.accounts import (
     SignInThrottle,
     User,
 )
-from core.db import init_db, make_engine, write_session
+from core.db import make_engine, write_session
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
+PRODUCTION_HASHER = accounts.password_hasher  # before the fixture below swaps it
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WRONG = f"^{re.escape('Wrong username or password.')}$"
 
@@ -39,19 +42,6 @@ def cheap_hasher() -> PasswordHasher:
 @pytest.fixture(autouse=True)
 def fast_argon2(monkeypatch):
     monkeypatch.setattr(accounts, "password_hasher", cheap_hasher())
-
-
-@pytest.fixture
-def engine():
-    engine = make_engine("sqlite://")
-    init_db(engine)
-    return engine
-
-
-@pytest.fixture
-def session(engine):
-    with Session(engine) as session:
-        yield session
 
 
 def add_user(session: Session, username: str = "alice", role: str = "lead", **kw) -> User:
@@ -66,9 +56,8 @@ def sign_in(session: Session, password: str, username: str = "alice", now=T0) ->
 # --- users ------------------------------------------------------------------------
 
 
-def test_production_hasher_is_the_module_default(monkeypatch):
-    monkeypatch.undo()  # drop the cheap test hasher
-    hasher, default = accounts.password_hasher, PasswordHasher()
+def test_production_hasher_is_argon2id_with_library_defaults():
+    hasher, default = PRODUCTION_HASHER, PasswordHasher()
     assert hasher.type is Type.ID
     assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (
         default.time_cost,

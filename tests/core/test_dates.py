@@ -191,12 +191,6 @@ def test_parse_day_zero_unparseable():
     assert (parsed.due_date, parsed.flag) == (None, DateFlag.UNPARSEABLE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="core bug: parse_date_as_written raises ValueError for year 0 although it "
-    "promises never to raise (core/dates.py, date()/dateutil on year 0)",
-)
 @pytest.mark.parametrize("as_written", ["1/1/0000", "2/31/0000", "2/0000"])
 def test_parse_year_zero_never_raises(as_written):
     parsed = parse_date_as_written(as_written)
@@ -204,12 +198,6 @@ def test_parse_year_zero_never_raises(as_written):
     assert parsed.flag in (DateFlag.LIKELY_TYPO, DateFlag.UNPARSEABLE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="core bug: _MONTH_WORD matches any word that starts like a month "
-    "('Decide', 'Maybe', 'Marching'), so non-dates are flagged 'no year'",
-)
 @pytest.mark.parametrize("as_written", ["Decide later", "Maybe", "Marching orders"])
 def test_parse_word_starting_like_month_unparseable(as_written):
     assert parse_date_as_written(as_written).flag is DateFlag.UNPARSEABLE
@@ -327,7 +315,9 @@ def test_infer_earlier_term_floor_ignores_other_strategies():
         item("s3.medium.1", "medium", date(2020, 12, 31), strategy="lm-a.s3"),
     ]
     assert infer_due_dates(items) == {
-        "s1.medium.1": Inference(date(2020, 12, 31), "the latest medium term date in its logic model")
+        "s1.medium.1": Inference(
+            date(2020, 12, 31), "the latest medium term date in its logic model"
+        )
     }
 
 

@@ -170,6 +170,11 @@ def test_defect_central_outcomes_all_inferred(rows, exported):
         assert exported[outcome_id]["due_date"] == latest[r["term"]].isoformat()
 
 
+def test_defect_central_no_dates_in_export_flags(exported):
+    central = [r for r in exported.values() if r["outcome_id"].startswith("central.")]
+    assert central and all("no_dates" in r["flags"].split("; ") for r in central)
+
+
 def test_defect_no_dates_strategies_inferred(rows):
     for strategy in (
         "state-housing.housing-development-commission",

@@ -210,8 +210,7 @@ VERBATIM_OUTCOMES = {
     "trafficking by 6/2020",
     "northwest.mental-health.short.1": "All resources identify key personnel to participate "
     "in working group by 6/2020.",
-    "central.mental-health.long.2": "Continue meetings to minatory and address issues that "
-    "come up",
+    "central.mental-health.long.2": "Continue meetings to minatory and address issues that come up",
     "central.transportation.short.1": "Survey all MH and transportation agencies to see which "
     "can participate in cooperative agreement",
 }

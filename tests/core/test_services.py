@@ -144,11 +144,8 @@ def test_update_status_requires_note_for(engine, status):
     ],
 )
 def test_update_status_rejects_bad_input(engine, kwargs, message):
-    with pytest.raises(UpdateRejected, match=message):
-        with write_session(engine) as s:
-            update_status(
-                session=s, actor=ADMIN, outcome_id=SW_OUTCOME, expected_version=1, **kwargs
-            )
+    with pytest.raises(UpdateRejected, match=message), write_session(engine) as s:
+        update_status(session=s, actor=ADMIN, outcome_id=SW_OUTCOME, expected_version=1, **kwargs)
     assert history_count(engine) == 0
     assert outcome(engine, SW_OUTCOME).version == 1
 
@@ -198,21 +195,15 @@ def test_revert_only_latest_entry(engine):
     first = save(engine, ADMIN, SW_OUTCOME, "In progress")
     save(engine, ADMIN, SW_OUTCOME, "Done")
     version = outcome(engine, SW_OUTCOME).version
-    with pytest.raises(UpdateRejected, match="latest"):
-        with write_session(engine) as s:
-            revert_update(
-                session=s, actor=ADMIN, status_update_id=first.id, expected_version=version
-            )
+    with pytest.raises(UpdateRejected, match="latest"), write_session(engine) as s:
+        revert_update(session=s, actor=ADMIN, status_update_id=first.id, expected_version=version)
 
 
 def test_revert_needs_permission(engine):
     entry = save(engine, ADMIN, STL_OUTCOME, "Done")
     version = outcome(engine, STL_OUTCOME).version
-    with pytest.raises(PermissionDenied):
-        with write_session(engine) as s:
-            revert_update(
-                session=s, actor=SW_LEAD, status_update_id=entry.id, expected_version=version
-            )
+    with pytest.raises(PermissionDenied), write_session(engine) as s:
+        revert_update(session=s, actor=SW_LEAD, status_update_id=entry.id, expected_version=version)
     assert outcome(engine, STL_OUTCOME).status == "Done"
 
 
@@ -226,9 +217,8 @@ def test_update_many_is_all_or_nothing(engine):
 
     save(engine, ADMIN, SW_OUTCOME_2, "In progress")  # makes version 1 of it stale
     requests = [UpdateRequest(SW_OUTCOME, 1), UpdateRequest(SW_OUTCOME_2, 1)]
-    with pytest.raises(StaleUpdate):
-        with write_session(engine) as s:
-            update_many(session=s, actor=SW_LEAD, requests=requests, new_status="Done")
+    with pytest.raises(StaleUpdate), write_session(engine) as s:
+        update_many(session=s, actor=SW_LEAD, requests=requests, new_status="Done")
     assert history_count(engine) == 1
     assert outcome(engine, SW_OUTCOME).status == "Not started"
 
