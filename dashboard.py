@@ -4,8 +4,9 @@ import streamlit as st
 
 from core.db import DatabaseUnavailable
 from core.plan_files import PlanFileError
-from ui import auth, components, data, filters
+from ui import auth, components, data, filters, shell
 
+shell.entered()
 st.set_page_config(
     page_title="Missouri Anti-Trafficking Plan Tracker",
     page_icon=":material/volunteer_activism:",
@@ -27,21 +28,7 @@ except PlanFileError as exc:
     components.footer()
     st.stop()
 
-pages = {
-    "Progress": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/timeline.py", title="Timeline", icon=":material/view_timeline:"),
-        st.Page("pages/overdue.py", title="Overdue & due soon", icon=":material/schedule:"),
-    ],
-    "Plan": [
-        st.Page("pages/region.py", title="Regions", icon=":material/map:"),
-        st.Page("pages/plan_browser.py", title="Plan browser", icon=":material/table_rows:"),
-    ],
-}
-if auth.is_admin():
-    pages["Admin"] = [st.Page("pages/users.py", title="Users", icon=":material/group:")]
-
-page = st.navigation(pages)
+page = shell.navigation(admin=auth.is_admin())
 auth.sidebar()
 if not auth.can_read():
     st.title("Missouri Anti-Trafficking Plan Tracker")

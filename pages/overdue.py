@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.progress import Schedule
-from ui import components, data, filters, updates
+from ui import components, data, filters, shell, updates
+
+shell.page()
 
 st.title("Overdue & due soon")
 st.segmented_control(

@@ -5,7 +5,9 @@ import streamlit as st
 
 from core import charts
 from core.models import Status
-from ui import components, data, filters
+from ui import components, data, filters, shell
+
+shell.page()
 
 st.title("Statewide progress")
 flt = filters.current()

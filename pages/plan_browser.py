@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from ui import components, data, filters, updates
+from ui import components, data, filters, shell, updates
+
+shell.page()
 
 st.title("Plan browser")
 flt = filters.current()

@@ -4,7 +4,9 @@ import streamlit as st
 
 from core import charts
 from core.models import Term
-from ui import components, data, filters, updates
+from ui import components, data, filters, shell, updates
+
+shell.page()
 
 ref = data.reference()
 regions = {r["id"]: r for r in ref["regions"]}

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core import charts
-from ui import components, data, filters
+from ui import components, data, filters, shell
+
+shell.page()
 
 st.title("Timeline")
 flt = filters.current()

@@ -6,7 +6,9 @@ from sqlmodel import Session
 
 from core import accounts, permissions
 from core.db import write_session
-from ui import auth, data
+from ui import auth, data, shell
+
+shell.page()
 
 me = auth.actor()
 st.title("Users")

@@ -1,5 +1,8 @@
 """Cached access to core queries. The engine is built once per process; query results
-are cached per data stamp, so any saved change (here or in another session) shows at once."""
+are cached per data stamp, so any saved change (here or in another session) shows at once.
+
+The stamp parameter is named `stamp_`, not `_stamp`: Streamlit leaves parameters whose
+names start with an underscore out of the cache key."""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def _flt(key: tuple) -> OutcomeFilter:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _outcomes(_stamp: tuple, flt_key: tuple, day: date, soon_days: int) -> pd.DataFrame:
+def _outcomes(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> pd.DataFrame:
     flt = _flt(flt_key)
     with Session(engine()) as session:
         rows = queries.outcome_rows(session, flt)
@@ -57,7 +60,7 @@ def outcomes(flt: OutcomeFilter, soon_days: int = progress.DEFAULT_SOON_DAYS) ->
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _completion(_stamp: tuple, flt_key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
+def _completion(stamp_: tuple, flt_key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
     with Session(engine()) as session:
         return pd.DataFrame(queries.completion(session, _flt(flt_key), by=by))
 
@@ -67,7 +70,7 @@ def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _schedule_counts(_stamp: tuple, flt_key: tuple, day: date, soon_days: int) -> dict:
+def _schedule_counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> dict:
     with Session(engine()) as session:
         return queries.schedule_counts(session, day, soon_days, _flt(flt_key))
 
@@ -77,7 +80,7 @@ def schedule_counts(flt: OutcomeFilter, soon_days: int) -> dict:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _status_counts(_stamp: tuple, flt_key: tuple) -> dict:
+def _status_counts(stamp_: tuple, flt_key: tuple) -> dict:
     with Session(engine()) as session:
         return queries.status_counts(session, _flt(flt_key))
 
@@ -87,7 +90,7 @@ def status_counts(flt: OutcomeFilter) -> dict:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _history(_stamp: tuple, flt_key: tuple, outcome_id: str | None) -> pd.DataFrame:
+def _history(stamp_: tuple, flt_key: tuple, outcome_id: str | None) -> pd.DataFrame:
     with Session(engine()) as session:
         rows = queries.history(session, _flt(flt_key), outcome_id=outcome_id)
     return pd.DataFrame(
@@ -112,7 +115,7 @@ def history(flt: OutcomeFilter | None = None, outcome_id: str | None = None) -> 
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _freshness(_stamp: tuple, day: date) -> pd.DataFrame:
+def _freshness(stamp_: tuple, day: date) -> pd.DataFrame:
     with Session(engine()) as session:
         return pd.DataFrame(queries.region_freshness(session, day))
 
@@ -122,7 +125,7 @@ def freshness() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
-def _reference(_stamp: tuple) -> dict:
+def _reference(stamp_: tuple) -> dict:
     with Session(engine()) as session:
         plan = queries.plan_info(session)
         return {
@@ -140,7 +143,7 @@ def reference() -> dict:
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
-def _strategies(_stamp: tuple, logic_model_id: str) -> list[dict]:
+def _strategies(stamp_: tuple, logic_model_id: str) -> list[dict]:
     with Session(engine()) as session:
         return queries.strategies(session, logic_model_id)
 
@@ -154,6 +157,6 @@ def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
-def _flags(_stamp: tuple) -> dict:
+def _flags(stamp_: tuple) -> dict:
     with Session(engine()) as session:
         return queries.flags_by_subject(session)
