@@ -487,7 +487,7 @@ def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
             "need:N",
             title="Need",
             sort=needs,
-            axis=alt.Axis(labelAngle=-30, labelLimit=240, orient="top"),
+            axis=alt.Axis(labelAngle=0, labelLimit=92, labelOverlap=False, orient="top"),
         ),
         y=alt.Y("region:N", title="Region", sort=regions),
         tooltip=[
@@ -581,7 +581,7 @@ def freshness(df_fresh: pd.DataFrame) -> alt.LayerChart:
     d.loc[d["days_since_update"] == 0, "text"] = "today"
     base = alt.Chart(d).encode(
         y=alt.Y("region:N", title=None, sort=d["region"].astype(str).tolist()),
-        x=alt.X("bar:Q", title="Days since last update", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("bar:Q", title="Days since last update", axis=alt.Axis(tickMinStep=1, format="d")),
         tooltip=[
             alt.Tooltip("region:N", title="Region"),
             alt.Tooltip("text:N", title="Last update"),

@@ -372,6 +372,7 @@ def history(
             StatusUpdate.evidence_url,
             StatusUpdate.reverts_id,
             Region.name.label("region"),
+            Outcome.text.label("outcome_text"),
         )
         .join(Outcome, Outcome.id == StatusUpdate.outcome_id)
         .join(Strategy, Strategy.id == Outcome.strategy_id)

@@ -50,7 +50,7 @@ rate = overall["rate"]
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric(
     "Completion",
-    "—" if pd.isna(rate) else f"{rate:.0%}",
+    "—" if pd.isna(rate) else ("<1%" if 0 < rate < 0.01 else f"{rate:.0%}"),
     help=f"{int(overall['done'])} done ÷ {int(overall['active'])} active outcomes "
     f"({int(overall['dropped'])} dropped are left out).",
 )
@@ -116,14 +116,14 @@ with right:
         "Days since each region's last status update. Regions with no updates yet are marked."
     )
 
-done_recent = hist.head(5) if not hist.empty else hist
-if not done_recent.empty:
+if not hist.empty:
     st.subheader("Latest updates")
-    for row in done_recent.to_dict("records"):
-        note = f" — {row['note']}" if row["note"] else ""
+    for row in hist.head(5).to_dict("records"):
+        note = f" — “{row['note']}”" if row["note"] else ""
+        text = row["outcome_text"] if len(row["outcome_text"]) <= 90 else row["outcome_text"][:89] + "…"
         st.markdown(
-            f"**{row['changed_by']}** set `{row['outcome_id']}` from {row['old_status']} to "
-            f"**{row['new_status']}** ({row['changed_at']:%Y-%m-%d %H:%M} UTC){note}"
+            f"**{row['changed_by']}** · {row['region']}: {text} → **{row['new_status']}** "
+            f"(was {row['old_status']}; {row['changed_at']:%b %-d, %Y %H:%M} UTC){note}"
         )
 if status.get(Status.DONE.value, 0) == 0 and hist.empty:
     st.caption("Every outcome starts as “Not started”: the plan is ready for its first update.")

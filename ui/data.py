@@ -106,6 +106,7 @@ def _history(stamp_: tuple, flt_key: tuple, outcome_id: str | None) -> pd.DataFr
             "evidence_url",
             "reverts_id",
             "region",
+            "outcome_text",
         ],
     )
 
