@@ -120,7 +120,11 @@ if not hist.empty:
     st.subheader("Latest updates")
     for row in hist.head(5).to_dict("records"):
         note = f" — “{row['note']}”" if row["note"] else ""
-        text = row["outcome_text"] if len(row["outcome_text"]) <= 90 else row["outcome_text"][:89] + "…"
+        text = (
+            row["outcome_text"]
+            if len(row["outcome_text"]) <= 90
+            else row["outcome_text"][:89] + "…"
+        )
         st.markdown(
             f"**{row['changed_by']}** · {row['region']}: {text} → **{row['new_status']}** "
             f"(was {row['old_status']}; {row['changed_at']:%b %-d, %Y %H:%M} UTC){note}"

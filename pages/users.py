@@ -18,6 +18,8 @@ except permissions.PermissionDenied as exc:
     st.error(str(exc))
     st.stop()
 
+if flash := st.session_state.pop("users_flash", None):
+    st.success(flash, icon=":material/check_circle:")
 ref = data.reference()
 region_names = {r["id"]: r["name"] for r in ref["regions"]}
 
@@ -30,7 +32,8 @@ def act(fn, success: str) -> None:
     except (accounts.AccountError, permissions.PermissionDenied) as exc:
         st.error(str(exc))
     else:
-        st.success(success)
+        st.session_state["users_flash"] = success
+        st.rerun()
 
 
 with Session(data.engine()) as session:
@@ -79,8 +82,10 @@ with right:
     if usernames:
         st.subheader("Change a user")
         who = st.selectbox("User", usernames)
+        roles = [r.value for r in accounts.Role]
+        current_role = str(next(u.role for u in users if u.username == who))
         with st.form("change_role"):
-            new_role = st.selectbox("Role", [r.value for r in accounts.Role])
+            new_role = st.selectbox("Role", roles, index=roles.index(current_role))
             if st.form_submit_button("Set role"):
                 act(
                     lambda s: accounts.set_role(
