@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, event, inspect, text
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -27,7 +27,8 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int | None = None) -
         return create_engine(url, pool_pre_ping=True)
 
     memory = url in ("sqlite://", "sqlite:///:memory:")
-    if not memory:
+    uri_mode = "uri=true" in url  # sqlite:///file:/path/x.db?mode=ro&uri=true
+    if not memory and not uri_mode:
         path = Path(url.removeprefix("sqlite:///"))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +121,7 @@ def init_db(engine: Engine, settings: Settings | None = None) -> bool:
             return False
         load_plan(engine, settings.tracker_data_dir)
         return True
-    except (OperationalError, ProgrammingError) as exc:
+    except DatabaseError as exc:
         raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
 
 
@@ -139,6 +140,11 @@ def describe_db_error(exc: SQLAlchemyError, engine: Engine) -> str:
         )
     if "unable to open" in detail:
         return f"The database {where} cannot be opened ({detail}). Check TRACKER_SQLITE_PATH."
+    if "not a database" in detail:
+        return (
+            f"{where} is not a database this app can read (is it another kind of file?). "
+            "Point TRACKER_SQLITE_PATH or DATABASE_URL at the tracker's database."
+        )
     if "locked" in detail or "busy" in detail:
         return f"The database {where} stayed busy for too long; please try again in a moment."
     return f"The database {where} could not be used: {detail}"

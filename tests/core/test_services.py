@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func
@@ -271,3 +272,25 @@ def test_stress_tool_short_run_loses_nothing(tmp_path):
 
 def test_status_values_are_the_ui_labels():
     assert [s.value for s in Status] == ["Not started", "In progress", "Done", "Blocked", "Dropped"]
+
+
+def test_read_only_database_refuses_save_with_clear_message(tmp_path):
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.db import describe_db_error, init_db, make_engine
+
+    path = tmp_path / "plan.db"
+    writable = make_engine(f"sqlite:///{path}")
+    init_db(writable)
+    writable.dispose()
+    # mode=ro makes SQLite refuse writes even for root, who ignores file permissions.
+    engine = make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert init_db(engine) is False  # opening and reading works
+    before = outcome(engine, SW_OUTCOME)
+    with pytest.raises(SQLAlchemyError) as err:
+        save(engine, ADMIN, SW_OUTCOME, "Done")
+    message = describe_db_error(err.value, engine)
+    assert "read-only" in message and "nothing can be saved" in message
+    assert outcome(engine, SW_OUTCOME).version == before.version
+    assert history_count(engine) == 0
+    assert not Path("file:").exists()  # the URI was not mistaken for a folder to create

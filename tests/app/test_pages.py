@@ -1,0 +1,298 @@
+"""Every page under AppTest (STYLE §4 smoke tests), on a fresh database and on one
+with history, plus filters in the URL, empty results, a broken database and the
+admin-only Users page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest, app_test
+
+from core.config import PROJECT_ROOT
+
+from .conftest import APP, PAGES, by_label, make_user, point_settings_at, texts
+
+TITLES = {
+    "dashboard.py": "Statewide progress",
+    "pages/overview.py": "Statewide progress",
+    "pages/timeline.py": "Timeline",
+    "pages/overdue.py": "Overdue & due soon",
+    "pages/region.py": "State",  # the first region, when no region is filtered
+    "pages/plan_browser.py": "Plan browser",
+}
+# Altair charts (st.altair_chart) appear in AppTest's tree as "vega_lite_chart" nodes.
+OVERVIEW_CHARTS = 5  # status, by region, by need, region × need, freshness
+CHARTS = {
+    "dashboard.py": OVERVIEW_CHARTS,
+    "pages/overview.py": OVERVIEW_CHARTS,
+    "pages/timeline.py": 1,
+    "pages/overdue.py": 0,
+    "pages/region.py": 1,  # the region's timeline, inside an expander
+    "pages/plan_browser.py": 0,
+}
+TABLES = {"pages/overdue.py": 2, "pages/plan_browser.py": 1}  # overdue + due soon
+
+
+def charts(at: AppTest) -> list:
+    return at.get("vega_lite_chart")
+
+
+def assert_page_ok(at: AppTest, page: str, *, extra_charts: int = 0) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert texts(at.title) == [TITLES[page]]
+    assert len(charts(at)) == CHARTS[page] + extra_charts
+    assert len(at.dataframe) == TABLES.get(page, 0)
+    assert not at.error, texts(at.error)
+    assert any("Human Trafficking Hotline" in c for c in texts(at.caption)), "footer missing"
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", *PAGES])
+def test_page_runs_on_fresh_database(db_file: Path, new_app, page: str) -> None:
+    at = new_app(page).run()
+
+    assert_page_ok(at, page)
+    assert db_file.is_file(), "the app should create and seed its database on first start"
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", *PAGES])
+def test_page_runs_with_status_history(history_db, new_app, page: str) -> None:
+    at = new_app(page).run()
+
+    overview = page in ("dashboard.py", "pages/overview.py")
+    assert_page_ok(at, page, extra_charts=1 if overview else 0)  # + completions over time
+
+
+def test_overview_counts_history(history_db, new_app) -> None:
+    assert history_db.updates == 5
+    at = new_app().run()
+
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Done"] == "1"  # the second Done was undone
+    assert metrics["Blocked"] == "1"
+    assert "No status updates yet." not in texts(at.info)
+    assert "Latest updates" in texts(at.subheader)
+    latest = [m for m in texts(at.markdown) if m.startswith("**admin**")]
+    assert len(latest) == 5  # newest first: the undo, its Done, In progress, Blocked, Done
+    assert "→ **Not started**" in latest[0]
+    assert "Waiting for the county's answer." in latest[3]
+    assert "Met with the task force." in latest[4]
+
+
+def test_overview_without_history_says_so(db_file: Path, new_app) -> None:
+    at = new_app().run()
+
+    assert "No status updates yet." in texts(at.info)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Done"] == "0"
+    assert metrics["Completion"] == "0%"
+    assert any("ready for its first update" in c for c in texts(at.caption))
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("dashboard.py", "No outcomes match these filters."),
+        ("pages/timeline.py", "No outcomes match these filters."),
+        ("pages/plan_browser.py", "No outcomes match these filters."),
+        ("pages/overdue.py", "Nothing is overdue for these filters."),
+        ("pages/region.py", "No outcomes of this region match the filters."),
+    ],
+)
+def test_filter_without_results_explains(db_file: Path, new_app, page: str, message: str) -> None:
+    at = new_app()
+    at.query_params["q"] = "zzzznotfound"
+    at.run()
+    if page != "dashboard.py":
+        at.switch_page(page).run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["f_q"] == "zzzznotfound"
+    assert message in texts(at.info)
+    assert not charts(at)
+    assert "Clear filters" in [b.label for b in at.sidebar.button]
+
+
+def test_url_restores_filters(db_file: Path, new_app) -> None:
+    at = new_app()
+    at.query_params.update(region="southwest", need="mental-health", schedule="overdue")
+    at.run()
+    at.switch_page("pages/plan_browser.py").run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["f_region"] == ["southwest"]
+    assert at.session_state["f_need"] == ["mental-health"]
+    assert at.session_state["f_schedule"] == ["overdue"]
+    assert by_label(at.sidebar.multiselect, "Region").value == ["southwest"]
+    assert by_label(at.sidebar.multiselect, "Schedule").value == ["overdue"]
+    caption = at.caption[0].value
+    assert "Region: Southwest" in caption
+    assert "Need: Mental health and substance use" in caption
+    assert "Schedule: Overdue" in caption
+    table = at.dataframe[0].value
+    assert len(table) > 0
+    assert set(table["region"]) == {"Southwest"}
+    assert set(table["need"]) == {"Mental health and substance use"}
+    # The filters stay in the URL, so a reload or a shared link shows the same view.
+    assert at.query_params["region"] == "southwest"
+    assert at.query_params["schedule"] == "overdue"
+
+
+def test_url_with_unknown_values_is_ignored(db_file: Path, new_app) -> None:
+    at = new_app()
+    at.query_params.update(region="atlantis", soon="7", status="done")
+    at.run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["f_region"] == []
+    assert at.session_state["f_status"] == ["done"]
+    assert at.session_state["f_soon"] == 60
+    assert "region" not in at.query_params
+
+
+def test_region_page_follows_region_filter(db_file: Path, new_app) -> None:
+    at = new_app()
+    at.query_params["region"] = "southwest"
+    at.run()
+    at.switch_page("pages/region.py").run()
+
+    assert not at.exception
+    assert texts(at.title) == ["Southwest"]
+    assert at.selectbox(key="region_page_pick").value == "southwest"
+
+
+def test_deep_link_on_cold_server_runs_through_dashboard(db_file: Path, monkeypatch) -> None:
+    """The first run after a restart, opened on a page's link: Streamlit's legacy
+    pages/ mode runs the page file alone, and ui.shell sends it back through
+    dashboard.py (sidebar, filters from the link, footer)."""
+    monkeypatch.setattr(app_test, "PagesManager", PagesManager)  # undo the warm server
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["region"] = "southwest"
+    at.switch_page("pages/plan_browser.py")  # before a run: found by file name, as a URL
+    at.run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert texts(at.title) == ["Plan browser"]
+    assert by_label(at.sidebar.multiselect, "Region").value == ["southwest"]
+    assert "Region: Southwest" in at.caption[0].value
+    assert any("Human Trafficking Hotline" in c for c in texts(at.caption))
+
+
+def test_deep_link_on_cold_private_server_asks_to_sign_in(db_file: Path, monkeypatch) -> None:
+    monkeypatch.setattr(app_test, "PagesManager", PagesManager)
+    monkeypatch.setenv("TRACKER_PRIVATE", "true")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("pages/timeline.py")
+    at.run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("private" in i for i in texts(at.info))
+    assert not charts(at)
+
+
+def test_private_deployment_asks_to_sign_in(db_file: Path, new_app, monkeypatch) -> None:
+    monkeypatch.setenv("TRACKER_PRIVATE", "true")
+    at = new_app().run()
+
+    assert not at.exception
+    assert any("private" in i for i in texts(at.info))
+    assert not charts(at)
+    assert not at.metric
+
+
+# --- a database the app cannot use ------------------------------------------------
+
+
+def _inside_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "not-a-folder").write_text("a file where a folder should be\n")
+    return tmp_path / "not-a-folder" / "tracker.db"
+
+
+def _a_folder(tmp_path: Path) -> Path:
+    (tmp_path / "tracker.db").mkdir()
+    return tmp_path / "tracker.db"
+
+
+def _not_sqlite(tmp_path: Path) -> Path:
+    path = tmp_path / "tracker.db"
+    path.write_bytes(b"this is a spreadsheet, not a database\n" * 200)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_path", "expected"),
+    [
+        pytest.param(_inside_a_file, "Cannot create the folder", id="inside-a-file"),
+        pytest.param(_a_folder, "cannot be opened", id="a-folder"),
+        pytest.param(_not_sqlite, "is not a database", id="not-sqlite"),
+    ],
+)
+def test_unusable_database_shows_error(
+    tmp_path: Path, monkeypatch, new_app, make_path, expected: str
+) -> None:
+    point_settings_at(monkeypatch, make_path(tmp_path))
+    at = new_app().run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(at.error) == 1
+    assert expected in at.error[0].value
+    assert "TRACKER_SQLITE_PATH" in at.error[0].value or "DATABASE_URL" in at.error[0].value
+    assert not charts(at)
+    assert any("Human Trafficking Hotline" in c for c in texts(at.caption))
+
+
+# --- Users (admins only) ---------------------------------------------------------
+
+
+def test_users_page_not_in_navigation_for_anonymous(db_file: Path, new_app) -> None:
+    at = new_app().run()
+
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/users.py")
+
+
+def test_users_page_not_in_navigation_for_lead(db, new_app) -> None:
+    lead = make_user(db, "lead-sw", region="southwest")
+    at = new_app(user_id=lead).run()
+
+    assert not at.exception
+    assert "Lead Sw" in " ".join(texts(at.sidebar.markdown))
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/users.py")
+
+
+def test_users_page_lists_users_for_admin(db, new_app) -> None:
+    admin = make_user(db, "admin", "admin")
+    make_user(db, "lead-sw", region="southwest")
+    at = new_app("pages/users.py", user_id=admin).run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert texts(at.title) == ["Users"]
+    users = at.dataframe[0].value
+    assert list(users["username"]) == ["admin", "lead-sw"]
+    assert users.set_index("username").loc["lead-sw", "assigned to"] == "Southwest"
+
+
+def test_users_page_refuses_a_lead(db, tmp_path: Path, monkeypatch) -> None:
+    """Navigation never offers the page to a lead; the page refuses them on its own
+    too. A stand-in entry file serves only the Users page, entered as dashboard.py
+    would (ui.shell.entered), since a page file cannot be AppTest's main script."""
+    lead = make_user(db, "lead-sw", region="southwest")
+    entry = tmp_path / "users_only.py"
+    entry.write_text(
+        "import streamlit as st\n"
+        "from ui import shell\n"
+        "shell.entered()\n"
+        f"st.navigation([st.Page({str(PROJECT_ROOT / 'pages' / 'users.py')!r})]).run()\n"
+    )
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT))
+    at = AppTest.from_file(str(entry), default_timeout=60)
+    at.session_state["user_id"] = lead
+    at.run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert texts(at.title) == ["Users"]
+    assert texts(at.error) == ["Only admins can manage users."]
+    assert not at.dataframe
+    assert not at.form_submit_button

@@ -1,0 +1,314 @@
+"""Signing in and recording progress through the views (AppTest): one-click Done,
+the update dialog, permissions, and two sessions saving the same outcome."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from core import accounts
+from core.models import Status
+
+from .conftest import (
+    PASSWORD,
+    SW_DONE,
+    by_label,
+    history_count,
+    history_rows,
+    make_user,
+    status_of,
+    texts,
+)
+
+OUTCOME = "southwest.legal-services.short.2"
+
+
+@pytest.fixture
+def lead_sw(db) -> int:
+    return make_user(db, "lead-sw", region="southwest")
+
+
+def region_page(new_app, region: str = "southwest", **state) -> AppTest:
+    at = new_app("pages/region.py", **state).run()
+    at.selectbox(key="region_page_pick").select(region).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert texts(at.title) == [region.replace("-", " ").title()]
+    return at
+
+
+def open_dialog(at: AppTest, outcome_id: str) -> AppTest:
+    """Click the outcome's Update (or History) button on the region page."""
+    at.button(key=f"form_{outcome_id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["dialog_outcome"] == outcome_id
+    assert len(at.get("dialog")) == 1
+    return at
+
+
+def done_buttons(at: AppTest) -> list:
+    return [b for b in at.button if b.key and b.key.startswith("done_")]
+
+
+def sign_in(at: AppTest, username: str, password: str) -> AppTest:
+    by_label(at.sidebar.text_input, "Username").input(username)
+    by_label(at.sidebar.text_input, "Password").input(password)
+    by_label(at.sidebar.form_submit_button, "Sign in").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+# --- signing in -------------------------------------------------------------------
+
+
+def test_sign_in_as_lead(lead_sw: int, new_app) -> None:
+    at = new_app().run()
+
+    sign_in(at, "lead-sw", PASSWORD)
+
+    assert at.session_state["user_id"] == lead_sw
+    assert "**Lead Sw** (lead · Southwest)" in " ".join(texts(at.sidebar.markdown))
+    assert [b.label for b in at.sidebar.button if b.label == "Sign out"] == ["Sign out"]
+    assert not [t for t in at.sidebar.text_input if t.label == "Password"]
+    assert not at.error
+
+
+def test_sign_in_with_wrong_password_is_refused(lead_sw: int, new_app) -> None:
+    at = new_app().run()
+
+    sign_in(at, "lead-sw", "not the password at all")
+
+    assert "user_id" not in at.session_state
+    assert texts(at.sidebar.error) == [accounts.WRONG_CREDENTIALS]
+    assert texts(at.sidebar.error) == ["Wrong username or password."]
+
+
+def test_sign_in_unknown_user_gets_the_same_message(db, new_app) -> None:
+    at = new_app().run()
+
+    sign_in(at, "nobody", PASSWORD)
+
+    assert "user_id" not in at.session_state
+    assert texts(at.sidebar.error) == ["Wrong username or password."]
+
+
+def test_sign_out(lead_sw: int, new_app) -> None:
+    at = new_app(user_id=lead_sw).run()
+
+    by_label(at.sidebar.button, "Sign out").click().run()
+
+    assert "user_id" not in at.session_state
+    assert by_label(at.sidebar.text_input, "Username")
+
+
+# --- who sees which controls ------------------------------------------------------
+
+
+def test_viewer_sees_no_update_controls(db, new_app) -> None:
+    at = region_page(new_app)
+
+    assert not done_buttons(at)
+    labels = {b.label for b in at.button if b.key and b.key.startswith("form_")}
+    assert labels == {"History"}
+    open_dialog(at, OUTCOME)
+    assert not at.text_area
+    assert "Sign in from the sidebar to update this outcome." in texts(at.caption)
+
+
+def test_lead_sees_controls_of_own_region(lead_sw: int, new_app) -> None:
+    at = region_page(new_app, user_id=lead_sw)
+
+    assert len(done_buttons(at)) == 32  # every Southwest outcome, none done yet
+    assert {b.label for b in done_buttons(at)} == {"Done"}
+
+
+def test_lead_of_another_region_sees_no_controls(db, new_app) -> None:
+    lead_central = make_user(db, "lead-central", region="central")
+    at = region_page(new_app, user_id=lead_central)
+
+    assert not done_buttons(at)
+    open_dialog(at, OUTCOME)
+    assert not at.text_area
+    assert "You can update outcomes of your assigned regions or strategies only." in texts(
+        at.caption
+    )
+
+
+def test_lead_marks_outcome_done(lead_sw: int, db, new_app) -> None:
+    at = region_page(new_app, user_id=lead_sw)
+
+    at.button(key=f"done_{SW_DONE}").click().run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, texts(at.error)
+    assert "Marked done." in texts(at.toast)
+    assert status_of(db, SW_DONE) == Status.DONE.value
+    [entry] = history_rows(db)
+    assert (entry.outcome_id, entry.changed_by, entry.old_status, entry.new_status) == (
+        SW_DONE,
+        "lead-sw",
+        Status.NOT_STARTED.value,
+        Status.DONE.value,
+    )
+
+
+def test_marked_done_shows_at_once(lead_sw: int, new_app) -> None:
+    """Cached reads are keyed on the data stamp, so a save shows on the next run."""
+    at = new_app(user_id=lead_sw).run()  # the Overview, as a lead opens the app
+    assert {m.label: m.value for m in at.metric}["Done"] == "0"
+    at.switch_page("pages/region.py").run()
+    at.selectbox(key="region_page_pick").select("southwest").run()
+
+    at.button(key=f"done_{SW_DONE}").click().run()
+
+    assert f"done_{SW_DONE}" not in [b.key for b in done_buttons(at)]
+    assert len(done_buttons(at)) == 31
+    at.switch_page("pages/overview.py").run()
+    assert {m.label: m.value for m in at.metric}["Done"] == "1"
+    assert "No status updates yet." not in texts(at.info)
+
+
+def test_lead_moved_to_another_region_is_refused(lead_sw: int, db, new_app) -> None:
+    """The page was rendered while the lead led Southwest; an admin moves them to
+    Central before they click Done. The service refuses; nothing is written."""
+    at = region_page(new_app, user_id=lead_sw)
+    with Session(db) as session:
+        user = session.get(accounts.User, lead_sw)
+        accounts.unassign(session=session, user=user, region_id="southwest")
+        accounts.assign(session=session, user=user, region_id="central")
+
+    at.button(key=f"done_{SW_DONE}").click().run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert texts(at.error) == ["You can update outcomes of Central only."]
+    assert history_count(db) == 0
+    assert status_of(db, SW_DONE) == Status.NOT_STARTED.value
+    assert not done_buttons(at)  # the next render knows
+
+
+# --- the update dialog ------------------------------------------------------------
+
+
+def save(at: AppTest, outcome_id: str, status: str, note: str = "") -> AppTest:
+    at.selectbox(key=f"uf_status_{outcome_id}").select(status)
+    at.text_area(key=f"uf_note_{outcome_id}").input(note)
+    by_label(at.form_submit_button, "Save").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_dialog_saves_status_note_and_link(lead_sw: int, db, new_app) -> None:
+    at = open_dialog(region_page(new_app, user_id=lead_sw), OUTCOME)
+    at.text_input(key=f"uf_url_{OUTCOME}").input("https://example.org/minutes")
+
+    save(at, OUTCOME, Status.IN_PROGRESS.value, "Kick-off meeting held.")
+
+    assert not at.error, texts(at.error)
+    assert "dialog_outcome" not in at.session_state  # closed after saving
+    [entry] = history_rows(db)
+    assert (entry.new_status, entry.note, entry.evidence_url) == (
+        Status.IN_PROGRESS.value,
+        "Kick-off meeting held.",
+        "https://example.org/minutes",
+    )
+
+
+def test_dialog_blocked_without_note_is_refused(lead_sw: int, db, new_app) -> None:
+    at = open_dialog(region_page(new_app, user_id=lead_sw), OUTCOME)
+
+    save(at, OUTCOME, Status.BLOCKED.value, "")
+
+    assert any("Blocked needs a note" in e for e in texts(at.error))
+    assert at.session_state["dialog_outcome"] == OUTCOME  # still open, to fix
+    assert history_count(db) == 0
+
+
+def test_dialog_undo_restores_previous_status(lead_sw: int, db, new_app) -> None:
+    at = region_page(new_app, user_id=lead_sw)
+    at.button(key=f"done_{OUTCOME}").click().run()
+    open_dialog(at, OUTCOME)
+
+    by_label(at.button, "Undo this update").click().run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, texts(at.error)
+    assert status_of(db, OUTCOME) == Status.NOT_STARTED.value
+    done, undo = history_rows(db)
+    assert undo.reverts_id == done.id
+    assert (undo.old_status, undo.new_status) == (Status.DONE.value, Status.NOT_STARTED.value)
+
+
+def stale_save(db, new_app) -> tuple[AppTest, str]:
+    """Two leads open the same outcome; A saves Done, then B saves In progress with
+    a note. Returns B's session and note."""
+    lead_a = make_user(db, "lead-a", region="southwest")
+    lead_b = make_user(db, "lead-b", region="southwest")
+    a = open_dialog(region_page(new_app, user_id=lead_a), OUTCOME)
+    b = open_dialog(region_page(new_app, user_id=lead_b), OUTCOME)
+
+    save(a, OUTCOME, Status.DONE.value)
+    assert not a.error, texts(a.error)
+    assert "dialog_outcome" not in a.session_state
+    assert status_of(db, OUTCOME) == Status.DONE.value
+
+    note = "Court clerk agreed to host the training."
+    save(b, OUTCOME, Status.IN_PROGRESS.value, note)
+    return b, note
+
+
+def test_stale_save_is_refused_and_keeps_the_note(db, new_app) -> None:
+    b, note = stale_save(db, new_app)
+
+    [error] = texts(b.error)
+    assert error.startswith("lead-a changed this outcome at ")
+    assert "(it is now “Done”)" in error
+    assert "Your update was not saved" in error
+    assert b.session_state["dialog_outcome"] == OUTCOME  # still open
+    assert b.text_area(key=f"uf_note_{OUTCOME}").value == note
+    assert b.selectbox(key=f"uf_status_{OUTCOME}").value == Status.IN_PROGRESS.value
+    assert "Save again" in " ".join(texts(b.caption))
+    [entry] = history_rows(db, OUTCOME)  # A's, and only A's
+    assert (entry.changed_by, entry.old_status, entry.new_status) == (
+        "lead-a",
+        Status.NOT_STARTED.value,
+        Status.DONE.value,
+    )
+    assert status_of(db, OUTCOME) == Status.DONE.value
+
+
+def test_stale_save_applies_on_top_when_saved_again(db, new_app) -> None:
+    b, note = stale_save(db, new_app)
+    [first] = history_rows(db, OUTCOME)
+
+    by_label(b.form_submit_button, "Save").click().run()
+
+    assert not b.exception, [e.message for e in b.exception]
+    assert not b.error, texts(b.error)
+    assert "dialog_outcome" not in b.session_state
+    again_first, second = history_rows(db, OUTCOME)
+    assert again_first.id == first.id
+    assert (second.changed_by, second.old_status, second.new_status, second.note) == (
+        "lead-b",
+        Status.DONE.value,
+        Status.IN_PROGRESS.value,
+        note,
+    )
+    assert status_of(db, OUTCOME) == Status.IN_PROGRESS.value
+
+
+# --- the Users page ---------------------------------------------------------------
+
+
+def test_admin_demoted_while_on_users_page_loses_it(db, new_app) -> None:
+    admin = make_user(db, "admin", "admin")
+    make_user(db, "other-admin", "admin")  # set_role keeps at least one admin
+    at = new_app("pages/users.py", user_id=admin).run()
+    assert texts(at.title) == ["Users"]
+    with Session(db) as session:
+        accounts.set_role(session=session, user=session.get(accounts.User, admin), role="viewer")
+
+    at.run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Users" not in texts(at.title)
+    assert texts(at.title) == ["Statewide progress"]  # back on the default page
