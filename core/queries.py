@@ -62,6 +62,7 @@ class OutcomeFilter:
     flagged_only: bool = False
     search: str = ""
     logic_models: tuple[str, ...] = ()
+    outcome_ids: tuple[str, ...] = ()
     include_retired: bool = False
     schedules: tuple[str, ...] = ()  # Schedule values; need `today`
     today: date | None = None
@@ -75,6 +76,8 @@ class OutcomeFilter:
                 Strategy.retired.is_(False),
                 LogicModel.retired.is_(False),
             ]
+        if self.outcome_ids:
+            cond.append(Outcome.id.in_(self.outcome_ids))
         if self.regions:
             cond.append(LogicModel.region_id.in_(self.regions))
         if self.needs:

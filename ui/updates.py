@@ -110,8 +110,7 @@ def render_dialog() -> None:
 
 @st.dialog("Outcome", width="large", on_dismiss=_close)
 def _dialog(outcome_id: str) -> None:
-    rows = data.outcomes(OutcomeFilter(search="", include_retired=True), 60)
-    match = rows[rows["outcome_id"] == outcome_id] if not rows.empty else rows
+    match = _one(outcome_id)
     if match.empty:
         st.error("This outcome no longer exists.")
         return
@@ -169,8 +168,7 @@ def _dialog(outcome_id: str) -> None:
                 st.error(error, icon=":material/error:")
                 if "after you opened the form" in error:
                     # They have now seen the newer state: the next save applies on top of it.
-                    fresh = data.outcomes(OutcomeFilter(include_retired=True), 60)
-                    current = fresh[fresh["outcome_id"] == outcome_id]
+                    current = _one(outcome_id)
                     if not current.empty:
                         st.session_state[version_key] = int(current.iloc[0]["version"])
                     st.caption(
@@ -182,6 +180,10 @@ def _dialog(outcome_id: str) -> None:
         st.caption("You can update outcomes of your assigned regions or strategies only.")
 
     history_section(row)
+
+
+def _one(outcome_id: str) -> pd.DataFrame:
+    return data.outcomes(OutcomeFilter(outcome_ids=(outcome_id,), include_retired=True))
 
 
 def history_section(row: dict) -> None:
