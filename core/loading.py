@@ -191,14 +191,14 @@ def _upsert(
             session.add(model(**item))
             report.inserted[kind] += 1
             continue
-        changed = False
-        for name, value in item.items():
-            if getattr(obj, name) != value:
-                setattr(obj, name, value)
-                changed = True
+        changed = {name for name, value in item.items() if getattr(obj, name) != value}
+        for name in changed:
+            setattr(obj, name, item[name])
         if changed:
-            if isinstance(obj, Outcome):
-                obj.version += 1  # a form rendered before the edit must not save over it
+            if isinstance(obj, Outcome) and changed - {"position"}:
+                # A form rendered before the edit must not save over it; a sibling
+                # merely moving up a place is no reason to refuse that form.
+                obj.version += 1
             session.add(obj)
             report.updated[kind] += 1
         else:

@@ -600,3 +600,25 @@ def test_load_failure_mid_write_rolls_back(engine, data_copy, monkeypatch, injec
     with Session(engine) as session:
         assert session.get(Region, "st-louis").name == "Saint Louis"
         assert session.get(Plan, 1).published == 2020
+
+
+def test_reload_position_shift_keeps_sibling_versions(engine, data_copy):
+    """Removing one outcome moves its siblings up a place; that alone must not make
+    forms open on those siblings stale."""
+    from core.models import Outcome
+
+    path = data_copy / "logic_models" / "06_southwest.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    outcomes = doc["strategies"][0]["outcomes"]
+    removed, sibling = outcomes[0]["id"], outcomes[1]["id"]
+    del outcomes[0]
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with Session(engine) as s:
+        before = s.get(Outcome, sibling)
+        version, position = before.version, before.position
+    loading.load_plan(engine, data_copy)
+    with Session(engine) as s:
+        after = s.get(Outcome, sibling)
+        assert after.position == position - 1
+        assert after.version == version
+        assert s.get(Outcome, removed).retired is True
