@@ -28,6 +28,7 @@ except PlanFileError as exc:
     components.footer()
     st.stop()
 
+auth.refresh()
 page = shell.navigation(admin=auth.is_admin())
 auth.sidebar()
 if not auth.can_read():

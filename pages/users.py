@@ -26,7 +26,7 @@ region_names = {r["id"]: r["name"] for r in ref["regions"]}
 
 def act(fn, success: str) -> None:
     try:
-        permissions.require_admin(auth.actor(), "manage users")
+        permissions.require_admin(auth.actor(fresh=True), "manage users")
         with write_session(data.engine()) as session:
             fn(session)
     except (accounts.AccountError, permissions.PermissionDenied) as exc:

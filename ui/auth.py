@@ -21,8 +21,10 @@ def _oidc_configured() -> bool:
         return False
 
 
-def actor() -> Actor:
-    """Who is using this session, read fresh each run (a role change applies at once)."""
+_ACTOR = "_actor"
+
+
+def _load_actor() -> Actor:
     user_id = st.session_state.get("user_id")
     email = None
     if user_id is None and _oidc_configured() and getattr(st.user, "is_logged_in", False):
@@ -34,6 +36,22 @@ def actor() -> Actor:
         if user is None and email:
             user = accounts.get_user_by_email(session=session, email=email)
         return permissions.actor_for(session, user)
+
+
+def refresh() -> Actor:
+    """Read who is using this session; dashboard.py calls it at the top of every run,
+    so a role change applies at the next interaction."""
+    st.session_state[_ACTOR] = _load_actor()
+    return st.session_state[_ACTOR]
+
+
+def actor(*, fresh: bool = False) -> Actor:
+    """The actor read at the top of this run (one query per run, not per button).
+    Writes pass `fresh=True`: a callback runs before the next refresh, and a lead
+    whose scope changed since the page rendered must be checked as they are now."""
+    if fresh or _ACTOR not in st.session_state:
+        return refresh()
+    return st.session_state[_ACTOR]
 
 
 def is_admin() -> bool:

@@ -25,26 +25,24 @@ def can_update(row: dict) -> bool:
     )
 
 
-def _run(action, success: str) -> bool:
-    """Run a service call in a write transaction; report the outcome to the user."""
+def _run(action, success: str) -> Exception | None:
+    """Run a service call in a write transaction. Returns the refusal (its message is
+    for the user), or None after telling the user it worked."""
     try:
         with write_session(data.engine()) as session:
             action(session)
-    except services.StaleUpdate as exc:
-        st.session_state["update_error"] = str(exc)
-        return False
-    except (services.UpdateRejected, permissions.PermissionDenied) as exc:
-        st.session_state["update_error"] = str(exc)
-        return False
-    except DatabaseUnavailable as exc:
-        st.session_state["update_error"] = str(exc)
-        return False
+    except (services.UpdateRejected, permissions.PermissionDenied, DatabaseUnavailable) as exc:
+        return exc
     except SQLAlchemyError as exc:
-        st.session_state["update_error"] = describe_db_error(exc, data.engine())
-        return False
-    st.session_state.pop("update_error", None)
+        return DatabaseUnavailable(describe_db_error(exc, data.engine()))
     st.toast(success, icon=":material/check_circle:")
-    return True
+    return None
+
+
+def _run_in_callback(action, success: str) -> None:
+    """Callbacks run before the page: leave a refusal for the page's show_errors()."""
+    if error := _run(action, success):
+        st.session_state["update_error"] = str(error)
 
 
 def show_errors() -> None:
@@ -53,10 +51,10 @@ def show_errors() -> None:
 
 
 def _mark_done(outcome_id: str, version: int) -> None:
-    _run(
+    _run_in_callback(
         lambda s: services.update_status(
             session=s,
-            actor=auth.actor(),
+            actor=auth.actor(fresh=True),
             outcome_id=outcome_id,
             expected_version=version,
             new_status=Status.DONE.value,
@@ -148,10 +146,10 @@ def _dialog(outcome_id: str) -> None:
             saved = st.form_submit_button("Save", type="primary")
         if saved:
             expected = st.session_state[version_key]
-            ok = _run(
+            error = _run(
                 lambda s: services.update_status(
                     session=s,
-                    actor=auth.actor(),
+                    actor=auth.actor(fresh=True),
                     outcome_id=outcome_id,
                     expected_version=expected,
                     new_status=status,
@@ -160,20 +158,16 @@ def _dialog(outcome_id: str) -> None:
                 ),
                 "Update saved.",
             )
-            if ok:
+            if error is None:
                 _close()
                 st.rerun()
-            else:
-                error = st.session_state.pop("update_error", "")
-                st.error(error, icon=":material/error:")
-                if "after you opened the form" in error:
-                    # They have now seen the newer state: the next save applies on top of it.
-                    current = _one(outcome_id)
-                    if not current.empty:
-                        st.session_state[version_key] = int(current.iloc[0]["version"])
-                    st.caption(
-                        "Your note is kept above. Save again to apply it to the current version."
-                    )
+            st.error(str(error), icon=":material/error:")
+            if isinstance(error, services.StaleUpdate):
+                # They have now seen the newer state: the next save applies on top of it.
+                st.session_state[version_key] = error.current_version
+                st.caption(
+                    "Your note is kept above. Save again to apply it to the current version."
+                )
     elif not auth.actor().signed_in:
         st.caption("Sign in from the sidebar to update this outcome.")
     else:
@@ -211,9 +205,12 @@ def history_section(row: dict) -> None:
 
 
 def _undo(update_id: int, version: int) -> None:
-    _run(
+    _run_in_callback(
         lambda s: services.revert_update(
-            session=s, actor=auth.actor(), status_update_id=update_id, expected_version=version
+            session=s,
+            actor=auth.actor(fresh=True),
+            status_update_id=update_id,
+            expected_version=version,
         ),
         "Update undone.",
     )
@@ -278,11 +275,17 @@ def bulk_controls(selected: list[dict], *, key: str) -> None:
                 st.warning("Tick the confirmation box first.")
                 return
             requests = [services.UpdateRequest(r["outcome_id"], int(r["version"])) for r in mine]
-            if _run(
+            error = _run(
                 lambda s: services.update_many(
-                    session=s, actor=auth.actor(), requests=requests, new_status=status, note=note
+                    session=s,
+                    actor=auth.actor(fresh=True),
+                    requests=requests,
+                    new_status=status,
+                    note=note,
                 ),
                 f"Updated {len(requests)} outcomes.",
-            ):
+            )
+            if error is None:
                 st.session_state.pop(f"_rendered_{key}", None)
                 st.rerun()
+            st.error(str(error), icon=":material/error:")
