@@ -15,6 +15,7 @@ st.set_page_config(
 
 try:
     data.engine()
+    data.refresh()
     data.reference()
 except DatabaseUnavailable as exc:
     st.error(str(exc), icon=":material/database:")

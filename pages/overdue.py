@@ -1,5 +1,6 @@
 """Overdue & due soon: what is late, sorted by how late, with the latest notes."""
 
+import pandas as pd
 import streamlit as st
 
 from core.progress import Schedule
@@ -18,8 +19,11 @@ st.segmented_control(
 )
 filters.sync_url()
 soon = filters.soon_days()
-flt = filters.current()
-df = data.outcomes(flt, soon)
+late = (Schedule.OVERDUE.value, Schedule.DUE_SOON.value)
+chosen = filters.current().schedules
+# Only what this page lists is loaded; a sidebar schedule filter narrows it further.
+wanted = tuple(s for s in late if not chosen or s in chosen)
+df = data.outcomes(filters.current(schedules=wanted), soon) if wanted else pd.DataFrame()
 st.caption(f"Showing {filters.describe()} · today is {data.today():%B %-d, %Y}.")
 updates.show_errors()
 
@@ -38,23 +42,32 @@ COLUMNS = [
     "last_note",
 ]
 
-overdue = df[df["schedule"] == Schedule.OVERDUE.value] if not df.empty else df
-overdue = overdue.sort_values("days_overdue", ascending=False) if not overdue.empty else overdue
-st.subheader(
-    f"Overdue ({len(overdue):,})", help="Past due and neither done nor dropped, most overdue first."
-)
-if overdue.empty:
-    components.empty_state("Nothing is overdue for these filters.")
-else:
-    selected = updates.selectable_table(overdue, ["days_overdue", *COLUMNS], key="overdue_table")
-    updates.bulk_controls(selected, key="overdue")
 
-due_soon = df[df["schedule"] == Schedule.DUE_SOON.value] if not df.empty else df
-due_soon = due_soon.sort_values("days_to_due") if not due_soon.empty else due_soon
-st.subheader(f"Due in the next {soon} days ({len(due_soon):,})")
-if due_soon.empty:
-    components.empty_state(f"Nothing open is due in the next {soon} days for these filters.")
-else:
-    selected = updates.selectable_table(due_soon, ["days_to_due", *COLUMNS], key="soon_table")
-    updates.bulk_controls(selected, key="soon")
+def section(schedule: Schedule, by: str, ascending: bool, title: str, empty: str, **kw) -> None:
+    rows = df[df["schedule"] == schedule.value] if not df.empty else df
+    st.subheader(f"{title} ({len(rows):,})", **kw)
+    if rows.empty:
+        components.empty_state(empty)
+        return
+    rows = rows.sort_values(by, ascending=ascending)
+    key = filters.slug(schedule.value)
+    selected = updates.selectable_table(rows, [by, *COLUMNS], key=f"{key}_table")
+    updates.bulk_controls(selected, key=key)
+
+
+section(
+    Schedule.OVERDUE,
+    "days_overdue",
+    False,
+    "Overdue",
+    "Nothing is overdue for these filters.",
+    help="Past due and neither done nor dropped, most overdue first.",
+)
+section(
+    Schedule.DUE_SOON,
+    "days_to_due",
+    True,
+    f"Due in the next {soon} days",
+    f"Nothing open is due in the next {soon} days for these filters.",
+)
 updates.render_dialog()

@@ -50,7 +50,7 @@ rate = overall["rate"]
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric(
     "Completion",
-    "—" if pd.isna(rate) else ("<1%" if 0 < rate < 0.01 else f"{rate:.0%}"),
+    components.rate_text(rate),
     help=f"{int(overall['done'])} done ÷ {int(overall['active'])} active outcomes "
     f"({int(overall['dropped'])} dropped are left out).",
 )

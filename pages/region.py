@@ -61,7 +61,7 @@ counts = data.schedule_counts(flt, filters.soon_days())
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(
     "Completion",
-    "—" if comp["rate"] is None else f"{comp['rate']:.0%}",
+    components.rate_text(comp["rate"]),
     help=f"{comp['done']} done ÷ {comp['active']} active outcomes (dropped left out).",
 )
 m2.metric("Overdue", counts["overdue"], help="Past due and neither done nor dropped.")

@@ -67,6 +67,13 @@ OUTCOME_COLUMNS = {
 }
 
 
+def rate_text(rate) -> str:
+    """A completion rate for a metric: "—" when nothing is active, "<1%" for a start."""
+    if rate is None or pd.isna(rate):
+        return "—"
+    return "<1%" if 0 < rate < 0.01 else f"{rate:.0%}"
+
+
 def footer() -> None:
     st.divider()
     st.caption(HOTLINE)

@@ -31,12 +31,22 @@ def today() -> date:
     return get_settings().today()
 
 
-def stamp() -> tuple:
+_STAMP = "_data_stamp"
+
+
+def refresh() -> tuple:
+    """Read the data stamp; dashboard.py calls it at the top of every run. Every write
+    is followed by a rerun (callbacks run before it), so one read per run is enough."""
     try:
         with Session(engine()) as session:
-            return queries.data_stamp(session)
+            st.session_state[_STAMP] = queries.data_stamp(session)
     except SQLAlchemyError as exc:
         raise DatabaseUnavailable(describe_db_error(exc, engine())) from exc
+    return st.session_state[_STAMP]
+
+
+def stamp() -> tuple:
+    return st.session_state[_STAMP] if _STAMP in st.session_state else refresh()
 
 
 def _flt(key: tuple) -> OutcomeFilter:

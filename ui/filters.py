@@ -22,7 +22,7 @@ def slug(value: str) -> str:
 
 @dataclass(frozen=True)
 class FilterSpec:
-    """One filter: its URL key, its widget label and its options (value -> label)."""
+    """One filter: its URL key, its widget label and its help text."""
 
     key: str
     label: str
@@ -69,7 +69,9 @@ def init_state() -> None:
     st.session_state["f_q"] = st.query_params.get("q", "")
     st.session_state["f_flagged"] = st.query_params.get("flagged") == "1"
     soon = st.query_params.get("soon", str(DEFAULT_SOON_DAYS))
-    st.session_state["f_soon"] = int(soon) if soon.isdigit() and int(soon) in SOON_CHOICES else 60
+    st.session_state["f_soon"] = (
+        int(soon) if soon.isdigit() and int(soon) in SOON_CHOICES else DEFAULT_SOON_DAYS
+    )
     st.session_state["_filters_ready"] = True
 
 
@@ -123,11 +125,7 @@ def sidebar() -> None:
             key="f_flagged",
             help="Impossible or missing dates, numbering gaps, cut-off sentences…",
         )
-        if (
-            any(st.session_state.get(f"f_{k}") for k in SPECS)
-            or st.session_state.get("f_q")
-            or st.session_state.get("f_flagged")
-        ):
+        if active():
             st.button("Clear filters", on_click=clear, icon=":material/filter_alt_off:")
     sync_url()
 
@@ -162,8 +160,18 @@ def current(**overrides) -> OutcomeFilter:
     return OutcomeFilter(**values)
 
 
+def active() -> bool:
+    return bool(
+        any(st.session_state.get(f"f_{k}") for k in SPECS)
+        or st.session_state.get("f_q", "").strip()
+        or st.session_state.get("f_flagged")
+    )
+
+
 def describe() -> str:
     """The active filters in words, for captions and empty states."""
+    if not active():
+        return "no filters (the whole plan)"
     opts = options()
     parts = []
     for key, spec in SPECS.items():
@@ -173,8 +181,4 @@ def describe() -> str:
         parts.append(f"text “{q}”")
     if st.session_state.get("f_flagged"):
         parts.append("flagged items only")
-    return "; ".join(parts) if parts else "no filters (the whole plan)"
-
-
-def active() -> bool:
-    return describe() != "no filters (the whole plan)"
+    return "; ".join(parts)
