@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -148,8 +148,3 @@ def describe_db_error(exc: SQLAlchemyError, engine: Engine) -> str:
     if "locked" in detail or "busy" in detail:
         return f"The database {where} stayed busy for too long; please try again in a moment."
     return f"The database {where} could not be used: {detail}"
-
-
-def ping(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))

@@ -20,7 +20,6 @@ from core.dates import DatedItem, infer_due_dates, parse_date_as_written
 from core.db import write_session
 from core.models import (
     AppendixItem,
-    DateBasis,
     Flag,
     LogicModel,
     Need,
@@ -169,14 +168,13 @@ def plan_rows(data: PlanData) -> dict[type[SQLModel], list[dict[str, Any]]]:
         else:
             inference = inferred[row["id"]]
             due = inference.due_date
-            assert p.basis is DateBasis.INFERRED
             row["date_note"] = f"{p.note} Planned as {inference.rule}."
         row["due_date"] = due
         row["baseline_due_date"] = due
     return rows
 
 
-# Fields the loader owns; everything else (status, version, history) belongs to users.
+# Plan items that leave data/ are retired (kept with their history), never deleted.
 _RETIRABLE = {LogicModel, Strategy, Outcome}
 
 

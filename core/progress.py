@@ -38,11 +38,6 @@ def schedule_of(
     return Schedule.ON_TIME
 
 
-def is_late(status: str, due: date, today: date) -> bool:
-    """Late for the chain: blocked, or past due and not closed."""
-    return status == Status.BLOCKED or (status not in CLOSED and due < today)
-
-
 def freshness_days(last_updated: datetime | None, today: date) -> int | None:
     return None if last_updated is None else max(0, (today - last_updated.date()).days)
 

@@ -100,10 +100,8 @@ for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
                     box.markdown(f"{number}{row['text']}")
                     box.caption(components.outcome_caption(row))
                     box.markdown(components.badges_markdown(row))
-                    b1, b2 = box.columns(2)
-                    with b1:
+                    with box.container(horizontal=True, wrap=True, gap="small"):
                         updates.done_button(row, key=row["outcome_id"])
-                    with b2:
                         updates.form_button(row, key=row["outcome_id"])
             cols[5].markdown("**Ultimate outcome**\n\n" + (strategy["ultimate_outcome"] or "—"))
 updates.render_dialog()

@@ -14,13 +14,6 @@ HOTLINE = (
     "200+ languages). In an emergency, call 911."
 )
 
-STATUS_ICONS = {
-    Status.NOT_STARTED.value: ":material/radio_button_unchecked:",
-    Status.IN_PROGRESS.value: ":material/pending:",
-    Status.DONE.value: ":material/check_circle:",
-    Status.BLOCKED.value: ":material/block:",
-    Status.DROPPED.value: ":material/remove_circle_outline:",
-}
 STATUS_BADGE_COLORS = {
     Status.NOT_STARTED.value: "gray",
     Status.IN_PROGRESS.value: "blue",
@@ -28,11 +21,10 @@ STATUS_BADGE_COLORS = {
     Status.BLOCKED.value: "orange",
     Status.DROPPED.value: "gray",
 }
-SCHEDULE_BADGE = {
-    Schedule.OVERDUE.value: ("red", ":material/schedule:"),
-    Schedule.DUE_SOON.value: ("orange", ":material/hourglass_bottom:"),
-    Schedule.ON_TIME.value: ("blue", ":material/event_available:"),
-    Schedule.CLOSED.value: ("gray", ":material/task_alt:"),
+SCHEDULE_BADGE_COLORS = {
+    Schedule.OVERDUE.value: "red",
+    Schedule.DUE_SOON.value: "orange",
+    Schedule.ON_TIME.value: "blue",
 }
 
 # Column settings for outcome tables; pages pick the columns they show.
@@ -111,15 +103,10 @@ def _present(value) -> bool:
     return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
 
 
-def status_badge(status: str) -> None:
-    st.badge(status, icon=STATUS_ICONS.get(status), color=STATUS_BADGE_COLORS.get(status, "gray"))
-
-
 def badges_markdown(row: dict) -> str:
     """Status, schedule, freshness, chain and flags of one outcome as inline badges."""
     parts = [f":{STATUS_BADGE_COLORS.get(row['status'], 'gray')}-badge[{row['status']}]"]
-    color, _ = SCHEDULE_BADGE.get(row["schedule"], ("gray", ""))
-    if row["schedule"] != Schedule.CLOSED.value:
+    if color := SCHEDULE_BADGE_COLORS.get(row["schedule"]):  # closed: no schedule
         parts.append(f":{color}-badge[{row['schedule']}]")
     if row.get("upstream_late"):
         parts.append(":violet-badge[Upstream late]")
