@@ -77,30 +77,40 @@ def write_session(engine: Engine) -> Iterator[Session]:
             raise
 
 
-HISTORY_GUARD_SQLITE = [
-    """CREATE TRIGGER IF NOT EXISTS status_update_no_update BEFORE UPDATE ON status_update
-       BEGIN SELECT RAISE(ABORT, 'status history is append-only: rows cannot be changed'); END""",
-    """CREATE TRIGGER IF NOT EXISTS status_update_no_delete BEFORE DELETE ON status_update
-       BEGIN SELECT RAISE(ABORT, 'status history is append-only: rows cannot be deleted'); END""",
-]
-HISTORY_GUARD_POSTGRES = [
-    """CREATE OR REPLACE FUNCTION status_update_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'status history is append-only: rows cannot be % d', lower(TG_OP);
-       END $$ LANGUAGE plpgsql""",
-    "DROP TRIGGER IF EXISTS status_update_append_only ON status_update",
-    """CREATE TRIGGER status_update_append_only BEFORE UPDATE OR DELETE ON status_update
-       FOR EACH ROW EXECUTE FUNCTION status_update_append_only()""",
-]
+# Tables that are history: rows are appended, never changed or deleted.
+APPEND_ONLY = {"status_update": "status history", "plan_change": "the plan change log"}
+
+
+def history_guard_sqlite(table: str, what: str) -> list[str]:
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{what} is append-only: rows cannot be changed'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{what} is append-only: rows cannot be deleted'); END""",
+    ]
+
+
+def history_guard_postgres(table: str, what: str) -> list[str]:
+    return [
+        f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION '{what} is append-only: rows cannot be %d', lower(TG_OP);
+            END $$ LANGUAGE plpgsql""",
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+        f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_append_only()""",
+    ]
 
 
 def install_history_guard(engine: Engine) -> None:
-    statements = {
-        "sqlite": HISTORY_GUARD_SQLITE,
-        "postgresql": HISTORY_GUARD_POSTGRES,
-    }.get(engine.dialect.name, [])
+    build = {"sqlite": history_guard_sqlite, "postgresql": history_guard_postgres}.get(
+        engine.dialect.name
+    )
+    if build is None:
+        return
     with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
+        for table, what in APPEND_ONLY.items():
+            for statement in build(table, what):
+                conn.exec_driver_sql(statement)
 
 
 def init_db(engine: Engine, settings: Settings | None = None) -> bool:

@@ -8,6 +8,7 @@ a bad file changes nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +21,18 @@ from core.dates import DatedItem, infer_due_dates, parse_date_as_written
 from core.db import write_session
 from core.models import (
     AppendixItem,
+    ChangeAction,
     Flag,
     LogicModel,
     Need,
     Outcome,
     Plan,
+    PlanChange,
     Region,
     Strategy,
     Term,
 )
+from core.plan_changes import jsonable
 from core.plan_files import PlanData, read_plan
 
 
@@ -51,14 +55,24 @@ class LoadReport:
         return "; ".join(parts)
 
 
+LOADER = "data/ (python -m core load)"
+
+
 def load_plan(engine: Engine, data_dir: Path) -> LoadReport:
-    """Validate every file, then apply the plan in one write transaction."""
+    """Validate every file, then apply the plan in one write transaction.
+
+    On a database that already holds the plan, every change the load makes to a
+    logic model, strategy or outcome is written to the plan's change log, and what
+    the app has decided since the first load is kept: logic models' start dates and
+    re-dated outcomes' due dates (re-baselining), statuses and history."""
     data = read_plan(data_dir)
     rows = plan_rows(data)
     report = LoadReport()
     with write_session(engine) as session:
+        log = session.exec(select(Plan)).first() is not None  # not the first seeding
+        batch = uuid.uuid4().hex if log else None
         for model, items in rows.items():
-            _upsert(session, model, items, report)
+            _upsert(session, model, items, report, batch)
         _replace_flags(session, data)
     return report
 
@@ -178,18 +192,39 @@ def plan_rows(data: PlanData) -> dict[type[SQLModel], list[dict[str, Any]]]:
 _RETIRABLE = {LogicModel, Strategy, Outcome}
 
 
+# Fields the app owns once an item exists: re-baselining moves them.
+_KEPT_ON_RELOAD = {LogicModel: {"start_date"}}
+
+
 def _upsert(
-    session: Session, model: type[SQLModel], items: list[dict[str, Any]], report: LoadReport
+    session: Session,
+    model: type[SQLModel],
+    items: list[dict[str, Any]],
+    report: LoadReport,
+    batch: str | None,
 ) -> None:
     kind = model.__tablename__
     existing = {obj.id: obj for obj in session.exec(select(model)).all()}
+    logged = batch is not None and model in _RETIRABLE
     for item in items:
         obj = existing.pop(item["id"], None)
         if obj is None:
             session.add(model(**item))
             report.inserted[kind] += 1
+            if logged:
+                _log(session, kind, item["id"], ChangeAction.CREATED, None, item, batch)
             continue
-        changed = {name for name, value in item.items() if getattr(obj, name) != value}
+        kept = set(_KEPT_ON_RELOAD.get(model, ()))
+        if isinstance(obj, Outcome) and obj.redate_count:
+            kept.add("due_date")
+        changed = {
+            name for name, value in item.items() if name not in kept and getattr(obj, name) != value
+        }
+        if logged and changed - {"position"}:
+            action = ChangeAction.RESTORED if changed == {"retired"} else ChangeAction.EDITED
+            before = {name: getattr(obj, name) for name in sorted(changed)}
+            after = {name: item[name] for name in sorted(changed)}
+            _log(session, kind, obj.id, action, before, after, batch)
         for name in changed:
             setattr(obj, name, item[name])
         if changed:
@@ -207,11 +242,36 @@ def _upsert(
                 obj.retired = True
                 session.add(obj)
                 report.retired[kind] += 1
+                if logged:
+                    _log(session, kind, obj.id, ChangeAction.RETIRED, None, None, batch)
     elif model is AppendixItem:
         for obj in existing.values():
             session.delete(obj)
             report.retired[kind] += 1
     session.flush()
+
+
+def _log(
+    session: Session,
+    kind: str,
+    subject_id: str,
+    action: ChangeAction,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    batch: str | None,
+) -> None:
+    session.add(
+        PlanChange(
+            changed_by=LOADER,
+            subject_kind=kind,
+            subject_id=subject_id,
+            action=action,
+            before=jsonable(before),
+            after=jsonable(after),
+            reason="The plan files in data/ were applied again.",
+            batch=batch,
+        )
+    )
 
 
 def _replace_flags(session: Session, data: PlanData) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -52,6 +53,16 @@ class DateBasis(StrEnum):
     END_OF_MONTH = "end of month"
     CORRECTED = "corrected"
     INFERRED = "inferred"
+
+
+# What an edit of the plan did; one name per kind of change, shown as written.
+class ChangeAction(StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    RETIRED = "retired"
+    RESTORED = "restored"
+    REDATED = "re-dated"
+    REBASELINED = "re-baselined"
 
 
 class DateFlag(StrEnum):
@@ -142,6 +153,9 @@ class Outcome(SQLModel, table=True):
     version: int = 1
     last_updated: datetime | None = None
     last_updated_by: str | None = Field(default=None, max_length=120)
+    # times the due date was moved (re-baselines and single re-dates); slip is
+    # due_date - baseline_due_date
+    redate_count: int = 0
     retired: bool = False
 
 
@@ -170,6 +184,25 @@ class StatusUpdate(SQLModel, table=True):
     note: str = Field(default="", sa_type=Text)
     evidence_url: str | None = Field(default=None, max_length=2000)
     reverts_id: int | None = Field(default=None, foreign_key="status_update.id")
+
+
+# Append-only record of every edit of the plan itself (who, when, before, after,
+# why): added, edited, retired and restored items, re-dated outcomes and
+# re-baselined logic models. Rows written by one action share a `batch`.
+class PlanChange(SQLModel, table=True):
+    __tablename__ = "plan_change"
+    __table_args__ = (Index("ix_plan_change_subject", "subject_kind", "subject_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    changed_at: datetime = Field(default_factory=utcnow, index=True)
+    changed_by: str = Field(max_length=120)
+    subject_kind: str = Field(max_length=20)  # "logic_model" | "strategy" | "outcome"
+    subject_id: str = Field(max_length=160)
+    action: str = Field(max_length=20)  # a ChangeAction
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reason: str = Field(sa_type=Text)
+    batch: str | None = Field(default=None, max_length=40, index=True)
 
 
 # Appendix A: the report's future-research agenda and providers' suggestions.

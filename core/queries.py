@@ -22,6 +22,7 @@ from core.models import (
     Need,
     Outcome,
     Plan,
+    PlanChange,
     Region,
     Status,
     StatusUpdate,
@@ -176,6 +177,7 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
                 Outcome.date_as_written,
                 Outcome.due_date,
                 Outcome.baseline_due_date,
+                Outcome.redate_count,
                 Outcome.date_basis,
                 Outcome.date_flag,
                 Outcome.date_note,
@@ -208,6 +210,7 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
             + flags.get(("strategy", row["strategy_id"]), [])
             + flags.get(("logic_model", row["logic_model_id"]), [])
         )
+        row["slip_days"] = (row["due_date"] - row["baseline_due_date"]).days
         row["flags"] = "; ".join(code for code, _ in own)
         row["flag_reasons"] = [f"{code.replace('_', ' ')}: {reason}" for code, reason in own]
         if row["date_flag"]:
@@ -426,4 +429,27 @@ def data_stamp(session: Session) -> tuple[Any, ...]:
     plan = session.exec(
         select(func.count(Outcome.id), func.sum(Outcome.version), func.max(Outcome.last_updated))
     ).one()
-    return (*updates, *plan, session.exec(select(func.count(Flag.id))).one())
+    changes = session.exec(select(func.max(PlanChange.id))).one()
+    return (*updates, *plan, changes, session.exec(select(func.count(Flag.id))).one())
+
+
+def plan_changes(
+    session: Session,
+    *,
+    subject_kind: str | None = None,
+    subject_id: str | None = None,
+    subject_ids: tuple[str, ...] = (),
+    limit: int | None = 500,
+) -> list[dict[str, Any]]:
+    """The plan's change log, newest first: re-baselines, re-dates, edits,
+    additions, retirements and restorations."""
+    stmt = select(PlanChange).order_by(PlanChange.id.desc())
+    if subject_kind is not None:
+        stmt = stmt.where(PlanChange.subject_kind == subject_kind)
+    if subject_id is not None:
+        stmt = stmt.where(PlanChange.subject_id == subject_id)
+    if subject_ids:
+        stmt = stmt.where(PlanChange.subject_id.in_(subject_ids))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [c.model_dump() for c in session.exec(stmt).all()]

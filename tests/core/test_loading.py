@@ -559,13 +559,13 @@ def _fail_in_flags(monkeypatch):
 def _fail_at_outcomes(monkeypatch):
     real = loading._upsert
 
-    def upsert(session, model, items, report):
+    def upsert(session, model, items, report, batch):
         if model is Outcome:
             # plan, needs, regions, logic models and strategies are written by now
             assert session.get(Plan, 1).published == 2020
             assert session.get(Strategy, "central.mental-health").retired is True
             raise RuntimeError("injected failure")
-        real(session, model, items, report)
+        real(session, model, items, report, batch)
 
     monkeypatch.setattr(loading, "_upsert", upsert)
 
