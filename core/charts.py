@@ -75,6 +75,8 @@ GANTT_COLUMNS = [
     "date_as_written",
     "due_date",
     "baseline_due_date",
+    "slip_days",
+    "redate_count",
     "start_date",
     "date_basis",
     "date_note",
@@ -291,7 +293,9 @@ def timeline(
         alt.Tooltip("date_basis:N", title="Date basis"),
         alt.Tooltip("date_kind:N", title="Due date is"),
         alt.Tooltip("date_note:N", title="Date note"),
-        alt.Tooltip("baseline_due_date:T", title="Baseline due", format=DATE_FORMAT),
+        alt.Tooltip("baseline_due_date:T", title="Report's date", format=DATE_FORMAT),
+        alt.Tooltip("slip_days:Q", title="Slip (days)"),
+        alt.Tooltip("redate_count:Q", title="Times re-dated"),
         alt.Tooltip("upstream_note:N", title="Upstream"),
     ]
     date_legend = alt.Legend(
@@ -350,8 +354,11 @@ def timeline(
         .encode(
             x=_time_x("baseline_due_date"),
             tooltip=[
-                alt.Tooltip("baseline_due_date:T", title="Baseline due", format=DATE_FORMAT),
+                alt.Tooltip("text:N", title="Outcome"),
+                alt.Tooltip("baseline_due_date:T", title="Report's date", format=DATE_FORMAT),
                 alt.Tooltip("due_date:T", title="Now due", format=DATE_FORMAT),
+                alt.Tooltip("slip_days:Q", title="Slip (days)"),
+                alt.Tooltip("redate_count:Q", title="Times re-dated"),
             ],
         )
         .transform_filter(alt.datum.rebaselined)

@@ -44,6 +44,12 @@ ITEM_MAX = 1_000  # one resource or task
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
 
 KINDS = ("logic_model", "strategy", "outcome")
+
+
+class StalePlanEdit(UpdateRejected):
+    """Someone changed the item after the form was opened; nothing was written."""
+
+
 _MODELS: dict[str, type[LogicModel] | type[Strategy] | type[Outcome]] = {
     "logic_model": LogicModel,
     "strategy": Strategy,
@@ -143,6 +149,30 @@ def jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
     if values is None:
         return None
     return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in values.items()}
+
+
+def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """A log entry's before → after in words: "due date 2020-02-29 → 2025-10-31"."""
+    before, after = before or {}, after or {}
+
+    def show(value: Any) -> str:
+        if isinstance(value, list):
+            value = "; ".join(map(str, value))
+        text = "(empty)" if value in (None, "") else str(value)
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    if set(after) == {"retired"}:
+        return "hidden from views and rates, kept" if after["retired"] else "back in the plan"
+    if not before and after:
+        return "added" + (f" “{show(after['text'])}”" if "text" in after else "")
+    parts = []
+    for name in [*before, *(k for k in after if k not in before)]:
+        label = name.replace("_id", "").replace("_", " ")
+        if name in before and name in after:
+            parts.append(f"{label} {show(before[name])} → {show(after[name])}")
+        elif name in after:
+            parts.append(f"{label} {show(after[name])}")
+    return "; ".join(parts) or "no fields"
 
 
 def slug(text: str, limit: int = 40) -> str:
@@ -341,7 +371,7 @@ def redate_outcome(
     if oc.retired:
         raise UpdateRejected("This outcome is retired; restore it first.")
     if expected_due_date is not None and oc.due_date != expected_due_date:
-        raise UpdateRejected(
+        raise StalePlanEdit(
             f"Someone moved this outcome's due date to {oc.due_date:%m/%d/%Y} after you "
             "opened the form. Nothing was saved; review and try again."
         )
@@ -615,7 +645,7 @@ def edit_item(
     obj = _get(session, kind, item_id)
     for name, seen in (expected or {}).items():
         if getattr(obj, name) != seen:
-            raise UpdateRejected(
+            raise StalePlanEdit(
                 f"Someone changed this {KIND_LABEL[kind]}'s {name.replace('_', ' ')} after "
                 "you opened the form. Nothing was saved; review and try again."
             )

@@ -273,6 +273,24 @@ def strategies(session: Session, logic_model_id: str) -> list[dict[str, Any]]:
     return [s.model_dump() for s in session.exec(stmt).all()]
 
 
+def plan_items(
+    session: Session, kind: str, *, parent_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Logic models, strategies of a logic model, or outcomes of a strategy, retired
+    ones included (marked), in the report's order: what the plan editor lists."""
+    if kind == "logic_model":
+        stmt = select(LogicModel).order_by(LogicModel.position)
+    elif kind == "strategy":
+        stmt = select(Strategy).where(Strategy.logic_model_id == parent_id)
+        stmt = stmt.order_by(Strategy.position)
+    elif kind == "outcome":
+        stmt = select(Outcome).where(Outcome.strategy_id == parent_id)
+        stmt = stmt.order_by(TERM_ORDER, Outcome.position)
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    return [item.model_dump() for item in session.exec(stmt).all()]
+
+
 def appendix(session: Session) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"future_research": [], "provider_suggestions": []}
     for item in session.exec(

@@ -21,6 +21,8 @@ COLUMNS = [
     "text",
     "date_as_written",
     "due_date",
+    "slip_days",
+    "redate_count",
     "date_basis",
     "status",
     "schedule",

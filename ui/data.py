@@ -171,3 +171,40 @@ def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
 def _flags(stamp_: tuple) -> dict:
     with Session(engine()) as session:
         return queries.flags_by_subject(session)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def _plan_items(stamp_: tuple, kind: str, parent_id: str | None) -> list[dict]:
+    with Session(engine()) as session:
+        return queries.plan_items(session, kind, parent_id=parent_id)
+
+
+def plan_items(kind: str, parent_id: str | None = None) -> list[dict]:
+    """Logic models / a logic model's strategies / a strategy's outcomes, retired included."""
+    return _plan_items(stamp(), kind, parent_id)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _plan_changes(stamp_: tuple, subject_kind: str | None, subject_id: str | None) -> pd.DataFrame:
+    with Session(engine()) as session:
+        rows = queries.plan_changes(session, subject_kind=subject_kind, subject_id=subject_id)
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "changed_at",
+            "changed_by",
+            "subject_kind",
+            "subject_id",
+            "action",
+            "before",
+            "after",
+            "reason",
+            "batch",
+        ],
+    )
+
+
+def plan_changes(subject_kind: str | None = None, subject_id: str | None = None) -> pd.DataFrame:
+    """The plan's change log (newest first, latest 500)."""
+    return _plan_changes(stamp(), subject_kind, subject_id)

@@ -30,7 +30,10 @@ def navigation(*, admin: bool) -> st.navigation:
         ],
     }
     if admin:
-        pages["Admin"] = [st.Page("pages/users.py", title="Users", icon=":material/group:")]
+        pages["Admin"] = [
+            st.Page("pages/plan_editor.py", title="Edit the plan", icon=":material/edit_calendar:"),
+            st.Page("pages/users.py", title="Users", icon=":material/group:"),
+        ]
     return st.navigation(pages)
 
 

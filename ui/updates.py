@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import permissions, services
+from core import permissions, plan_changes, services
 from core.db import DatabaseUnavailable, describe_db_error, write_session
 from core.models import Status
 from core.queries import OutcomeFilter
@@ -184,8 +184,7 @@ def history_section(row: dict) -> None:
     hist = data.history(outcome_id=row["outcome_id"])
     st.markdown("**History**")
     if hist.empty:
-        st.caption("No updates yet.")
-        return
+        st.caption("No status updates yet.")
     for i, entry in enumerate(hist.to_dict("records")):
         note = f" — {entry['note']}" if entry["note"] else ""
         link = f" ([evidence]({entry['evidence_url']}))" if entry["evidence_url"] else ""
@@ -201,6 +200,14 @@ def history_section(row: dict) -> None:
                 help="Writes a new entry restoring the previous status; history is never erased.",
                 on_click=_undo,
                 args=(int(entry["id"]), int(row["version"])),
+            )
+    changes = data.plan_changes("outcome", row["outcome_id"])
+    if not changes.empty:
+        st.markdown("**Changes to this outcome**")
+        for c in changes.to_dict("records"):
+            st.markdown(
+                f"{c['changed_at']:%Y-%m-%d %H:%M} UTC · **{c['changed_by']}** {c['action']}: "
+                f"{plan_changes.describe_change(c['before'], c['after'])} — _{c['reason']}_"
             )
 
 
