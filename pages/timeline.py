@@ -29,11 +29,15 @@ st.caption(
     "Each bar runs from an outcome's start (the latest due date of the previous term in its "
     "strategy, else its logic model's start) to its due date. Click a legend entry to show one "
     "status; click a bar to pick out its strategy. Hatched, faded bars have a corrected or "
-    "inferred date: hover for the date as the report wrote it. The red rule is today."
+    "inferred date: hover for the date as the report wrote it. A black tick marks the report's "
+    "own date where an outcome has been re-baselined or re-dated (hover for its slip). The red "
+    "rule is today."
 )
 with st.expander("Why so much is overdue", icon=":material/info:"):
     st.markdown(
         "The report's dates (2020–2022) are guidance, meant to be moved to each community's real "
         "start date. Until a region re-baselines its plan, outcomes keep the report's dates, so "
-        "many read as overdue: treat the chart as the plan's intended sequence and spacing."
+        "many read as overdue: treat the chart as the plan's intended sequence and spacing. "
+        "Admins re-baseline a logic model or a whole region under **Edit the plan**; every due "
+        "date then moves by the same offset, and the report's dates stay as the baseline."
     )
