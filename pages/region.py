@@ -74,7 +74,14 @@ with st.expander("Timeline", expanded=False, icon=":material/view_timeline:"):
 TERMS = [(Term.SHORT, "Short term"), (Term.MEDIUM, "Medium term"), (Term.LONG, "Long term")]
 for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
     st.header(model["title"], divider="gray")
-    st.caption(f"Logic model “{model['report_region_label']}” · starts {model['start_date']:%B %Y}")
+    report_start = ref["plan"].get("baseline_start")
+    moved = (
+        f" (re-baselined; the report's timeline starts {report_start:%B %Y})"
+        if report_start and model["start_date"] != report_start
+        else ""
+    )
+    label = f"“{model['report_region_label']}” · " if model["report_region_label"] else ""
+    st.caption(f"Logic model {label}starts {model['start_date']:%B %-d, %Y}{moved}")
     for flag_code, reason in data.flags_for("logic_model", model["id"]):
         st.warning(f"Report flag ({flag_code.replace('_', ' ')}): {reason}", icon=":material/flag:")
     model_rows = df[df["logic_model_id"] == model["id"]]

@@ -141,4 +141,8 @@ def badges_markdown(row: dict) -> str:
 def outcome_caption(row: dict) -> str:
     due = row["due_date"]
     written = row["date_as_written"] if _present(row.get("date_as_written")) else "no date"
-    return f"Due {due:%b %-d, %Y} · in the report: {written} · basis: {row['date_basis']}"
+    text = f"Due {due:%b %-d, %Y} · in the report: {written} · basis: {row['date_basis']}"
+    slip, times = row.get("slip_days"), row.get("redate_count")
+    if _present(times) and int(times):
+        text += f" · moved {int(times)}× ({int(slip):+,} days from the report's date)"
+    return text
