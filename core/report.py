@@ -24,7 +24,7 @@ import vl_convert as vlc
 from sqlmodel import Session
 
 from core import charts, progress, queries
-from core.models import Status, Term
+from core.models import Plan, Status, Term
 from core.progress import Schedule
 from core.queries import OutcomeFilter
 
@@ -34,7 +34,7 @@ NOTE_LIMIT = 600  # characters of a latest note printed; the tracker keeps the w
 # Plot widths in CSS px. A4 and Letter portrait with these margins leave about 680 px;
 # each SVG also scales down to the page (max-width: 100%).
 BAR_WIDTH = 380
-WIDE_WIDTH = 540
+WIDE_WIDTH = 600
 _NAMESPACE = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')  # inline <svg> in HTML needs none
 
 
@@ -52,10 +52,11 @@ def progress_report_html(
     plan = queries.plan_info(session)
     title = plan.title if plan else "Strategic plan"
     total = queries.completion(session, flt)[0]
+    scope = describe_filter(session, flt)
     head = _header(
         title,
         today=today,
-        scope=describe_filter(session, flt),
+        scope=scope,
         generated_by=generated_by,
         generated_at=generated_at or datetime.now(UTC),
     )
@@ -84,6 +85,7 @@ def progress_report_html(
     body = "".join(
         [
             _summary(
+                "Summary for these filters" if scope else "Statewide summary",
                 total,
                 queries.status_counts(session, flt),
                 queries.schedule_counts(session, today, soon, flt),
@@ -112,8 +114,7 @@ def progress_report_html(
             _outcome_section(
                 f"Overdue ({len(overdue):,})",
                 overdue,
-                "Days overdue",
-                lambda r: r["days_overdue"],
+                ("Days overdue", "days_overdue"),
                 intro="Past their due date and neither done nor dropped; by region, "
                 "most overdue first.",
                 empty="Nothing is overdue for these filters.",
@@ -121,13 +122,12 @@ def progress_report_html(
             _outcome_section(
                 f"Due in the next {soon} days ({len(due_soon):,})",
                 due_soon,
-                "Days left",
-                lambda r: r["days_to_due"],
+                ("Days left", "days_to_due"),
                 intro="Open outcomes due between today and "
                 f"{_day(today + timedelta(days=soon))}, soonest first.",
                 empty=f"Nothing open is due in the next {soon} days for these filters.",
             ),
-            _activity_section(history, freshness, today, filtered=bool(flt.regions)),
+            _activity_section(history, freshness, today),
         ]
     )
     return _page(title, today, head + body + _footer(plan))
@@ -164,10 +164,13 @@ def describe_filter(session: Session, flt: OutcomeFilter) -> str:
 def chart_svg(chart: alt.TopLevelMixin, *, label: str, width: int) -> str:
     """`chart` as an inline <svg> element `width` px wide (plot area), labelled for
     screen readers. vl-convert may not load data from any URL."""
-    spec = chart.properties(width=width).to_dict()
+    # The builders' specs are validated by their own tests; skipping Altair's schema
+    # check here saves about 20 ms a chart.
+    spec = {**chart.to_dict(validate=False), "width": width}
     svg = vlc.vegalite_to_svg(spec, vl_version=_vl_version(), allowed_base_urls=[])
-    svg = _NAMESPACE.sub("", svg)
-    return svg.replace("<svg", f'<svg role="img" aria-label="{escape(label)}"', 1)
+    root, rest = svg.split(">", 1)  # the namespaces are on the root tag
+    root = _NAMESPACE.sub("", root).replace("<svg", '<svg role="img"', 1)
+    return f'{root} aria-label="{escape(label)}">{rest}'
 
 
 @functools.cache
@@ -202,14 +205,16 @@ def _header(
 """
 
 
-def _summary(total: dict, status: dict[str, int], counts: dict[str, int], soon: int) -> str:
+def _summary(
+    title: str, total: dict, status: dict[str, int], counts: dict[str, int], soon: int
+) -> str:
     done, active, dropped = total["done"], total["active"], total["dropped"]
     figures = [
         ("Completion", _rate(total["rate"]), f"{done:,} done ÷ {active:,} active"),
         ("Done", f"{done:,}", f"of {total['total']:,} outcomes"),
         ("Overdue", f"{counts['overdue']:,}", "past due, not done or dropped"),
         (f"Due in {soon} days", f"{counts['due_soon']:,}", "open, due soon"),
-        ("Blocked", f"{counts['blocked']:,}", "waiting on something"),
+        ("Blocked", f"{counts['blocked']:,}", "need help to move forward"),
     ]
     cards = "".join(
         f'<div class="stat"><div class="label">{escape(label)}</div>'
@@ -219,12 +224,17 @@ def _summary(total: dict, status: dict[str, int], counts: dict[str, int], soon: 
     n = sum(status.values())
     status_rows = "".join(
         f'<tr><th scope="row">{_chip(s)}{escape(s)}</th><td class="num">{status.get(s, 0):,}</td>'
-        f'<td class="num">{_share(status.get(s, 0), n)}</td></tr>'
+        f'<td class="num">{escape(_share(status.get(s, 0), n))}</td></tr>'
         for s in charts.STATUS_ORDER
     )
-    frame = pd.DataFrame({"status": list(status), "count": list(status.values())})
+    chart = _figure(
+        charts.status_bar(pd.DataFrame({"status": list(status), "count": list(status.values())})),
+        "Outcomes by status",
+        BAR_WIDTH - 80,
+        "Outcomes by their latest recorded status.",
+    )
     return f"""<section>
-<h2>Summary</h2>
+<h2>{escape(title)}</h2>
 <div class="stats">{cards}</div>
 <p class="explain"><strong>Completion</strong> is done outcomes ÷ active outcomes
 ({dropped:,} dropped {"is" if dropped == 1 else "are"} left out). <strong>Overdue</strong>
@@ -236,14 +246,7 @@ did not give in full are estimated and marked as such below.</p>
 <th scope="col" class="num">Share</th></tr></thead>
 <tbody>{status_rows}</tbody>
 </table>
-{
-        _figure(
-            charts.status_bar(frame),
-            "Outcomes by status",
-            BAR_WIDTH - 80,
-            "Outcomes by their latest recorded status.",
-        )
-    }
+{chart}
 </div>
 </section>
 """
@@ -265,7 +268,8 @@ def _completion_section(
     body = "".join(
         f'<tr><th scope="row">{escape(row[dim])}</th>'
         f'<td class="num">{row["total"]:,}</td><td class="num">{row["done"]:,}</td>'
-        f'<td class="num">{row["active"]:,}</td><td class="num rate">{_rate(row["rate"])}</td>'
+        f'<td class="num">{row["active"]:,}</td>'
+        f'<td class="num rate">{escape(_rate(row["rate"]))}</td>'
         f'<td class="num">{late[row[key]]:,}</td><td class="num">{stuck[row[key]]:,}</td></tr>'
         for row in rows
     )
@@ -285,18 +289,16 @@ def _completion_section(
 
 
 def _heatmap_section(rows: list[dict[str, Any]]) -> str:
-    chart = charts.heatmap(pd.DataFrame(rows))
+    chart = _figure(
+        charts.heatmap(pd.DataFrame(rows)),
+        "Completion by region and need",
+        WIDE_WIDTH,
+        "Completion of each region's strategies per need (n = active outcomes); an empty "
+        "cell means the region has no strategy for that need.",
+    )
     return f"""<section>
 <h2>Region × need</h2>
-{
-        _figure(
-            chart,
-            "Completion by region and need",
-            WIDE_WIDTH,
-            "Completion of each region's strategies per need (n = active outcomes); an empty "
-            "cell means the region has no strategy for that need.",
-        )
-    }
+{chart}
 </section>
 """
 
@@ -304,25 +306,26 @@ def _heatmap_section(rows: list[dict[str, Any]]) -> str:
 def _outcome_section(
     title: str,
     rows: list[dict[str, Any]],
-    days_label: str,
-    days,
+    days: tuple[str, str],
     *,
     intro: str,
     empty: str,
 ) -> str:
+    """A table of outcomes; `days` is the (heading, row key) of its day-count column."""
     if not rows:
         return f'<section><h2>{escape(title)}</h2><p class="empty">{escape(empty)}</p></section>'
-    body = "".join(_outcome_row(r, days(r)) for r in rows)
+    days_head, days_key = escape(days[0]), days[1]
+    body = "".join(_outcome_row(r, r[days_key]) for r in rows)
     return f"""<section>
 <h2>{escape(title)}</h2>
-<p class="explain">{escape(intro)}</p>
+<p class="explain">{escape(intro)} The latest note is that of the outcome's latest status
+update (— when none has been recorded yet).</p>
 <table class="outcomes">
-<colgroup><col class="c-region"><col class="c-strategy"><col class="c-text"><col class="c-due">
-<col class="c-days"><col class="c-status"><col class="c-note"></colgroup>
-<thead><tr><th scope="col">Region</th><th scope="col">Logic model / strategy</th>
-<th scope="col">Outcome</th><th scope="col">Due</th><th scope="col" class="num">{
-        escape(days_label)
-    }</th><th scope="col">Status</th><th scope="col">Latest note</th></tr></thead>
+<colgroup><col class="c-where"><col class="c-text"><col class="c-due"><col class="c-days">
+<col class="c-status"><col class="c-note"></colgroup>
+<thead><tr><th scope="col">Region · logic model / strategy</th><th scope="col">Outcome</th>
+<th scope="col">Due</th><th scope="col" class="num">{days_head}</th><th scope="col">Status</th>
+<th scope="col">Latest note</th></tr></thead>
 <tbody>{body}</tbody>
 </table>
 </section>
@@ -331,44 +334,38 @@ def _outcome_section(
 
 def _outcome_row(r: dict[str, Any], days: int) -> str:
     term = charts.TERM_LETTERS.get(r["term"], "?") + (r["number"] or "")
-    written = r["date_as_written"] or "no date"
-    estimated = (
-        f'<span class="sub">estimated ({escape(r["date_basis"])})</span>'
-        if r["date_basis"] in charts.ESTIMATED_BASES
-        else ""
-    )
+    due = f'<span class="day">{_short_day(r["due_date"])}</span>'
+    if r["date_basis"] in charts.ESTIMATED_BASES:
+        written = r["date_as_written"] or "no date"
+        due += f'<span class="sub">{escape(r["date_basis"])}; report: {escape(written)}</span>'
     upstream = '<span class="sub">upstream late</span>' if r.get("upstream_late") else ""
     return (
-        f"<tr><td>{escape(r['region'])}</td>"
-        f'<td><span class="sub">{escape(r["logic_model"])}</span>{escape(r["strategy"])}</td>'
+        f'<tr><td><span class="sub"><strong>{escape(r["region"])}</strong> · '
+        f"{escape(r['logic_model'])}</span>{escape(r['strategy'])}</td>"
         f'<td><span class="term">{escape(term)}</span> {escape(r["text"])}</td>'
-        f'<td>{_short_day(r["due_date"])}<span class="sub">in the report: {escape(written)}</span>'
-        f"{estimated}</td>"
-        f'<td class="num">{days:,}</td>'
+        f'<td>{due}</td><td class="num">{days:,}</td>'
         f"<td>{_chip(r['status'])}{escape(r['status'])}{upstream}</td>"
         f"<td>{_note(r)}</td></tr>"
     )
 
 
 def _activity_section(
-    history: list[dict[str, Any]], freshness: list[dict[str, Any]], today: date, *, filtered: bool
+    history: list[dict[str, Any]], freshness: list[dict[str, Any]], today: date
 ) -> str:
     if history:
-        frame = pd.DataFrame(history, columns=list(history[0]))
         over_time = _figure(
-            charts.completions_over_time(frame, today),
+            charts.completions_over_time(pd.DataFrame(history), today),
             "Completions over time",
             WIDE_WIDTH,
             "Outcomes marked Done, net of undos and reopenings, week by week.",
         )
     else:
         over_time = '<p class="empty">No status updates recorded yet.</p>'
-    scope = "the regions filtered" if filtered else "each region"
     fresh = _figure(
         charts.freshness(pd.DataFrame(freshness, columns=["region", "days_since_update"])),
         "Days since each region's last update",
         BAR_WIDTH,
-        f"Days since {scope}'s last status update, counting all of its outcomes.",
+        "Days since each region's last status update, on any of its outcomes.",
     )
     return f"""<section>
 <h2>Activity</h2>
@@ -380,7 +377,7 @@ def _activity_section(
 """
 
 
-def _footer(plan) -> str:
+def _footer(plan: Plan | None) -> str:
     title = escape(plan.title) if plan else "the strategic plan"
     authors = escape(plan.authors) if plan else ""
     published = f", {plan.published}" if plan else ""
@@ -410,7 +407,7 @@ def _figure(chart: alt.TopLevelMixin, label: str, width: int, caption: str) -> s
 def _note(r: dict[str, Any]) -> str:
     when = r.get("last_updated")
     if when is None:
-        return '<span class="muted">No updates yet</span>'
+        return '<span class="muted">—</span>'
     note = (r.get("last_note") or "").strip()
     if len(note) > NOTE_LIMIT:
         note = note[: NOTE_LIMIT - 1].rstrip() + "… (full note in the tracker)"
@@ -499,7 +496,7 @@ header p { margin: 0.8mm 0; }
 .stat .value { font-size: 18pt; font-weight: 700; line-height: 1.2; }
 .stat .sub { font-size: 7.5pt; color: var(--muted); }
 .split { display: grid; grid-template-columns: 2fr 3fr; gap: 6mm; align-items: start; }
-.keep, figure, tr, .stats { break-inside: avoid; page-break-inside: avoid; }
+.keep, figure, tr, .stats, table.compact { break-inside: avoid; page-break-inside: avoid; }
 table { width: 100%; border-collapse: collapse; font-size: 9pt; }
 thead { display: table-header-group; }
 th, td { text-align: left; vertical-align: top; padding: 1mm 1.5mm;
@@ -510,9 +507,10 @@ tbody th { font-weight: 500; }
 .rate { font-weight: 700; }
 table.outcomes { table-layout: fixed; font-size: 8pt; line-height: 1.3; }
 table.outcomes td { overflow-wrap: anywhere; }
-col.c-region { width: 9%; } col.c-strategy { width: 17%; } col.c-text { width: 29%; }
-col.c-due { width: 11%; } col.c-days { width: 7%; } col.c-status { width: 9%; }
-col.c-note { width: 18%; }
+col.c-where { width: 22%; } col.c-text { width: 31%; } col.c-due { width: 11%; }
+col.c-days { width: 8%; } col.c-status { width: 10%; } col.c-note { width: 18%; }
+thead th.num { white-space: normal; }
+.day { white-space: nowrap; }
 .sub { display: block; color: var(--muted); font-size: 7.5pt; }
 .muted { color: var(--muted); font-style: italic; }
 .note { white-space: pre-line; }

@@ -6,6 +6,7 @@ import streamlit as st
 from core import charts
 from core.models import Status
 from ui import components, data, filters, shell
+from ui.report import report_download
 
 shell.page()
 
@@ -13,6 +14,7 @@ st.title("Statewide progress")
 flt = filters.current()
 soon = filters.soon_days()
 st.caption(f"Showing {filters.describe()} · today is {data.today():%B %-d, %Y}.")
+report_download(flt)  # the printable report for these filters (ui/report.py)
 
 with st.expander("How to read this", icon=":material/help:"):
     st.markdown(
