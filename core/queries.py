@@ -32,22 +32,37 @@ from core.progress import CLOSED, Schedule
 
 TERM_ORDER = case({"short": 0, "medium": 1, "long": 2}, value=Outcome.term, else_=3)
 
+# One column contract for the export, the import template and the import (see
+# data/README.md, "Import and export columns"): the ids and human columns rebuild a
+# logic model's rows; date_basis, date_flag, flags, baseline_due_date, status and
+# last_updated are for reading and are ignored by the import. A strategy's
+# ultimate outcome, resources and tasks (one per line) repeat on each of its rows.
 EXPORT_COLUMNS = [
     "outcome_id",
+    "region_id",
     "region",
+    "logic_model_id",
     "logic_model",
+    "logic_model_start",
+    "need_id",
     "need",
+    "strategy_id",
     "strategy",
+    "strategy_label",
     "term",
     "number",
     "text",
     "date_as_written",
     "due_date",
+    "baseline_due_date",
     "date_basis",
     "date_flag",
     "flags",
     "status",
     "last_updated",
+    "ultimate_outcome",
+    "resources",
+    "tasks",
 ]
 
 
@@ -115,7 +130,7 @@ class OutcomeFilter:
         if self.schedules:
             cond.append(or_(*[self._schedule_condition(Schedule(v)) for v in self.schedules]))
         if self.search.strip():
-            for word in self.search.split():
+            for word in self.search.replace("\x00", " ").split():  # PostgreSQL: no NUL
                 like = f"%{word.lower()}%"
                 cond.append(
                     or_(
@@ -228,12 +243,23 @@ def flags_by_subject(session: Session) -> dict[tuple[str, str], list[tuple[str, 
 
 
 def export_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dict[str, Any]]:
-    """The export's shape: one dict per outcome with EXPORT_COLUMNS, values as text."""
+    """The export's shape: one dict per outcome with EXPORT_COLUMNS, values as text
+    (dates ISO; a strategy's resources and tasks one per line)."""
+    rows = outcome_rows(session, flt)
+    wanted = {row["strategy_id"] for row in rows}
+    strategies = {
+        s.id: s for s in session.exec(select(Strategy).where(Strategy.id.in_(wanted))).all()
+    }
     out = []
-    for row in outcome_rows(session, flt):
+    for row in rows:
+        strategy = strategies[row["strategy_id"]]
         item = {col: row.get(col) for col in EXPORT_COLUMNS}
-        item["due_date"] = _iso(row["due_date"])
-        item["last_updated"] = _iso(row["last_updated"])
+        item["strategy_label"] = strategy.label
+        item["ultimate_outcome"] = strategy.ultimate_outcome
+        item["resources"] = "\n".join(strategy.resources)
+        item["tasks"] = "\n".join(strategy.tasks)
+        for col in ("logic_model_start", "due_date", "baseline_due_date", "last_updated"):
+            item[col] = _iso(row[col])
         out.append(item)
     return out
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import components, data, filters, shell, updates
+from ui import components, data, filters, shell, transfer, updates
 
 shell.page()
 
@@ -10,6 +10,7 @@ st.title("Plan browser")
 flt = filters.current()
 df = data.outcomes(flt, filters.soon_days())
 st.caption(f"Showing {filters.describe()} · {len(df):,} outcomes. Filters are in the sidebar.")
+transfer.export_buttons(flt, df)
 updates.show_errors()
 
 COLUMNS = [

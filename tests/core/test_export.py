@@ -100,21 +100,33 @@ def test_export_json_parses(json_rows):
     first = json_rows[0]
     assert first == {
         "outcome_id": "state-housing.ht-taskforce.short.1",
+        "region_id": "state",
         "region": "State",
+        "logic_model_id": "state-housing",
         "logic_model": "Housing (Shelters, transitional)",
+        "logic_model_start": "2019-07-01",
+        "need_id": "housing",
         "need": "Housing and shelter",
+        "strategy_id": "state-housing.ht-taskforce",
         "strategy": "HT Taskforce— Social Services committee",
+        "strategy_label": None,
         "term": "short",
         "number": "1",
         "text": "Gain commitments from housing and workforce development groups to strategize "
         "pathways to housing and work by 6/2020",
         "date_as_written": "6/2020",
         "due_date": "2020-06-30",
+        "baseline_due_date": "2020-06-30",
         "date_basis": "end of month",
         "date_flag": None,
         "flags": "",
         "status": "Not started",
         "last_updated": None,
+        "ultimate_outcome": "Accessible shelters and transitional housing for trafficking "
+        "survivors",
+        "resources": "HT Taskforce— Social Services committee",
+        "tasks": "To develop the implementation strategy for regional housing plan and develop "
+        "funding for crisis housing",
     }
 
 
