@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -14,7 +14,7 @@ from core.config import get_settings
 from core.db import DatabaseUnavailable, init_db, make_engine
 from core.loading import load_plan
 from core.plan_files import PlanFileError
-from core.queries import EXPORT_COLUMNS, export_rows
+from core.queries import export_rows
 
 
 def _engine():
@@ -31,17 +31,158 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    # Imported here: only export and import need openpyxl and icalendar.
+    from core import exports
+    from core.queries import OutcomeFilter, needs, regions
+
+    if args.format == "xlsx" and args.output is None:
+        print("error: --format xlsx writes a workbook: give --output FILE.xlsx", file=sys.stderr)
+        return 2
     engine = _engine()
     with Session(engine) as session:
-        rows = export_rows(session)
-    out = sys.stdout
+        chosen_names: list[str] = []
+        for label, chosen, known in (
+            ("region", args.region, {r["id"]: r["name"] for r in regions(session)}),
+            ("need", args.need, {n["id"]: n["label"] for n in needs(session)}),
+        ):
+            if unknown := [v for v in chosen if v not in known]:
+                print(
+                    f"error: no {label} {', '.join(map(repr, unknown))}; "
+                    f"choose from: {', '.join(known)}",
+                    file=sys.stderr,
+                )
+                return 2
+            chosen_names += [known[v] for v in chosen]
+        flt = OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
+        rows = export_rows(session, flt)
+    view = exports.view_name(chosen_names)
+    if args.format == "csv" and args.output is None:
+        exports.write_csv(rows, sys.stdout, lineterminator="\n")
+        return 0
     if args.format == "json":
-        json.dump(rows, out, ensure_ascii=False, indent=1)
-        out.write("\n")
+        data = (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    elif args.format == "csv":
+        data = exports.to_csv(rows)
+    elif args.format == "xlsx":
+        data = exports.to_xlsx(rows, sheet_name=view)
     else:
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        data = exports.to_ics(rows, calendar_name=exports.calendar_name(view))
+    if args.output is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    try:
+        args.output.write_bytes(data)
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote {len(rows)} outcomes ({view}) to {args.output}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from core.imports import command_line_actor, import_file
+    from core.permissions import PermissionDenied
+
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            actor = command_line_actor(session, args.as_user)
+    except PermissionDenied as exc:
+        print(f"error: {exc} Nothing was imported.", file=sys.stderr)
+        return 1
+    report = import_file(
+        engine,
+        args.file,
+        actor=actor,
+        reason=args.reason,
+        retire_missing=args.retire_missing,
+        dry_run=args.dry_run,
+    )
+    if report.errors:
+        print("\n".join(report.lines()), file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    # Imported here: only this command needs Altair and vl-convert.
+    from core.queries import OutcomeFilter, needs, regions
+    from core.report import progress_report_html
+
+    engine = _engine()
+    with Session(engine) as session:
+        for label, chosen, known in (
+            ("region", args.region, [r["id"] for r in regions(session)]),
+            ("need", args.need, [n["id"] for n in needs(session)]),
+        ):
+            if unknown := [v for v in chosen if v not in known]:
+                print(
+                    f"error: no {label} {', '.join(map(repr, unknown))}; "
+                    f"choose from: {', '.join(known)}",
+                    file=sys.stderr,
+                )
+                return 2
+        flt = OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
+        html = progress_report_html(session, today=get_settings().today(), flt=flt)
+    try:
+        args.file.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote the progress report to {args.file}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DatabaseError
+
+    from core import migrate
+    from core.db import describe_db_error
+
+    engine = make_engine()  # not _engine(): init_db would upgrade (and seed) first
+    try:
+        if args.status:
+            print(migrate.status(engine).summary())
+            return 0
+        print(migrate.upgrade(engine, args.to).summary())
+    except migrate.MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from core.backup import BackupError, write_backup
+
+    try:
+        data = write_backup(_engine(), args.file, force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(data["row_counts"].values())
+    print(f"Wrote {rows:,} rows in {len(data['row_counts'])} tables to {args.file}. It holds")
+    print("password hashes: keep it as safe as the database.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DatabaseError
+
+    from core.backup import BackupError, read_backup, restore
+    from core.db import describe_db_error
+
+    engine = make_engine()  # not _engine(): a new database must stay empty, not seeded
+    try:
+        report = restore(engine, read_backup(args.file), replace=args.replace)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
+    print(report.summary())
     return 0
 
 
@@ -57,9 +198,68 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", help="folder with plan.yaml and logic_models/ (default: data/)")
     p.set_defaults(func=cmd_load)
-    p = sub.add_parser("export", help="write every outcome to stdout")
-    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p = sub.add_parser(
+        "export", help="write every outcome (or a region's or need's) to stdout or a file"
+    )
+    p.add_argument("--format", choices=["csv", "json", "xlsx", "ics"], default="csv")
+    p.add_argument("--region", action="append", default=[], help="a region id (repeatable)")
+    p.add_argument("--need", action="append", default=[], help="a need id (repeatable)")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser(
+        "import",
+        help="import one logic model from a .csv or .xlsx file with the export's columns",
+        description="Check the whole file first; import nothing unless every row passes. "
+        "Rows that match the plan change nothing. Status columns are not imported.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="act as this admin user (default: cli:<your login>, with admin rights)",
+    )
+    p.add_argument(
+        "--retire-missing",
+        action="store_true",
+        help="retire the logic model's outcomes the file leaves out (default: report them)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="check the file and say what it would change"
+    )
+    p.add_argument("--reason", help="why, for the plan's change log (default: the file name)")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser(
+        "report", help="write the printable progress report (self-contained HTML) to FILE"
+    )
+    p.add_argument("file", type=Path, metavar="FILE.html")
+    p.add_argument("--region", action="append", default=[], help="a region id (repeatable)")
+    p.add_argument("--need", action="append", default=[], help="a need id (repeatable)")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser(
+        "migrate",
+        help="upgrade the database schema to this version's (the app does it at start)",
+    )
+    p.add_argument("--to", default="head", metavar="REV", help="revision (default: newest)")
+    p.add_argument("--status", action="store_true", help="show the revisions; change nothing")
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser(
+        "backup",
+        help="write the whole database (plan, history, users with their password hashes: "
+        "keep the file safe) to a JSON file",
+    )
+    p.add_argument("file", type=Path, metavar="FILE.json")
+    p.add_argument("--force", action="store_true", help="overwrite FILE.json if it exists")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty database (or replace this one with --replace)",
+    )
+    p.add_argument("file", type=Path, metavar="FILE.json")
+    p.add_argument(
+        "--replace", action="store_true", help="replace everything the database holds now"
+    )
+    p.set_defaults(func=cmd_restore)
     users_cli.register(sub)
     return parser
 

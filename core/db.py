@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import URL, Engine, event, make_url
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, create_engine, select
 
 from core import accounts, models  # noqa: F401 (accounts: creates its tables)
 from core.config import Settings, get_settings
@@ -19,10 +19,18 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be opened or written; the message says what to do."""
 
 
+# Per app process (each Streamlit replica): 5 kept open, up to 10 more at peaks; a
+# connection idle behind a firewall or load balancer for 30 minutes is replaced.
+PG_POOL = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 30, "pool_recycle": 1800}
+PG_CONNECT_TIMEOUT_S = 10
+
+
 def make_engine(url: str | None = None, *, busy_timeout_ms: int | None = None) -> Engine:
     settings = get_settings()
     url = url or settings.url
     timeout = settings.tracker_busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
+    if url.startswith("postgres"):
+        return make_postgres_engine(url, lock_timeout_ms=timeout)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
 
@@ -62,6 +70,37 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int | None = None) -
     return engine
 
 
+def postgres_url(url: str) -> URL:
+    """`url` with the psycopg 3 driver when none is named (`postgres://` and
+    `postgresql://` would otherwise ask for psycopg2, which is not installed)."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    return parsed.set(drivername="postgresql+psycopg") if "+" not in parsed.drivername else parsed
+
+
+def make_postgres_engine(url: str, *, lock_timeout_ms: int = 15_000) -> Engine:
+    """A pooled PostgreSQL engine. Connections are checked before use (a restarted
+    server or a dropped idle connection costs a reconnect, not an error page), give up
+    after PG_CONNECT_TIMEOUT_S, name the app in pg_stat_activity and work in UTC.
+    No write lock is taken (SQLite's BEGIN IMMEDIATE): status saves are conditional
+    UPDATEs on the outcome's version, which PostgreSQL's row locks serialise; a wait
+    for a lock gives up after `lock_timeout_ms`, like SQLite's busy timeout."""
+    parsed = postgres_url(url)
+    connect_args: dict[str, object] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    if "application_name" not in parsed.query:
+        connect_args["application_name"] = "plan-tracker"
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **PG_POOL)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Dates computed in SQL (and timestamps shown by psql) read as UTC, as the app's.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        dbapi_connection.commit()
+
+    return engine
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction takes the write lock up front (SQLite: BEGIN
@@ -91,13 +130,25 @@ def history_guard_sqlite(table: str, what: str) -> list[str]:
 
 
 def history_guard_postgres(table: str, what: str) -> list[str]:
+    """The same refusals as SQLite's triggers, word for word, plus TRUNCATE (which
+    SQLite does not have and row triggers do not see). No "%" in the SQL, so drivers
+    that read "%" as a placeholder run it as is."""
     return [
         f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION '{what} is append-only: rows cannot be %d', lower(TG_OP);
+            BEGIN
+                IF TG_OP = 'UPDATE' THEN
+                    RAISE EXCEPTION '{what} is append-only: rows cannot be changed'
+                        USING ERRCODE = 'restrict_violation';
+                END IF;
+                RAISE EXCEPTION '{what} is append-only: rows cannot be deleted'
+                    USING ERRCODE = 'restrict_violation';
             END $$ LANGUAGE plpgsql""",
         f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
         f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
             FOR EACH ROW EXECUTE FUNCTION {table}_append_only()""",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+        f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()""",
     ]
 
 
@@ -114,17 +165,19 @@ def install_history_guard(engine: Engine) -> None:
 
 
 def init_db(engine: Engine, settings: Settings | None = None) -> bool:
-    """Create what is missing and seed the plan from `data/` if the database is new.
+    """Bring the schema up to date (core.migrate: a new database gets every revision,
+    an older one is upgraded in one transaction) and seed the plan from `data/` if the
+    database has none.
 
     Returns True when it seeded. Raises DatabaseUnavailable with a readable message
-    when the database cannot be opened or written (e.g. a read-only file)."""
+    when the database cannot be opened or written (e.g. a read-only file) or was made
+    by a newer version of the tracker."""
+    from core import migrate  # migrate imports this module
     from core.loading import load_plan  # loading imports db helpers
 
     settings = settings or get_settings()
     try:
-        if not _tables_exist(engine):
-            SQLModel.metadata.create_all(engine)
-            install_history_guard(engine)
+        migrate.ensure_schema(engine)
         with Session(engine) as session:
             seeded = session.exec(select(models.Plan)).first() is not None
         if seeded:
@@ -135,14 +188,13 @@ def init_db(engine: Engine, settings: Settings | None = None) -> bool:
         raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
 
 
-def _tables_exist(engine: Engine) -> bool:
-    names = set(inspect(engine).get_table_names())
-    return set(SQLModel.metadata.tables) <= names
-
-
 def describe_db_error(exc: SQLAlchemyError, engine: Engine) -> str:
     where = engine.url.render_as_string(hide_password=True)
     detail = str(getattr(exc, "orig", exc)).strip()
+    if engine.dialect.name == "postgresql":
+        message = _describe_postgres_error(detail, engine.url)
+        if message:
+            return f"The database {where} {message}"
     if "readonly" in detail or "read-only" in detail:
         return (
             f"The database {where} is read-only, so nothing can be saved. "
@@ -158,3 +210,73 @@ def describe_db_error(exc: SQLAlchemyError, engine: Engine) -> str:
     if "locked" in detail or "busy" in detail:
         return f"The database {where} stayed busy for too long; please try again in a moment."
     return f"The database {where} could not be used: {detail}"
+
+
+def _describe_postgres_error(detail: str, url: URL) -> str | None:
+    """What went wrong with a PostgreSQL server, from libpq's and the server's message
+    (whose first line repeats host and port, so only the cause is kept)."""
+    server = f"{url.host or 'localhost'}:{url.port or 5432}"
+    if "Connection refused" in detail or "No such file or directory" in detail:
+        return (
+            f"cannot be reached: nothing accepts connections at {server}. Check that the "
+            "PostgreSQL server is running and that DATABASE_URL names its host and port."
+        )
+    if "translate host name" in detail or "failed to resolve host" in detail:
+        return f"cannot be reached: the host {url.host!r} is unknown. Check DATABASE_URL."
+    if "timeout expired" in detail or "timed out" in detail:
+        return (
+            f"did not answer within {PG_CONNECT_TIMEOUT_S} seconds at {server}. Check the "
+            "host, the port and any firewall between the app and the database."
+        )
+    if "password authentication failed" in detail or "no password supplied" in detail:
+        return (
+            f"refused the sign-in of user {url.username!r}: wrong user or password. Check "
+            "the credentials in DATABASE_URL."
+        )
+    if "role" in detail and "does not exist" in detail:
+        return f"has no user {url.username!r}. Check the user name in DATABASE_URL."
+    if "database" in detail and "does not exist" in detail:
+        return (
+            f"does not exist on {server}. Create it (CREATE DATABASE {url.database}) or "
+            "correct the database name in DATABASE_URL."
+        )
+    if "no pg_hba.conf entry" in detail:
+        return (
+            "refuses connections from this machine (no pg_hba.conf entry; is SSL "
+            "required? add ?sslmode=require to DATABASE_URL)."
+        )
+    if "too many clients" in detail or "remaining connection slots" in detail:
+        return (
+            "has no free connections (max_connections reached). Lower the number of app "
+            "replicas or raise the server's max_connections."
+        )
+    if "lock timeout" in detail or "deadlock detected" in detail:
+        return "stayed busy for too long; please try again in a moment."
+    if "starting up" in detail or "shutting down" in detail or "in recovery mode" in detail:
+        return "is restarting; please try again in a moment."
+    if "server closed the connection" in detail or "terminating connection" in detail:
+        return "closed the connection unexpectedly; please try again in a moment."
+    if "read-only transaction" in detail:
+        return (
+            "is read-only (a standby or a read-only transaction), so nothing can be "
+            "saved. Point DATABASE_URL at the primary server."
+        )
+    if "permission denied for schema" in detail:  # creating tables: a schema upgrade
+        return (
+            f"needs a schema upgrade that user {url.username!r} may not make. Run "
+            "`python -m core migrate` as the database's owner (README, Hosting)."
+        )
+    if "permission denied" in detail:
+        return (
+            f"refused this operation to user {url.username!r} ({_first_line(detail)}). "
+            "Check the role's GRANTs (README, Hosting)."
+        )
+    if "value too long" in detail:
+        return f"refused a value longer than its column allows ({_first_line(detail)})."
+    if "NUL" in detail:
+        return "cannot store text containing NUL characters; remove them and try again."
+    return None
+
+
+def _first_line(detail: str) -> str:
+    return detail.splitlines()[0].strip() if detail else detail

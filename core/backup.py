@@ -1,0 +1,465 @@
+"""Backup and restore: the whole database (plan, statuses, history, plan changes,
+users) in one versioned JSON file, restored exactly into an empty SQLite or
+PostgreSQL database.
+
+The file holds every table of SQLModel.metadata (so a new table is included without
+touching this module), read in one consistent transaction, in foreign-key order:
+
+    {"format": "plan-tracker-backup", "format_version": 1,
+     "revision": "<schema revision>", "created_at": "...", "app_version": "...",
+     "database": "sqlite", "row_counts": {"outcome": 248, ...},
+     "checksum": "sha256:<hex of the canonical JSON of revision and tables>",
+     "tables": {"outcome": {"columns": [["id", "string"], ...], "rows": [[...], ...]}}}
+
+Values are typed by their column: dates and datetimes as ISO text (datetimes in UTC
+with their offset), JSON columns as they are, bytes as base64. Password hashes are
+included, so users can sign in after a restore: the file is as sensitive as the
+database itself.
+
+Restoring validates the whole file first (format, version, checksum, tables and
+columns, every value), then, in one transaction: refuses a database that holds rows
+unless asked to replace it, drops the tracker's tables, builds the schema at the
+backup's revision (core.migrate), inserts every row, checks the counts, upgrades to
+the newest revision if the backup is older, and moves PostgreSQL's id sequences past
+the restored ids. Dropping tables (rather than deleting rows) needs no exception to
+the history guard, and the guard's triggers come back with the schema. Any failure
+rolls everything back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, func, inspect, select, text
+from sqlmodel import SQLModel
+
+from core import migrate
+from core.permissions import Actor, require_admin
+
+FORMAT = "plan-tracker-backup"
+FORMAT_VERSION = 1
+KINDS = ("string", "integer", "float", "decimal", "boolean", "date", "datetime", "json", "bytes")
+
+
+class BackupError(ValueError):
+    """A backup or restore that cannot be done; the message says why. Nothing was
+    changed."""
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    row_counts: dict[str, int]
+    revision: str  # the backup's schema revision
+    upgraded_to: str | None  # the newest revision, when the backup was older
+    replaced: dict[str, int]  # rows the database held before (empty: it was empty)
+    created_at: str
+
+    def summary(self) -> str:
+        total = sum(self.row_counts.values())
+        text_ = (
+            f"Restored {total:,} rows in {len(self.row_counts)} tables from the backup of "
+            f"{self.created_at}"
+        )
+        if self.replaced:
+            text_ += f", replacing {sum(self.replaced.values()):,} rows"
+        if self.upgraded_to:
+            text_ += f"; upgraded from revision {self.revision} to {self.upgraded_to}"
+        return text_ + "."
+
+
+# --- encoding ------------------------------------------------------------------------
+
+
+def column_kind(type_: sa.types.TypeEngine) -> str:
+    """How a column's values are written in the file."""
+    if isinstance(type_, sa.types.TypeDecorator):
+        type_ = type_.impl_instance
+    for cls, kind in (
+        (sa.JSON, "json"),
+        (sa.DateTime, "datetime"),
+        (sa.Date, "date"),
+        (sa.Boolean, "boolean"),
+        (sa.Integer, "integer"),
+        (sa.Float, "float"),
+        (sa.Numeric, "decimal"),
+        (sa.LargeBinary, "bytes"),
+        (sa.String, "string"),
+    ):
+        if isinstance(type_, cls):
+            return kind
+    raise BackupError(f"Cannot back up a column of type {type_!r}.")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+
+
+def encode(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "datetime":
+        return _utc(value).isoformat()
+    if kind == "date":
+        return value.isoformat()
+    if kind == "bytes":
+        return base64.b64encode(value).decode("ascii")
+    if kind == "decimal":
+        return str(value)
+    return value
+
+
+def decode(value: Any, kind: str) -> Any:
+    """The Python value of a file value; ValueError/TypeError if it is not one."""
+    if value is None:
+        return None
+    if kind == "datetime":
+        parsed = datetime.fromisoformat(value)
+        if parsed.utcoffset() is None:
+            raise ValueError(f"{value!r} has no UTC offset")
+        return parsed.astimezone(UTC)
+    if kind == "date":
+        return date.fromisoformat(value)
+    if kind == "bytes":
+        return base64.b64decode(value, validate=True)
+    if kind == "decimal":
+        return Decimal(value)
+    expected = {
+        "string": str,
+        "integer": int,
+        "float": (int, float),
+        "boolean": bool,
+        "json": (dict, list, str, int, float, bool),
+    }[kind]
+    if not isinstance(value, expected) or (kind == "integer" and isinstance(value, bool)):
+        raise TypeError(f"{value!r} is not a {kind}")
+    return value
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def checksum(revision: str, tables: dict[str, Any]) -> str:
+    return (
+        "sha256:" + hashlib.sha256(canonical({"revision": revision, "tables": tables})).hexdigest()
+    )
+
+
+def app_version() -> str:
+    try:
+        return package_metadata.version("plan-tracker")
+    except package_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# --- backup --------------------------------------------------------------------------
+
+
+def backup(engine: Engine) -> dict[str, Any]:
+    """The whole database as a backup dict, read in one consistent transaction
+    (SQLite: one read transaction, a snapshot in WAL mode; PostgreSQL: REPEATABLE
+    READ). The database must be at the newest revision (the app upgrades at start)."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as connection:
+        if postgres:
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            if postgres:
+                connection.execute(text("SET TRANSACTION READ ONLY"))
+            revision = migrate.current_revision(connection)
+            if revision != migrate.head():
+                raise BackupError(
+                    f"The database is at schema revision {revision or 'none'}, not "
+                    f"{migrate.head()}; run `python -m core migrate` first (the app does it "
+                    "at start). Nothing was written."
+                )
+            tables: dict[str, Any] = {}
+            for table in SQLModel.metadata.sorted_tables:
+                kinds = [(c.name, column_kind(c.type)) for c in table.columns]
+                rows = connection.execute(select(table).order_by(*table.primary_key.columns))
+                tables[table.name] = {
+                    "columns": [list(pair) for pair in kinds],
+                    "rows": [
+                        [encode(value, kind) for value, (_, kind) in zip(row, kinds, strict=True)]
+                        for row in rows
+                    ],
+                }
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "revision": revision,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "app_version": app_version(),
+        "database": engine.dialect.name,
+        "row_counts": {name: len(t["rows"]) for name, t in tables.items()},
+        "checksum": checksum(revision, tables),
+        "tables": tables,
+    }
+
+
+def dumps(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=1).encode() + b"\n"
+
+
+def write_backup(engine: Engine, path: Path, *, force: bool = False) -> dict[str, Any]:
+    """Write a backup to `path` (readable by its owner only: it holds password
+    hashes). Refuses an existing file unless `force`; never leaves half a file."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise BackupError(f"{path} already exists; choose another name or pass --force.")
+    data = backup(engine)
+    payload = dumps(data)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise BackupError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    return data
+
+
+# --- reading and checking a file -------------------------------------------------------
+
+
+def loads(payload: bytes | str, *, name: str = "the file") -> dict[str, Any]:
+    try:
+        data = json.loads(payload)
+    except UnicodeDecodeError:
+        raise BackupError(f"{name} is not a tracker backup (not UTF-8 text).") from None
+    except json.JSONDecodeError as exc:
+        raise BackupError(
+            f"{name} is not a tracker backup, or it is truncated or damaged: invalid JSON "
+            f"at line {exc.lineno}, column {exc.colno} ({exc.msg})."
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BackupError(f'{name} is not a tracker backup (no "format": "{FORMAT}").')
+    return data
+
+
+def read_backup(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        payload = path.read_bytes()
+    except OSError as exc:
+        raise BackupError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    return loads(payload, name=str(path))
+
+
+@dataclass(frozen=True)
+class _Table:
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def validate(data: dict[str, Any]) -> dict[str, _Table]:
+    """Check everything that can be checked without the database, and decode every
+    value; raise BackupError saying what is wrong."""
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise BackupError("The backup has no format version; it is damaged.")
+    if version > FORMAT_VERSION:
+        raise BackupError(
+            f"The backup is in format version {version}, made by a newer version of the "
+            f"tracker; this version reads format {FORMAT_VERSION}. Upgrade the tracker."
+        )
+    if version < 1:
+        raise BackupError(f"Unknown backup format version {version}.")
+    revision, tables, counts = data.get("revision"), data.get("tables"), data.get("row_counts")
+    if (
+        not isinstance(revision, str)
+        or not isinstance(tables, dict)
+        or not isinstance(counts, dict)
+    ):
+        raise BackupError("The backup lacks its revision, tables or row counts; it is damaged.")
+    if data.get("checksum") != checksum(revision, tables):
+        raise BackupError(
+            "The backup's checksum does not match its contents: it was edited or damaged. "
+            "Nothing was restored."
+        )
+    if revision not in migrate.revisions():
+        raise BackupError(
+            f"The backup is of schema revision {revision!r}, which this version of the "
+            f"tracker does not know (it knows up to {migrate.head()}): it was made by a "
+            "newer version. Upgrade the tracker to restore it."
+        )
+    decoded: dict[str, _Table] = {}
+    for name, table in tables.items():
+        try:
+            columns = [(str(c), str(k)) for c, k in table["columns"]]
+            rows = table["rows"]
+        except (KeyError, TypeError, ValueError):
+            raise BackupError(f"Table {name!r} in the backup is malformed.") from None
+        if unknown := sorted({k for _, k in columns} - set(KINDS)):
+            raise BackupError(f"Table {name!r}: unknown value kinds {unknown}.")
+        if counts.get(name) != len(rows):
+            raise BackupError(
+                f"Table {name!r} has {len(rows)} rows but the header says {counts.get(name)}."
+            )
+        out = []
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, list) or len(row) != len(columns):
+                raise BackupError(f"Table {name!r}, row {number}: wrong number of values.")
+            try:
+                out.append({c: decode(v, k) for (c, k), v in zip(columns, row, strict=True)})
+            except (ValueError, TypeError) as exc:
+                raise BackupError(f"Table {name!r}, row {number}: {exc}.") from None
+        decoded[name] = _Table([c for c, _ in columns], out)
+    if set(counts) != set(tables):
+        raise BackupError("The backup's row counts do not name the same tables as its data.")
+    return decoded
+
+
+# --- restore ---------------------------------------------------------------------------
+
+
+def _known_tables(connection: Connection, extra: set[str]) -> list[str]:
+    names = set(SQLModel.metadata.tables) | extra | {migrate.VERSION_TABLE}
+    return sorted(set(inspect(connection).get_table_names()) & names)
+
+
+def _row_counts(connection: Connection, names: list[str]) -> dict[str, int]:
+    counts = {}
+    for name in names:
+        if name == migrate.VERSION_TABLE:
+            continue
+        table = sa.table(name)
+        counts[name] = connection.execute(select(func.count()).select_from(table)).scalar_one()
+    return counts
+
+
+def _insert(connection: Connection, tables: dict[str, _Table], revision: str) -> None:
+    schema = sa.MetaData()
+    schema.reflect(connection)
+    expected = {t.name for t in schema.sorted_tables} - {migrate.VERSION_TABLE}
+    if set(tables) != expected:
+        missing, extra = sorted(expected - set(tables)), sorted(set(tables) - expected)
+        raise BackupError(
+            f"The backup's tables do not match schema revision {revision}"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+            + (f" (unknown: {', '.join(extra)})" if extra else "")
+            + ". Nothing was restored."
+        )
+    for table in schema.sorted_tables:
+        if table.name == migrate.VERSION_TABLE:
+            continue
+        data = tables[table.name]
+        if set(data.columns) != set(table.columns.keys()):
+            raise BackupError(
+                f"Table {table.name!r} in the backup has columns {sorted(data.columns)}, "
+                f"not those of revision {revision}: {sorted(table.columns.keys())}."
+            )
+        naive = {
+            c.name for c in table.columns if isinstance(c.type, sa.DateTime) and not c.type.timezone
+        }
+        rows = [
+            {
+                k: (v.replace(tzinfo=None) if k in naive and v is not None else v)
+                for k, v in r.items()
+            }
+            for r in data.rows
+        ]
+        if rows:
+            connection.execute(table.insert(), rows)
+
+
+def _reset_sequences(connection: Connection) -> None:
+    """PostgreSQL: move each id sequence past the largest restored id."""
+    if connection.dialect.name != "postgresql":
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    for table in SQLModel.metadata.sorted_tables:
+        for column in table.primary_key.columns:
+            sequence = connection.execute(
+                text("SELECT pg_get_serial_sequence(:table, :column)"),
+                {"table": table.name, "column": column.name},
+            ).scalar_one()
+            if sequence is None:
+                continue
+            connection.execute(
+                text(
+                    f"SELECT setval(:sequence, COALESCE(MAX({quote(column.name)}), 1), "
+                    f"MAX({quote(column.name)}) IS NOT NULL) FROM {quote(table.name)}"
+                ),
+                {"sequence": sequence},
+            )
+
+
+def restore(engine: Engine, data: dict[str, Any], *, replace: bool = False) -> RestoreReport:
+    """Restore a backup dict (see `loads`/`read_backup`) into `engine`'s database, in
+    one transaction. A database holding rows is refused unless `replace`."""
+    tables = validate(data)
+    revision = data["revision"]
+    with migrate.migration_connection(engine) as connection:
+        current = migrate.current_revision(connection)
+        if current is not None and current not in migrate.revisions():
+            raise BackupError(migrate.newer_database_message(current))
+        present = _known_tables(connection, set(tables))
+        held = {name: n for name, n in _row_counts(connection, present).items() if n}
+        if held and not replace:
+            summary = ", ".join(f"{n:,} in {name}" for name, n in sorted(held.items()))
+            raise BackupError(
+                f"The database is not empty ({summary} rows). Restore into an empty "
+                "database, or ask to replace the current one (CLI: --replace). Nothing "
+                "was changed."
+            )
+        schema = sa.MetaData()
+        schema.reflect(connection, only=present)
+        schema.drop_all(connection)
+        migrate.build_schema(connection, revision)
+        try:
+            _insert(connection, tables, revision)
+        except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
+            detail = str(exc.orig).strip().splitlines()[0]
+            raise BackupError(
+                f"The backup's rows do not fit the schema ({detail}). Nothing was restored."
+            ) from None
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                tables_ = ", ".join(sorted({row[0] for row in broken}))
+                raise BackupError(
+                    f"{len(broken)} row(s) of the backup ({tables_}) refer to rows that do "
+                    "not exist. Nothing was restored."
+                )
+        counts = _row_counts(connection, sorted(tables))
+        if counts != {name: len(t.rows) for name, t in tables.items()}:
+            raise BackupError(f"Row counts after restoring differ from the backup: {counts}.")
+        upgraded_to = None
+        if revision != migrate.head():
+            migrate.run_revisions(connection, "head")
+            upgraded_to = migrate.head()
+        _reset_sequences(connection)
+    return RestoreReport(counts, revision, upgraded_to, held, str(data.get("created_at", "?")))
+
+
+# --- for the app: admins only ---------------------------------------------------------
+
+
+def backup_for(actor: Actor, engine: Engine) -> bytes:
+    """A backup file's bytes, for an admin to download."""
+    require_admin(actor, "back up the database")
+    return dumps(backup(engine))
+
+
+def restore_for(
+    actor: Actor, engine: Engine, payload: bytes, *, replace: bool = False, name: str = "the file"
+) -> RestoreReport:
+    """Restore an uploaded backup file, for an admin."""
+    require_admin(actor, "restore the database")
+    return restore(engine, loads(payload, name=name), replace=replace)
