@@ -33,6 +33,12 @@ def _load_actor() -> Actor:
         return ANONYMOUS_VIEWER
     with Session(data.engine()) as session:
         user = session.get(accounts.User, user_id) if user_id is not None else None
+        signed_in_as = st.session_state.get("username")
+        if user is not None and signed_in_as is not None and user.username != signed_in_as:
+            # The database was restored or replaced and this id is someone else now.
+            st.session_state.pop("user_id", None)
+            st.session_state.pop("username", None)
+            user = None
         if user is None and email:
             user = accounts.get_user_by_email(session=session, email=email)
         return permissions.actor_for(session, user)
@@ -67,6 +73,7 @@ def _sign_in(username: str, password: str) -> None:
         with write_session(data.engine()) as session:
             user = accounts.authenticate(session=session, username=username, password=password)
             st.session_state["user_id"] = user.id
+            st.session_state["username"] = user.username
     except accounts.SignInError as exc:
         st.session_state["sign_in_error"] = str(exc)
     except SQLAlchemyError:
@@ -75,6 +82,7 @@ def _sign_in(username: str, password: str) -> None:
 
 def sign_out() -> None:
     st.session_state.pop("user_id", None)
+    st.session_state.pop("username", None)
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
 

@@ -61,6 +61,7 @@ def sign_in(at: AppTest, username: str, password: str) -> AppTest:
 # --- signing in -------------------------------------------------------------------
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_sign_in_as_lead(lead_sw: int, new_app) -> None:
     at = new_app().run()
 
@@ -73,6 +74,7 @@ def test_sign_in_as_lead(lead_sw: int, new_app) -> None:
     assert not at.error
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_sign_in_with_wrong_password_is_refused(lead_sw: int, new_app) -> None:
     at = new_app().run()
 
@@ -134,6 +136,7 @@ def test_lead_of_another_region_sees_no_controls(db, new_app) -> None:
     )
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_lead_marks_outcome_done(lead_sw: int, db, new_app) -> None:
     at = region_page(new_app, user_id=lead_sw)
 
@@ -152,6 +155,7 @@ def test_lead_marks_outcome_done(lead_sw: int, db, new_app) -> None:
     )
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_marked_done_shows_at_once(lead_sw: int, new_app) -> None:
     """Cached reads are keyed on the data stamp, so a save shows on the next run."""
     at = new_app(user_id=lead_sw).run()  # the Overview, as a lead opens the app
@@ -197,6 +201,7 @@ def save(at: AppTest, outcome_id: str, status: str, note: str = "") -> AppTest:
     return at
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_dialog_saves_status_note_and_link(lead_sw: int, db, new_app) -> None:
     at = open_dialog(region_page(new_app, user_id=lead_sw), OUTCOME)
     at.text_input(key=f"uf_url_{OUTCOME}").input("https://example.org/minutes")
@@ -223,6 +228,7 @@ def test_dialog_blocked_without_note_is_refused(lead_sw: int, db, new_app) -> No
     assert history_count(db) == 0
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_dialog_undo_restores_previous_status(lead_sw: int, db, new_app) -> None:
     at = region_page(new_app, user_id=lead_sw)
     at.button(key=f"done_{OUTCOME}").click().run()
@@ -256,6 +262,7 @@ def stale_save(db, new_app) -> tuple[AppTest, str]:
     return b, note
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_stale_save_is_refused_and_keeps_the_note(db, new_app) -> None:
     b, note = stale_save(db, new_app)
 
@@ -276,6 +283,7 @@ def test_stale_save_is_refused_and_keeps_the_note(db, new_app) -> None:
     assert status_of(db, OUTCOME) == Status.DONE.value
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_stale_save_applies_on_top_when_saved_again(db, new_app) -> None:
     b, note = stale_save(db, new_app)
     [first] = history_rows(db, OUTCOME)
@@ -312,3 +320,14 @@ def test_admin_demoted_while_on_users_page_loses_it(db, new_app) -> None:
     assert not at.exception, [e.message for e in at.exception]
     assert "Users" not in texts(at.title)
     assert texts(at.title) == ["Statewide progress"]  # back on the default page
+
+
+def test_session_whose_user_id_now_names_someone_else_is_signed_out(db, new_app) -> None:
+    """After a restore, a user id kept in an open session may belong to another
+    account: the session is signed out instead of acting as that account."""
+    admin = make_user(db, "admin", "admin")
+    at = new_app(user_id=admin, username="someone-else").run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert "user_id" not in at.session_state
+    assert "Admin" not in " ".join(texts(at.sidebar.markdown))
