@@ -25,7 +25,7 @@ from core.models import LogicModel, Region, Strategy
 password_hasher = PasswordHasher()
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+")
+EMAIL_PATTERN = re.compile(r"[^@\s\x00]+@[^@\s\x00]+")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
@@ -213,6 +213,8 @@ def create_user(
     display = (display_name or "").strip() or name
     if len(display) > 120:
         raise AccountError("The display name is too long: use at most 120 characters.")
+    if "\x00" in display:  # PostgreSQL cannot store it
+        raise AccountError("The display name contains a NUL character; please remove it.")
     user = User(
         username=name,
         display_name=display,
@@ -403,7 +405,11 @@ def _record_failure(*, session: Session, key: str, now: datetime) -> datetime | 
             SignInThrottle.username != key,
         )
     )
-    throttle = session.get(SignInThrottle, key) or SignInThrottle(username=key)
+    # FOR UPDATE: concurrent failures for one username count one after the other
+    # (PostgreSQL; SQLite's write transaction already holds the database's lock).
+    throttle = session.get(
+        SignInThrottle, key, with_for_update=True, populate_existing=True
+    ) or SignInThrottle(username=key)
     since = now - FAILURE_WINDOW
     recent = [t for t in throttle.failures if datetime.fromisoformat(t) > since]
     recent.append(now.isoformat())
@@ -432,6 +438,9 @@ def authenticate(
     now = _as_utc(now)
     key = normalize_username(username)[:80]
     if not key:
+        raise SignInError(WRONG_CREDENTIALS)
+    if "\x00" in key:  # no username has one, and PostgreSQL cannot compare it
+        _dummy_verify(password)
         raise SignInError(WRONG_CREDENTIALS)
 
     throttle = session.get(SignInThrottle, key)

@@ -186,7 +186,9 @@ def slug(text: str, limit: int = 40) -> str:
 def _get(session: Session, kind: str, item_id: str):
     if kind not in _MODELS:
         raise UpdateRejected(f"“{kind}” is not a part of the plan ({', '.join(KINDS)}).")
-    obj = session.get(_MODELS[kind], item_id, populate_existing=True)
+    # FOR UPDATE: two admins changing one item queue (PostgreSQL; SQLite's write
+    # transaction holds the database's lock), so checks below see the latest row.
+    obj = session.get(_MODELS[kind], item_id, populate_existing=True, with_for_update=True)
     if obj is None:
         raise UpdateRejected(f"There is no {KIND_LABEL[kind]} {item_id!r}.")
     return obj
@@ -199,6 +201,8 @@ def _outcomes_of(session: Session, logic_model_id: str) -> list[Outcome]:
             .join(Strategy, Strategy.id == Outcome.strategy_id)
             .where(Strategy.logic_model_id == logic_model_id, Outcome.retired.is_(False))
             .order_by(Strategy.position, Outcome.term, Outcome.position)
+            .with_for_update(of=Outcome)
+            .execution_options(populate_existing=True)
         ).all()
     )
 
@@ -399,11 +403,26 @@ def redate_outcome(
 
 
 def _unique_id(session: Session, model, base: str) -> str:
+    base = base[: _id_limit(model) - 4].rstrip("-.")  # room for "-NNN"
     candidate, n = base, 1
     while session.get(model, candidate) is not None:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+def _id_limit(model) -> int:
+    return model.__table__.c.id.type.length
+
+
+def _new_id(model, item_id: str, kind: str) -> str:
+    """A given id, checked against its column (PostgreSQL refuses longer ones)."""
+    limit = _id_limit(model)
+    if not item_id or len(item_id) > limit or "\x00" in item_id:
+        raise UpdateRejected(
+            f"The {KIND_LABEL[kind]} id {item_id!r} is not valid: use 1 to {limit} characters."
+        )
+    return item_id
 
 
 def create_logic_model(
@@ -423,7 +442,8 @@ def create_logic_model(
     start_date = _date(start_date, "The start date")
     if session.get(Region, region_id) is None:
         raise UpdateRejected(f"There is no region {region_id!r}.")
-    lm_id = logic_model_id or _unique_id(session, LogicModel, f"{region_id}-{slug(title, 30)}")
+    lm_id = _new_id(LogicModel, logic_model_id, "logic_model") if logic_model_id else None
+    lm_id = lm_id or _unique_id(session, LogicModel, f"{region_id}-{slug(title, 30)}")
     if session.get(LogicModel, lm_id) is not None:
         raise UpdateRejected(f"A logic model {lm_id!r} exists already.")
     last = session.exec(select(LogicModel.position).order_by(LogicModel.position.desc())).first()
@@ -468,7 +488,8 @@ def create_strategy(
     if session.get(Need, need_id) is None:
         raise UpdateRejected(f"There is no need {need_id!r}.")
     title = _text(title, "The strategy's title", TITLE_MAX)
-    st_id = strategy_id or _unique_id(session, Strategy, f"{lm.id}.{slug(title, 40)}")
+    st_id = _new_id(Strategy, strategy_id, "strategy") if strategy_id else None
+    st_id = st_id or _unique_id(session, Strategy, f"{lm.id}.{slug(title, 40)}")
     if session.get(Strategy, st_id) is not None:
         raise UpdateRejected(f"A strategy {st_id!r} exists already.")
     last = session.exec(
@@ -524,7 +545,8 @@ def create_outcome(
     siblings = session.exec(
         select(Outcome).where(Outcome.strategy_id == st.id, Outcome.term == term)
     ).all()
-    oc_id = outcome_id or _unique_id(
+    oc_id = _new_id(Outcome, outcome_id, "outcome") if outcome_id else None
+    oc_id = oc_id or _unique_id(
         session, Outcome, f"{st.id}.{term}.{number or f'n{len(siblings) + 1}'}"
     )
     if session.get(Outcome, oc_id) is not None:

@@ -18,12 +18,19 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from core.models import Term
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=160)]
+ID_PATTERN = r"^[a-z0-9][a-z0-9.\-]*$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=160)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+# The columns' lengths (core/models.py), which PostgreSQL enforces and SQLite does not.
+RegionId = NeedId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
+LogicModelId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=60)]
+StrategyId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=120)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
 class PlanFileError(ValueError):
@@ -58,7 +65,7 @@ class OutcomeRecord(_Strict):
 
 
 class StrategyRecord(_Strict):
-    id: Id
+    id: StrategyId
     need: Id
     label: str | None = Field(default=None, max_length=200)
     resources: list[Text] = Field(default_factory=list)
@@ -67,12 +74,19 @@ class StrategyRecord(_Strict):
     flags: list[FlagRecord] = Field(default_factory=list)
     outcomes: list[OutcomeRecord] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _title_fits(self) -> StrategyRecord:
+        # without a label the first resource is the strategy's title (300 characters)
+        if self.label is None and self.resources and len(self.resources[0]) > 300:
+            raise ValueError("give a label: the first resource is too long to name the strategy")
+        return self
+
 
 class LogicModelRecord(_Strict):
-    id: Id
+    id: LogicModelId
     region: Id
     title: Text
-    report_region_label: str = ""
+    report_region_label: str = Field(default="", max_length=120)
     order: int = 0
     start_date: date | None = None
     flags: list[FlagRecord] = Field(default_factory=list)
@@ -80,8 +94,8 @@ class LogicModelRecord(_Strict):
 
 
 class NeedRecord(_Strict):
-    id: Id
-    label: Text
+    id: NeedId
+    label: Name
     description: str = ""
 
 
@@ -103,8 +117,8 @@ class ProfileRecord(BaseModel):
 class RegionRecord(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: Id
-    name: Text
+    id: RegionId
+    name: Name
     report_labels: list[str] = Field(default_factory=list)
     profile: ProfileRecord = Field(default_factory=ProfileRecord)
 

@@ -87,6 +87,8 @@ def validate_evidence_url(url: str | None) -> str | None:
     parsed = urlparse(url)
     if len(url) > URL_MAX:
         raise UpdateRejected(f"The evidence link is longer than {URL_MAX:,} characters.")
+    if "\x00" in url:
+        raise UpdateRejected("The evidence link contains a NUL character; please remove it.")
     if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
         raise UpdateRejected(
             "The evidence link must be a full web address starting with http:// or https://."

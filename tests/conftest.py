@@ -1,8 +1,18 @@
-"""Shared fixtures: databases seeded from the real data/, and isolation from the
-developer's own database, settings and secrets."""
+"""Shared fixtures: databases seeded from the real data/, on SQLite and on PostgreSQL,
+and isolation from the developer's own database, settings and secrets.
+
+Backends: every test that uses `engine` or `session` (directly or through another
+fixture; both ask for `backend`) runs once per backend, `[sqlite]` and `[postgresql]`;
+a test or module marked `@pytest.mark.backends("sqlite")` runs on the listed backends
+only. App tests (tests/app, slow) run on SQLite unless marked for both. The read-only
+`plan_session` is module-scoped with its own two parameters. The PostgreSQL
+server (tests/pg.py) starts the first time a test needs it; without PostgreSQL's
+binaries those tests are skipped, saying why.
+"""
 
 from __future__ import annotations
 
+import atexit
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,8 +24,36 @@ from sqlmodel import Session
 from core import config
 from core.config import PROJECT_ROOT, Settings
 from core.db import init_db, make_engine
+from tests.pg import PostgresServer, PostgresUnavailable
 
 DATA_DIR = PROJECT_ROOT / "data"
+APP_TESTS = Path(__file__).parent / "app"
+BACKENDS = ("sqlite", "postgresql")
+PG_SEEDED = "tracker_seeded"  # init_db'd once; each test's database is a copy of it
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", 'backends(*names): run only on these backends, e.g. backends("sqlite")'
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        if marker:
+            names = marker.args
+        elif APP_TESTS in metafunc.definition.path.parents:
+            names = ("sqlite",)  # AppTest runs take seconds: a marked subset runs on both
+        else:
+            names = BACKENDS
+        metafunc.parametrize("backend", names, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the test runs on: "sqlite" or "postgresql" (see the docstring)."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +67,55 @@ def _isolated_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
     config.get_settings.cache_clear()
     yield
     config.get_settings.cache_clear()
+
+
+# --- PostgreSQL -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test session (tests/pg.py), started on first use and
+    stopped at the end; `pg_server.create_database(name)` gives an empty database's URL."""
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL is not available: {exc}")
+    atexit.register(server.stop)  # in case the session ends without finalizers
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _pg_seeded_template(pg_server: PostgresServer) -> str:
+    """A database that init_db seeded from data/, copied by each PostgreSQL test."""
+    engine = make_engine(pg_server.create_database(PG_SEEDED))
+    assert init_db(engine, Settings(tracker_data_dir=DATA_DIR)) is True
+    engine.dispose()  # a template must have no open connections
+    return PG_SEEDED
+
+
+@pytest.fixture
+def pg_seeded_copy(
+    pg_server: PostgresServer, _pg_seeded_template: str
+) -> Iterator[Callable[[], Engine]]:
+    """Make engines on new PostgreSQL databases holding a copy of the seeded one."""
+    made: list[tuple[str, Engine]] = []
+
+    def copy() -> Engine:
+        name = pg_server.unique_name()
+        engine = make_engine(pg_server.create_database(name, template=_pg_seeded_template))
+        made.append((name, engine))
+        return engine
+
+    yield copy
+    for name, engine in made:
+        engine.dispose()
+        pg_server.drop_database(name)
+
+
+# --- seeded databases -------------------------------------------------------------
 
 
 def seeded_engine(data_dir: Path = DATA_DIR) -> Engine:
@@ -46,8 +133,8 @@ def _seeded_template() -> Iterator[Engine]:
 
 @pytest.fixture
 def seeded_copy(_seeded_template: Engine) -> Iterator[Callable[[str], Engine]]:
-    """Make engines holding a copy of the database init_db seeded from data/ (seeding
-    runs once per test run; the copy uses SQLite's backup API)."""
+    """Make SQLite engines holding a copy of the database init_db seeded from data/
+    (seeding runs once per test run; the copy uses SQLite's backup API)."""
     made: list[Engine] = []
 
     def copy(url: str = "sqlite://") -> Engine:
@@ -67,9 +154,12 @@ def seeded_copy(_seeded_template: Engine) -> Iterator[Callable[[str], Engine]]:
 
 
 @pytest.fixture
-def engine(seeded_copy) -> Engine:
-    """A fresh in-memory database, tables created and seeded by init_db from data/."""
-    return seeded_copy()
+def engine(backend: str, request: pytest.FixtureRequest) -> Engine:
+    """A fresh database, tables created and seeded by init_db from data/: in memory on
+    SQLite, a copy of the seeded template on PostgreSQL."""
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_seeded_copy")()
+    return request.getfixturevalue("seeded_copy")()
 
 
 @pytest.fixture
@@ -78,11 +168,23 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture(scope="module")
-def plan_session(_seeded_template: Engine) -> Iterator[Session]:
-    """The seeded database shared by every test that only reads: never write to it."""
-    with Session(_seeded_template) as session:
+@pytest.fixture(scope="module", params=BACKENDS)
+def plan_session(request: pytest.FixtureRequest) -> Iterator[Session]:
+    """The seeded database shared by every test that only reads: never write to it.
+    One per backend (on PostgreSQL a copy of the template, kept for the session)."""
+    if request.param == "postgresql":
+        engine = request.getfixturevalue("_pg_read_only_engine")
+    else:
+        engine = request.getfixturevalue("_seeded_template")
+    with Session(engine) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def _pg_read_only_engine(pg_server: PostgresServer, _pg_seeded_template: str) -> Iterator[Engine]:
+    engine = make_engine(pg_server.create_database("tracker_read", template=_pg_seeded_template))
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

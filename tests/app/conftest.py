@@ -1,6 +1,9 @@
-"""AppTest fixtures: each test gets its own SQLite file, fresh settings and empty
+"""AppTest fixtures: each test gets its own database, fresh settings and empty
 Streamlit caches, so no test sees another's database (ui.data.engine() is a
-process-wide st.cache_resource and core.config.get_settings() is lru_cached)."""
+process-wide st.cache_resource and core.config.get_settings() is lru_cached).
+
+The database is a SQLite file; tests marked `@pytest.mark.backends("sqlite",
+"postgresql")` also run on a PostgreSQL database of their own (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from core.config import PROJECT_ROOT
 from core.db import init_db, make_engine, write_session
 from core.models import Outcome, Status, StatusUpdate
 from core.permissions import Actor, actor_for
+from tests.pg import PostgresServer
 
 APP = PROJECT_ROOT / "dashboard.py"
 DATA_DIR = PROJECT_ROOT / "data"
@@ -46,11 +50,14 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
-def point_settings_at(monkeypatch: pytest.MonkeyPatch, db_file: Path) -> None:
+def point_settings_at(
+    monkeypatch: pytest.MonkeyPatch, db_file: Path, url: str | None = None
+) -> None:
     """TRACKER_SQLITE_PATH and DATABASE_URL both name `db_file` (DATABASE_URL would
-    otherwise come from the developer's .streamlit/secrets.toml and win)."""
+    otherwise come from the developer's .streamlit/secrets.toml and win), unless
+    `url` names another database (PostgreSQL) for DATABASE_URL."""
     monkeypatch.setenv("TRACKER_SQLITE_PATH", str(db_file))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_file}")
+    monkeypatch.setenv("DATABASE_URL", url or f"sqlite:///{db_file}")
     monkeypatch.setenv("TRACKER_DATA_DIR", str(DATA_DIR))
     monkeypatch.setenv("TRACKER_TODAY", TODAY)
     monkeypatch.delenv("TRACKER_PRIVATE", raising=False)
@@ -82,18 +89,47 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+@dataclass(frozen=True)
+class PgDatabase:
+    server: PostgresServer
+    name: str
+
+
 @pytest.fixture
-def db_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A database path of this test's own; the app creates and seeds it on first run."""
+def app_pg_database(pg_server: PostgresServer) -> Iterator[PgDatabase]:
+    """An empty PostgreSQL database of this test's own, dropped afterwards."""
+    database = PgDatabase(pg_server, pg_server.unique_name("app"))
+    pg_server.create_database(database.name)
+    yield database
+    pg_server.drop_database(database.name)
+
+
+@pytest.fixture
+def db_file(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Path]:
+    """A database of this test's own, which the app creates and seeds on first run:
+    a SQLite file at this path, or (backend "postgresql") an empty PostgreSQL
+    database named by DATABASE_URL, the path then unused."""
     path = tmp_path / "tracker.db"
-    point_settings_at(monkeypatch, path)
+    url = None
+    if backend == "postgresql":
+        database: PgDatabase = request.getfixturevalue("app_pg_database")
+        url = database.server.url(database.name)
+    point_settings_at(monkeypatch, path, url)
     yield path
     clear_caches()
 
 
 @pytest.fixture
-def db(db_file: Path) -> Iterator[Engine]:
-    """The test's database, created and seeded from data/ (no users, no history)."""
+def db(db_file: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """The test's database, created and seeded from data/ (no users, no history). On
+    PostgreSQL a copy of the session's seeded template (seeding once is faster)."""
+    if backend == "postgresql":
+        database: PgDatabase = request.getfixturevalue("app_pg_database")
+        template = request.getfixturevalue("_pg_seeded_template")
+        database.server.drop_database(database.name)
+        database.server.create_database(database.name, template=template)
     engine = make_engine()
     init_db(engine)
     yield engine

@@ -4,13 +4,18 @@ admin-only Users page."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
 from core.config import PROJECT_ROOT
+from core.db import make_engine
+from core.models import Outcome
 
 from .conftest import APP, PAGES, by_label, make_user, point_settings_at, texts
 
@@ -48,14 +53,19 @@ def assert_page_ok(at: AppTest, page: str, *, extra_charts: int = 0) -> None:
     assert any("Human Trafficking Hotline" in c for c in texts(at.caption)), "footer missing"
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 @pytest.mark.parametrize("page", ["dashboard.py", *PAGES])
-def test_page_runs_on_fresh_database(db_file: Path, new_app, page: str) -> None:
+def test_page_runs_on_fresh_database(db_file: Path, backend: str, new_app, page: str) -> None:
     at = new_app(page).run()
 
     assert_page_ok(at, page)
-    assert db_file.is_file(), "the app should create and seed its database on first start"
+    if backend == "sqlite":
+        assert db_file.is_file(), "the app should create and seed its database on first start"
+    with Session(make_engine()) as session:  # DATABASE_URL: the test's database
+        assert session.exec(select(func.count(Outcome.id))).one() > 0
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 @pytest.mark.parametrize("page", ["dashboard.py", *PAGES])
 def test_page_runs_with_status_history(history_db, new_app, page: str) -> None:
     at = new_app(page).run()
@@ -240,6 +250,21 @@ def test_unusable_database_shows_error(
     assert "TRACKER_SQLITE_PATH" in at.error[0].value or "DATABASE_URL" in at.error[0].value
     assert not charts(at)
     assert any("Human Trafficking Hotline" in c for c in texts(at.caption))
+
+
+def test_unreachable_postgresql_shows_error(tmp_path: Path, monkeypatch, new_app) -> None:
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql+psycopg://tracker:s3cret@127.0.0.1:{port}/tracker"
+    point_settings_at(monkeypatch, tmp_path / "unused.db", url)
+    at = new_app().run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(at.error) == 1
+    assert "cannot be reached: nothing accepts connections at 127.0.0.1:" in at.error[0].value
+    assert "s3cret" not in at.error[0].value
+    assert not charts(at)
 
 
 # --- Users (admins only) ---------------------------------------------------------

@@ -17,13 +17,25 @@ OUTCOME = "st-louis.adult-shelter.short.1"
 WHEN = datetime(2020, 5, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "file", "postgresql"])
 def guarded(request, tmp_path, seeded_copy) -> Engine:
-    """A seeded database in memory or in a file (init_db on a file of its own is
-    covered by test_history_guard_survives_reopen)."""
+    """A seeded database: SQLite in memory or in a file (init_db on a file of its own
+    is covered by test_history_guard_survives_reopen), or PostgreSQL."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_seeded_copy")()
     if request.param == "memory":
         return seeded_copy()
     return seeded_copy(f"sqlite:///{tmp_path / 'guard.db'}")
+
+
+def trigger_names(engine: Engine, table: str) -> list[str]:
+    query = {
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t",
+        "postgresql": "SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass)"
+        " AND NOT tgisinternal",
+    }[engine.dialect.name]
+    with engine.connect() as conn:
+        return sorted(conn.execute(text(query), {"t": table}).scalars())
 
 
 def add_update(engine: Engine, note: str = "first") -> int:
@@ -107,14 +119,11 @@ def test_history_insert_after_refusal(guarded):
 def test_history_guard_install_idempotent(guarded):
     install_history_guard(guarded)
     install_history_guard(guarded)
-    with guarded.connect() as conn:
-        triggers = conn.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
-        ).scalars()
-        assert [t for t in triggers if t.startswith("status_update")] == [
-            "status_update_no_delete",
-            "status_update_no_update",
-        ]
+    expected = {
+        "sqlite": ["status_update_no_delete", "status_update_no_update"],
+        "postgresql": ["status_update_append_only", "status_update_no_truncate"],
+    }[guarded.dialect.name]
+    assert trigger_names(guarded, "status_update") == expected
     add_update(guarded)
     with pytest.raises(DBAPIError), guarded.begin() as conn:
         conn.execute(text("UPDATE status_update SET note = ''"))

@@ -237,13 +237,16 @@ def test_update_many_is_all_or_nothing(engine):
     assert {outcome(engine, o).status for o in (SW_OUTCOME, SW_OUTCOME_2)} == {"Done"}
 
 
-def test_stress_tool_short_run_loses_nothing(tmp_path):
+def test_stress_tool_short_run_loses_nothing(tmp_path, backend, request):
     env = {
         "PATH": "/usr/bin:/bin",
         "TRACKER_SQLITE_PATH": str(tmp_path / "none.db"),
         "TRACKER_DATA_DIR": str(PROJECT_ROOT / "data"),
         "HOME": str(tmp_path),
     }
+    if backend == "postgresql":  # no write lock there: the conditional UPDATE alone
+        engine = request.getfixturevalue("pg_seeded_copy")()
+        env["DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     result = subprocess.run(
         [
             sys.executable,
