@@ -13,7 +13,7 @@ last day of the month, leap years included).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -142,46 +142,52 @@ def infer_due_dates(items: Sequence[DatedItem]) -> dict[str, Inference]:
     and never earlier than the latest due date of an earlier term in its strategy,
     so short → medium → long stays in order.
     """
-    dated = [i for i in items if i.due_date is not None]
+    # Latest report date per (term, strategy), (term, logic model) and term, and per
+    # (strategy, term) for the ordering rule: one pass, so large plans stay linear.
+    by_strategy: dict[tuple[Term, str], date] = {}
+    by_model: dict[tuple[Term, str], date] = {}
+    by_term: dict[Term, date] = {}
+    term_due: dict[tuple[str, Term], date] = {}  # grows with inferred dates too
 
-    def latest(pool: Iterable[DatedItem]) -> date | None:
-        return max((i.due_date for i in pool if i.due_date is not None), default=None)
+    def raise_to(table: dict, key, day: date) -> None:
+        if key not in table or day > table[key]:
+            table[key] = day
+
+    for i in items:
+        if i.due_date is not None:
+            raise_to(by_strategy, (i.term, i.strategy_key), i.due_date)
+            raise_to(by_model, (i.term, i.logic_model_key), i.due_date)
+            raise_to(by_term, i.term, i.due_date)
+            raise_to(term_due, (i.strategy_key, i.term), i.due_date)
 
     result: dict[str, Inference] = {}
-    due_by_key: dict[str, date] = {i.key: i.due_date for i in dated if i.due_date}
     for term in Term:  # earlier terms first, so later ones can build on them
         for item in (i for i in items if i.due_date is None and i.term == term):
-            same_term = [i for i in dated if i.term == term]
             candidates = (
-                (
-                    "the latest {t} date in its strategy",
-                    [i for i in same_term if i.strategy_key == item.strategy_key],
-                ),
+                ("the latest {t} date in its strategy", by_strategy.get((term, item.strategy_key))),
                 (
                     "the latest {t} date in its logic model",
-                    [i for i in same_term if i.logic_model_key == item.logic_model_key],
+                    by_model.get((term, item.logic_model_key)),
                 ),
-                ("the latest {t} date in the plan", same_term),
+                ("the latest {t} date in the plan", by_term.get(term)),
             )
             due, rule = None, ""
-            for text, pool in candidates:
-                if (due := latest(pool)) is not None:
-                    rule = text.format(t=term.label.lower())
+            for text, found in candidates:
+                if found is not None:
+                    due, rule = found, text.format(t=term.label.lower())
                     break
             if due is None:
                 months = FALLBACK_TERM_MONTHS[term]
                 due = item.logic_model_start + relativedelta(months=months, day=31)
                 rule = f"{months} months after its logic model's start"
             earlier = [
-                due_by_key[i.key]
-                for i in items
-                if i.strategy_key == item.strategy_key
-                and i.term.rank < term.rank
-                and i.key in due_by_key
+                term_due[(item.strategy_key, t)]
+                for t in Term
+                if t.rank < term.rank and (item.strategy_key, t) in term_due
             ]
             if earlier and max(earlier) > due:
                 due = max(earlier)
                 rule = "the latest earlier-term date in its strategy"
-            due_by_key[item.key] = due
+            raise_to(term_due, (item.strategy_key, term), due)
             result[item.key] = Inference(due, rule)
     return result
