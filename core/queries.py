@@ -83,6 +83,8 @@ class OutcomeFilter:
     schedules: tuple[str, ...] = ()  # Schedule values; need `today`
     today: date | None = None
     soon_days: int = 60
+    order: str = "plan"  # "plan": the report's order; "due": earliest due date first
+    limit: int | None = None  # at most this many rows (views of very large plans)
 
     def conditions(self) -> list[Any]:
         cond: list[Any] = []
@@ -211,14 +213,27 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
         .outerjoin(latest, latest.c.outcome_id == Outcome.id)
         .outerjoin(last, last.id == latest.c.max_id)
         .where(and_(True, *flt.conditions()))
-        .order_by(
-            Region.position, LogicModel.position, Strategy.position, TERM_ORDER, Outcome.position
-        )
     )
+    plan_order = (
+        Region.position,
+        LogicModel.position,
+        Strategy.position,
+        TERM_ORDER,
+        Outcome.position,
+    )
+    if flt.order == "due":
+        stmt = stmt.order_by(Outcome.due_date, *plan_order)
+    else:
+        stmt = stmt.order_by(*plan_order)
+    if flt.limit is not None:
+        stmt = stmt.limit(flt.limit)
     rows = [dict(r._mapping) for r in session.exec(stmt).all()]
     if not rows:
         return rows
-    flags = flags_by_subject(session)
+    subjects = None
+    if len(rows) <= FLAG_LOOKUP_MAX:
+        subjects = {r[k] for r in rows for k in ("outcome_id", "strategy_id", "logic_model_id")}
+    flags = flags_by_subject(session, subjects)
     for row in rows:
         own = (
             flags.get(("outcome", row["outcome_id"]), [])
@@ -233,11 +248,19 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
     return rows
 
 
-def flags_by_subject(session: Session) -> dict[tuple[str, str], list[tuple[str, str]]]:
+# Up to this many rows, flags are looked up for just those rows' subjects.
+FLAG_LOOKUP_MAX = 5_000
+
+
+def flags_by_subject(
+    session: Session, subject_ids: set[str] | None = None
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Editorial flags per (kind, id): every flag, or those of `subject_ids`."""
     out: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for f in session.exec(
-        select(Flag).order_by(Flag.subject_kind, Flag.subject_id, Flag.code)
-    ).all():
+    stmt = select(Flag).order_by(Flag.subject_kind, Flag.subject_id, Flag.code)
+    if subject_ids is not None:
+        stmt = stmt.where(Flag.subject_id.in_(sorted(subject_ids)))
+    for f in session.exec(stmt).all():
         out[(f.subject_kind, f.subject_id)].append((f.code, f.reason))
     return dict(out)
 

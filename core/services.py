@@ -133,6 +133,11 @@ def update_status(
     outcome, region_id = _scope(session, outcome_id)
     require_update_outcome(actor, region_id=region_id, strategy_id=outcome.strategy_id)
     old_status = outcome.status
+    if outcome.version != expected_version:
+        # Someone saved since the form rendered: say so, rather than judging the
+        # request against a state this user has not seen.
+        session.rollback()
+        raise _stale(session, outcome_id, note)
     if status.value == old_status and not note and not evidence_url:
         raise UpdateRejected(
             f"The outcome is already “{old_status}”; add a note to record progress."

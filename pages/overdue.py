@@ -1,5 +1,7 @@
 """Overdue & due soon: what is late, sorted by how late, with the latest notes."""
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -23,7 +25,8 @@ late = (Schedule.OVERDUE.value, Schedule.DUE_SOON.value)
 chosen = filters.current().schedules
 # Only what this page lists is loaded; a sidebar schedule filter narrows it further.
 wanted = tuple(s for s in late if not chosen or s in chosen)
-df = data.outcomes(filters.current(schedules=wanted), soon) if wanted else pd.DataFrame()
+counts = data.schedule_counts(filters.current(), soon)
+COUNT_KEY = {Schedule.OVERDUE: "overdue", Schedule.DUE_SOON: "due_soon"}
 st.caption(f"Showing {filters.describe()} · today is {data.today():%B %-d, %Y}.")
 updates.show_errors()
 
@@ -44,12 +47,23 @@ COLUMNS = [
 
 
 def section(schedule: Schedule, by: str, ascending: bool, title: str, empty: str, **kw) -> None:
-    rows = df[df["schedule"] == schedule.value] if not df.empty else df
-    st.subheader(f"{title} ({len(rows):,})", **kw)
+    # Earliest due first is both "most overdue first" and "soonest due first"; only
+    # the rows shown are loaded, the count comes from SQL.
+    rows = pd.DataFrame()
+    if schedule.value in wanted:
+        flt = filters.current(schedules=(schedule.value,))
+        flt = dataclasses.replace(flt, order="due", limit=components.TABLE_ROWS)
+        rows = data.outcomes(flt, soon)
+    total = counts[COUNT_KEY[schedule]] if schedule.value in wanted else 0
+    st.subheader(f"{title} ({total:,})", **kw)
     if rows.empty:
         components.empty_state(empty)
         return
-    rows = rows.sort_values(by, ascending=ascending)
+    if total > len(rows):
+        st.caption(
+            f"The {len(rows):,} earliest of {total:,}; narrow with the filters to see the rest."
+        )
+    rows = rows.sort_values(by, ascending=ascending, kind="stable")
     key = filters.slug(schedule.value)
     selected = updates.selectable_table(rows, [by, *COLUMNS], key=f"{key}_table")
     updates.bulk_controls(selected, key=key)

@@ -1,5 +1,7 @@
 """Plan browser: every outcome, filterable and searchable, plus Appendix A."""
 
+import dataclasses
+
 import streamlit as st
 
 from ui import components, data, filters, shell, transfer, updates
@@ -8,8 +10,16 @@ shell.page()
 
 st.title("Plan browser")
 flt = filters.current()
-df = data.outcomes(flt, filters.soon_days())
-st.caption(f"Showing {filters.describe()} · {len(df):,} outcomes. Filters are in the sidebar.")
+total = sum(data.status_counts(flt).values())
+# A very large plan is listed in pages of the report's order, not all at once.
+df = data.outcomes(dataclasses.replace(flt, limit=components.TABLE_ROWS), filters.soon_days())
+shown = (
+    f"the first {len(df):,} of {total:,} outcomes in the report's order (narrow with the "
+    "filters, or download them all)"
+    if total > len(df)
+    else f"{total:,} outcomes"
+)
+st.caption(f"Showing {filters.describe()} · {shown}. Filters are in the sidebar.")
 transfer.export_buttons(flt, df)
 updates.show_errors()
 

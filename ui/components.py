@@ -28,6 +28,9 @@ SCHEDULE_BADGE_COLORS = {
 }
 
 # Column settings for outcome tables; pages pick the columns they show.
+# The most rows a table shows at once; larger views say so and offer the download.
+TABLE_ROWS = 2_000
+
 OUTCOME_COLUMNS = {
     "region": st.column_config.TextColumn("Region", width="small"),
     "need": st.column_config.TextColumn("Need", width="small"),

@@ -108,6 +108,9 @@ def render_dialog() -> None:
 
 @st.dialog("Outcome", width="large", on_dismiss=_close)
 def _dialog(outcome_id: str) -> None:
+    # A dialog reruns on its own, without dashboard.py: read the data stamp here too,
+    # so it shows what others saved meanwhile.
+    data.refresh()
     match = _one(outcome_id)
     if match.empty:
         st.error("This outcome no longer exists.")

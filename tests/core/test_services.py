@@ -297,3 +297,26 @@ def test_read_only_database_refuses_save_with_clear_message(tmp_path):
     assert outcome(engine, SW_OUTCOME).version == before.version
     assert history_count(engine) == 0
     assert not Path("file:").exists()  # the URI was not mistaken for a folder to create
+
+
+def test_second_done_on_the_same_version_is_stale_not_already_done(engine):
+    """Two leads click Done on the same rendered version: the second is told someone
+    changed it (with who), not that it is 'already Done'."""
+    version = outcome(engine, SW_OUTCOME).version
+    with write_session(engine) as s:
+        update_status(
+            session=s,
+            actor=ADMIN,
+            outcome_id=SW_OUTCOME,
+            expected_version=version,
+            new_status=Status.DONE,
+        )
+    with pytest.raises(StaleUpdate, match="ada changed this outcome"), write_session(engine) as s:
+        update_status(
+            session=s,
+            actor=SW_LEAD,
+            outcome_id=SW_OUTCOME,
+            expected_version=version,
+            new_status=Status.DONE,
+        )
+    assert history_count(engine, SW_OUTCOME) == 1
