@@ -1,0 +1,653 @@
+"""Page run times, status-update latency, seed time and memory on synthetic plans.
+
+    python bench/pages.py                          # 250, 10,000 and 100,000 outcomes
+    python bench/pages.py --sizes 250 10000 --runs 3
+    python bench/pages.py --sizes 10000 --profile  # and the top functions of each page
+
+Run by hand; it prints figures, it is not a pass/fail test. For each size a plan in
+the real plan's shape (bench/synthetic.py: the real data/ cloned into more regions and
+logic models, cut to exactly that many outcomes) is written as a data dir and seeded
+into a temporary SQLite file by the app's own `init_db` in a child process, which
+reports the seed time (split into reading the YAML, computing the rows and writing
+them) and its peak memory (VmHWM). Then ~30 % of the outcomes get 1–3 status updates
+(written in bulk, not timed) and an admin account is added.
+
+A second child process, like a warm server, runs every page under Streamlit's AppTest,
+signed in as that admin (so every update control is drawn and the Users page is
+reachable): the entry script (dashboard.py, which shows Overview) and each page of
+pages/ that the navigation lists. Each page gets its own session (opened on the
+dashboard, then switched to the page, not timed); every timed run is a rerun of that
+session on its page, as after a click or a save. After one discarded warm-up run:
+
+- cold: `st.cache_data.clear()` before each run. A save changes the data stamp, so
+  the first run after any save, anyone's, is cold: this is the headline figure;
+- warm: the same page again with its cached results (a rerun with nothing saved).
+
+Figures are medians of --runs runs of `AppTest.run()` in milliseconds, wall clock (it
+includes AppTest's own parsing of the page; `script_ms` in --json is the script
+alone); the `cpu` column is the CPU time of the same runs, all threads, which a busy
+machine inflates much less than the wall clock. --profile adds, per page, where one
+cold run's CPU time goes (by library, by project function, hottest functions).
+
+Then --updates status updates of random outcomes are committed one by one with
+`core.services.update_status` in `core.db.write_session` on the same file (WAL), and
+their commit latency (begin to commit) is reported as p50/p95.
+
+The last line is
+    worst_page_ms_at_<S>=N update_p95_ms_at_<S>=N growth_exponent=N
+for the largest size S measured (100000 by default; the keys name the size actually
+measured). worst_page_ms is the slowest page's cold median; growth_exponent is the
+least-squares slope of log(worst page ms) against log(outcomes) over all sizes
+measured (1.0 = linear; nan with a single size); the table also shows each page's
+slope between consecutive sizes. Targets on a 2-core machine: every page ≤ 150 ms at
+250 outcomes, ≤ 1,500 ms at 100,000, an update ≤ 50 ms at p95, exponent ≤ 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from itertools import pairwise
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+APP = ROOT / "dashboard.py"
+TODAY = "2021-06-01"  # as tests/app: many 2020 outcomes overdue, some due soon
+ADMIN = "bench-admin"
+TARGETS = {"small": (250, 150.0), "large": (100_000, 1_500.0), "update_p95_ms": 50.0}
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of log(y) against log(x)."""
+    pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
+    if len(pts) < 2:
+        return float("nan")
+    mx = statistics.fmean(p[0] for p in pts)
+    my = statistics.fmean(p[1] for p in pts)
+    den = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / den if den else float("nan")
+
+
+# ---- child: write the synthetic data dir -------------------------------------------
+
+
+def child_generate(size: int, data_dir: Path, out: Path) -> None:
+    import synthetic
+
+    started = time.perf_counter()
+    plan = synthetic.scaled_plan(size)
+    synthetic.write_plan(plan, data_dir)
+    strategies = sum(len(m.strategies) for m in plan.logic_models)
+    out.write_text(
+        json.dumps(
+            {
+                "generate_s": time.perf_counter() - started,
+                "regions": len(plan.plan.regions),
+                "logic_models": len(plan.logic_models),
+                "strategies": strategies,
+            }
+        )
+    )
+
+
+# ---- child: seed the database the way the app does ---------------------------------
+
+
+def child_seed(data_dir: Path, db_file: Path, out: Path, infer: str) -> None:
+    from sqlmodel import Session, func, select
+
+    import core.loading as loading
+    from core import accounts
+    from core.config import Settings
+    from core.db import init_db, make_engine
+    from core.models import Outcome
+
+    phases: dict[str, float] = {}
+
+    def timed(name: str, fn):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
+
+        return wrapper
+
+    import synthetic
+
+    if infer == "linear":  # the proposed rewrite; same output (tests/core/test_bench_synthetic)
+        loading.infer_due_dates = synthetic.linear_infer_due_dates
+    # Name the phases of load_plan without changing what it does.
+    for name in ("read_plan", "plan_rows", "infer_due_dates"):
+        if hasattr(loading, name):
+            setattr(loading, name, timed(name, getattr(loading, name)))
+
+    engine = make_engine(f"sqlite:///{db_file}")
+    started = time.perf_counter()
+    seeded = init_db(engine, Settings(tracker_data_dir=data_dir))
+    seed_s = time.perf_counter() - started
+    seed_peak = peak_mb()
+    assert seeded, "the database was not new"
+
+    started = time.perf_counter()
+    history = synthetic.add_history(engine, today=date.fromisoformat(TODAY))
+    history_s = time.perf_counter() - started
+    with Session(engine) as session:
+        admin = accounts.create_user(
+            session=session,
+            username=ADMIN,
+            role="admin",
+            password="bench password, not secret",
+            display_name="Bench Admin",
+        )
+        outcomes = session.exec(select(func.count(Outcome.id))).one()
+        admin_id = admin.id
+    engine.dispose()
+    out.write_text(
+        json.dumps(
+            {
+                "seed_s": seed_s,
+                "phases": phases,
+                "seed_peak_mb": seed_peak,
+                "history_rows": history,
+                "history_s": history_s,
+                "outcomes": outcomes,
+                "admin_id": admin_id,
+                "db_mb": db_file.stat().st_size / 2**20,
+                "infer": infer,
+            }
+        )
+    )
+
+
+# ---- child: run the pages and the updates ------------------------------------------
+
+
+def navigation_pages() -> list[str]:
+    """pages/*.py in the order ui/shell.py's navigation names them (others after)."""
+    files = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+    shell = (ROOT / "ui" / "shell.py").read_text(encoding="utf-8")
+    listed = [m for m in re.findall(r"pages/(\w+\.py)", shell) if m in files]
+    ordered = list(dict.fromkeys(listed)) + [f for f in files if f not in listed]
+    return [f"pages/{name}" for name in ordered]
+
+
+def child_measure(args: argparse.Namespace, out: Path) -> None:
+    import cProfile
+    import pstats
+
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
+    from streamlit.testing.v1 import AppTest, app_test, local_script_runner
+
+    class WarmPagesManager(PagesManager):
+        """As tests/app/conftest.py: run in st.navigation mode, as a warm server does."""
+
+        def __init__(self, *a, **kw) -> None:
+            super().__init__(*a, **kw)
+            PagesManager.uses_pages_directory = False
+
+    app_test.PagesManager = WarmPagesManager
+    # A server compiles each script once (its ScriptCache lives as long as it does);
+    # AppTest makes a new cache per run, recompiling dashboard.py and the page (with
+    # Streamlit's "magic" AST pass) every time. Share one, as a warm server does.
+    shared_cache = ScriptCache()
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared_cache
+
+    script = {"s": 0.0, "cpu": 0.0, "profiler": None}
+    run_script = ScriptRunner._run_script
+
+    def timed_run_script(self, rerun_data):
+        profiler = script["profiler"]
+        if profiler is not None:
+            profiler.enable()
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return run_script(self, rerun_data)
+        finally:
+            script["s"] += time.perf_counter() - started
+            script["cpu"] += time.thread_time() - cpu
+            if profiler is not None:
+                profiler.disable()
+
+    ScriptRunner._run_script = timed_run_script
+
+    def session(page: str) -> AppTest:
+        """A session opened on the dashboard, then switched to `page` (not timed)."""
+        at = AppTest.from_file(str(APP), default_timeout=args.timeout)
+        at.session_state["user_id"] = args.admin_id
+        at.run()
+        if page != "dashboard.py":
+            at.switch_page(page)
+        return at
+
+    def one_run(at: AppTest, *, cold: bool) -> dict:
+        """One rerun of the session's page: wall and CPU ms of AppTest.run() (CPU of
+        every thread of this process) and of the script alone, and any errors shown."""
+        if cold:
+            st.cache_data.clear()
+        gc.collect()
+        script["s"] = script["cpu"] = 0.0
+        started, cpu = time.perf_counter(), time.process_time()
+        at.run()
+        return {
+            "wall": (time.perf_counter() - started) * 1000,
+            "cpu": (time.process_time() - cpu) * 1000,
+            "script": script["s"] * 1000,
+            "script_cpu": script["cpu"] * 1000,
+            "problems": [e.message for e in at.exception] + [str(e.value) for e in at.error],
+        }
+
+    results: dict[str, dict] = {}
+    for page in ["dashboard.py", *navigation_pages()]:
+        try:
+            at = session(page)
+        except ValueError as exc:  # not in the navigation
+            results[page] = {"skipped": str(exc)}
+            continue
+        one_run(at, cold=True)  # warm-up, discarded: the page's imports, first cache fill
+        entry: dict = {}
+        for mode in ("cold", "warm"):
+            runs = [one_run(at, cold=mode == "cold") for _ in range(args.runs)]
+            entry[mode] = statistics.median(r["wall"] for r in runs)
+            entry[f"{mode}_runs"] = [r["wall"] for r in runs]
+            for key in ("cpu", "script", "script_cpu"):
+                entry[f"{mode}_{key}_ms"] = statistics.median(r[key] for r in runs)
+            if problems := sorted({p for r in runs for p in r["problems"]}):
+                entry["problems"] = problems[:3]
+        results[page] = entry
+        print(
+            f"  {args.size:>7} {page:<22} cold {entry['cold']:9.1f} ms  "
+            f"warm {entry['warm']:9.1f} ms  (CPU {entry['cold_cpu_ms']:.0f} / "
+            f"{entry['warm_cpu_ms']:.0f} ms; script {entry['cold_script_ms']:.0f} ms; "
+            f"cold runs {[round(x) for x in entry['cold_runs']]})",
+            flush=True,
+        )
+        if args.profile:
+            # CPU time of the script thread, so a busy machine does not skew the shares
+            profiler = cProfile.Profile(time.thread_time)
+            st.cache_data.clear()
+            script["profiler"] = profiler
+            try:
+                at.run()
+            finally:
+                script["profiler"] = None
+            print_profile(page, args.size, pstats.Stats(profiler))
+
+    updates = measure_updates(args.updates, args.admin_id)
+    out.write_text(json.dumps({"pages": results, "updates_ms": updates, "app_peak_mb": peak_mb()}))
+
+
+BUCKETS = [  # (what a file path or function name contains, where its time goes)
+    ("sqlite3", "sqlite3 (queries)"),
+    ("/sqlalchemy/", "sqlalchemy"),
+    ("/sqlmodel/", "sqlalchemy"),
+    ("/altair/", "altair (building, to_dict)"),
+    ("/jsonschema/", "altair: jsonschema validation"),
+    ("/referencing/", "altair: jsonschema validation"),
+    ("/rpds", "altair: jsonschema validation"),
+    ("/narwhals/", "altair: data to JSON"),
+    ("/pyarrow/", "pyarrow (tables to Arrow)"),
+    ("/pandas/", "pandas"),
+    ("/numpy/", "numpy"),
+    ("/streamlit/", "streamlit (elements, AppTest)"),
+    ("/google/protobuf", "streamlit (elements, AppTest)"),
+    ("/pydantic", "pydantic"),
+    ("/json/", "json (stdlib)"),
+]
+
+
+def bucket(file: str, function: str) -> str:
+    text = f"{file} {function}"
+    for needle, name in BUCKETS:
+        if needle in text:
+            return name
+    if str(ROOT) in file:
+        return "project code (own time)"
+    return "other (stdlib, builtins)"
+
+
+def print_profile(page: str, size: int, stats) -> None:
+    """Where one cold run's time goes: by library, the page's own code by cumulative
+    time, then the hottest functions anywhere."""
+    total = max(row[3] for row in stats.stats.values())  # the script run itself
+    shares: dict[str, float] = {}
+    for (file, _line, fn), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
+        shares[bucket(file, fn)] = shares.get(bucket(file, fn), 0.0) + tt
+    print(f"\n--- profile {page} at {size:,} outcomes (cold run, {total * 1000:.0f} ms CPU)")
+    print("  own time by library:")
+    for name, tt in sorted(shares.items(), key=lambda kv: kv[1], reverse=True)[:8]:
+        print(f"    {tt * 1000:8.1f} ms {tt / total:6.1%}  {name}")
+    rows = [
+        (key, row)
+        for key, row in stats.stats.items()
+        if str(ROOT) in key[0] and "/bench/" not in key[0]
+    ]
+    rows.sort(key=lambda kv: kv[1][3], reverse=True)
+    print("  project code, by cumulative time:")
+    for (file, line, fn), (_cc, _nc, _tt, ct, _callers) in rows[:14]:
+        where = f"{Path(file).relative_to(ROOT)}:{line} {fn}"
+        print(f"    {ct * 1000:8.1f} ms {ct / total:6.1%}  {where}")
+    hot = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)
+    print("  anywhere, by own time:")
+    for (file, line, fn), (_cc, nc, tt, _ct, _callers) in hot[:8]:
+        short = re.sub(r".*site-packages/", "", file)
+        print(f"    {tt * 1000:8.1f} ms {tt / total:6.1%}  {nc:>8} calls  {short}:{line} {fn}")
+    sys.stdout.flush()
+
+
+def measure_updates(count: int, admin_id: int) -> list[float]:
+    from sqlmodel import Session, select
+
+    from core import accounts
+    from core.db import make_engine, write_session
+    from core.models import Outcome, Status
+    from core.permissions import actor_for
+    from core.services import update_status
+
+    engine = make_engine()
+    with Session(engine) as session:
+        actor = actor_for(session, session.get(accounts.User, admin_id))
+        ids = session.exec(select(Outcome.id).where(Outcome.retired.is_(False))).all()
+    rng = random.Random(7)
+    choices = [Status.IN_PROGRESS, Status.DONE, Status.BLOCKED, Status.NOT_STARTED]
+    latencies = []
+    for i in range(count):
+        outcome_id = rng.choice(ids)
+        with Session(engine) as session:  # what the form was rendered with: not timed
+            outcome = session.get(Outcome, outcome_id)
+            version, status = outcome.version, outcome.status
+        new = rng.choice([s for s in choices if s.value != status])
+        started = time.perf_counter()
+        with write_session(engine) as session:
+            update_status(
+                session=session,
+                actor=actor,
+                outcome_id=outcome_id,
+                expected_version=version,
+                new_status=new.value,
+                note=f"bench update {i}",
+            )
+        latencies.append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    return latencies
+
+
+# ---- parent: one size at a time, then the table ------------------------------------
+
+
+def run_child(step: str, out: Path, *extra: str, env: dict | None = None) -> dict:
+    """Run one step in a fresh interpreter; its stderr (Streamlit's chatter about
+    running without a server) goes to a log shown only if the step fails."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), step, "--out", str(out), *extra]
+    log = out.with_suffix(".log")
+    with log.open("w") as err:
+        done = subprocess.run(cmd, env=env, cwd=ROOT, stderr=err, check=False)
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-30:]
+        raise SystemExit(f"{step} failed (exit {done.returncode}):\n" + "\n".join(tail))
+    return json.loads(out.read_text())
+
+
+def measure_size(size: int, args: argparse.Namespace, work: Path) -> dict:
+    data_dir, db_file = work / f"plan-{size}", work / f"tracker-{size}.db"
+    gen_json, seed_json = work / f"gen-{size}.json", work / f"seed-{size}.json"
+    reuse = args.reuse and gen_json.is_file() and seed_json.is_file() and db_file.is_file()
+    print(f"size {size:,}: {'reusing' if reuse else 'generating, seeding'}…", flush=True)
+    if not reuse:
+        for old in work.glob(f"tracker-{size}.db*"):
+            old.unlink()
+        run_child("_generate", gen_json, str(size), str(data_dir))
+    shape = json.loads(gen_json.read_text())
+    env = {
+        **os.environ,
+        "TRACKER_SQLITE_PATH": str(db_file),
+        "DATABASE_URL": f"sqlite:///{db_file}",
+        "TRACKER_DATA_DIR": str(data_dir),
+        "TRACKER_TODAY": TODAY,
+    }
+    env.pop("TRACKER_PRIVATE", None)
+    if not reuse:
+        run_child("_seed", seed_json, str(data_dir), str(db_file), f"--infer={args.infer}", env=env)
+    seed = json.loads(seed_json.read_text())
+    print(
+        f"  {seed['outcomes']:,} outcomes in {shape['regions']:,} regions, "
+        f"{shape['logic_models']:,} logic models; seeded in {seed['seed_s']:.1f} s "
+        f"(peak {seed['seed_peak_mb']:.0f} MB), {seed['history_rows']:,} status updates added",
+        flush=True,
+    )
+    extra = [
+        str(size),
+        str(seed["admin_id"]),
+        f"--runs={args.runs}",
+        f"--updates={args.updates}",
+        f"--timeout={args.timeout}",
+        *(["--profile"] if args.profile else []),
+    ]
+    pages = run_child("_measure", work / f"pages-{size}.json", *extra, env=env)
+    return {"size": size, **shape, **seed, **pages}
+
+
+def fmt_ms(value: float | None, limit: float | None = None) -> str:
+    if value is None:
+        return "-"
+    mark = "!" if limit is not None and value > limit else " "
+    return f"{value:,.0f}{mark}" if value >= 10 else f"{value:.1f}{mark}"
+
+
+def page_limit(size: int) -> float | None:
+    small, large = TARGETS["small"], TARGETS["large"]
+    return small[1] if size <= small[0] else large[1] if size >= large[0] else None
+
+
+def report(results: list[dict]) -> str:
+    lines = []
+    sizes = [r["size"] for r in results]
+    lines.append("\nPlan and seeding")
+    lines.append(
+        f"{'outcomes':>9} {'regions':>8} {'models':>7} {'strats':>7} {'seed s':>8} "
+        f"{'(read':>7} {'rows':>6} {'infer':>6} {'write)':>7} {'seed MB':>8} {'history':>8} "
+        f"{'db MB':>7} {'app MB':>7} {'upd p50':>8} {'upd p95':>8}"
+    )
+    for r in results:
+        ph = r["phases"]
+        rows_s = ph.get("plan_rows", 0.0)
+        write_s = r["seed_s"] - ph.get("read_plan", 0.0) - rows_s
+        upd = r["updates_ms"]
+        p95 = percentile(upd, 95) if upd else None
+        lines.append(
+            f"{r['outcomes']:>9,}{'*' if r.get('infer') == 'linear' else ' '}"
+            f"{r['regions']:>8,} {r['logic_models']:>7,} "
+            f"{r['strategies']:>7,} {r['seed_s']:>8.1f} {ph.get('read_plan', 0):>7.1f} "
+            f"{rows_s:>6.1f} {ph.get('infer_due_dates', 0):>6.1f} {write_s:>7.1f} "
+            f"{r['seed_peak_mb']:>8.0f} {r['history_rows']:>8,} {r['db_mb']:>7.1f} "
+            f"{r['app_peak_mb']:>7.0f} {fmt_ms(percentile(upd, 50) if upd else None):>8} "
+            f"{fmt_ms(p95, TARGETS['update_p95_ms']):>8}"
+        )
+    lines.append(
+        "  seed s = init_db on a new file (read = YAML + validation, rows = computing rows "
+        "incl. infer = due-date inference, write = the rest); seed MB / app MB = peak RSS "
+        "of the seeding / page-serving process; upd = status-update commit latency, ms."
+    )
+    if any(r.get("infer") == "linear" for r in results):
+        lines.append("  * seeded with --infer linear (the proposed rewrite), not the app's own")
+
+    pages = list(dict.fromkeys(p for r in results for p in r["pages"]))
+    lines.append(
+        "\nPage run time, ms (median of AppTest.run(); cold = st.cache_data cleared, as after "
+        "any save; cpu = CPU time of the cold runs, all threads; warm = cache kept)"
+    )
+    head = f"{'page':<24}" + "".join(f"{f'{s:,} cold':>13}{'cpu':>8}{'warm':>8}" for s in sizes)
+    if len(sizes) > 1:
+        head += "  slope " + " ".join(f"{a:,}→{b:,}" for a, b in pairwise(sizes))
+    lines.append(head)
+    worst: dict[int, tuple[float, str]] = {}
+    for page in pages:
+        cells, colds = [], []
+        for r in results:
+            entry = r["pages"].get(page, {})
+            if "cold" not in entry:
+                cells.append(f"{'skipped':>13}{'':>16}")
+                continue
+            limit = page_limit(r["size"])
+            cells.append(
+                f"{fmt_ms(entry['cold'], limit):>13}{fmt_ms(entry.get('cold_cpu_ms')):>8}"
+                f"{fmt_ms(entry['warm']):>8}"
+            )
+            colds.append((r["size"], entry["cold"]))
+            if entry["cold"] > worst.get(r["size"], (-1.0, ""))[0]:
+                worst[r["size"]] = (entry["cold"], page)
+        line = f"{page:<24}" + "".join(cells)
+        if len(colds) > 1:
+            line += "  " + " ".join(
+                f"{slope([a, b]):>{len(f'{a[0]:,}→{b[0]:,}')}.2f}" for a, b in pairwise(colds)
+            )
+        lines.append(line)
+        for r in results:
+            if problems := r["pages"].get(page, {}).get("problems"):
+                lines.append(f"    ! at {r['size']:,}: {problems}")
+    lines.append(
+        "  ! = over target (≤ 150 ms at 250 outcomes, ≤ 1,500 ms at 100,000); signed in as "
+        f"admin; TRACKER_TODAY={TODAY}."
+    )
+    worst_line = "  worst page: " + ", ".join(
+        f"{s:,}: {worst[s][1]} {worst[s][0]:,.0f} ms" for s in sizes if s in worst
+    )
+    lines.append(worst_line)
+
+    largest = results[-1]
+    size = largest["size"]
+    exponent = slope([(s, worst[s][0]) for s in sizes if s in worst])
+    upd = largest["updates_ms"]
+    p95 = percentile(upd, 95) if upd else float("nan")
+    lines.append(
+        f"  growth_exponent = least-squares slope of log(worst page ms) vs log(outcomes) "
+        f"over {', '.join(f'{s:,}' for s in sizes)}"
+        + ("" if size == 100_000 else f" (largest size measured: {size:,}, not 100,000)")
+    )
+    worst_cpu = {
+        r["size"]: max(e["cold_cpu_ms"] for e in r["pages"].values() if "cold_cpu_ms" in e)
+        for r in results
+        if any("cold_cpu_ms" in e for e in r["pages"].values())
+    }
+    lines.append(
+        "  by CPU time (less sensitive to a busy machine): worst page "
+        + ", ".join(f"{s:,}: {ms:,.0f} ms" for s, ms in worst_cpu.items())
+        + f"; growth exponent {slope(list(worst_cpu.items())):.2f}"
+    )
+    lines.append(
+        f"worst_page_ms_at_{size}={worst.get(size, (float('nan'),))[0]:.0f} "
+        f"update_p95_ms_at_{size}={p95:.1f} growth_exponent={exponent:.2f}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0].startswith("_"):
+        return child(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[250, 10_000, 100_000], help="outcomes per plan"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per page and mode")
+    parser.add_argument("--updates", type=int, default=200, help="status updates to time")
+    parser.add_argument("--timeout", type=float, default=900, help="AppTest timeout, s")
+    parser.add_argument("--profile", action="store_true", help="cProfile one cold run per page")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--keep", type=Path, help="keep data dirs and databases in this folder")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: reuse a size's plan, database and seed figures found there "
+        "(each run appends its --updates to the history)",
+    )
+    parser.add_argument(
+        "--infer",
+        choices=["app", "linear"],
+        default="app",
+        help="seed with the app's due-date inference (default; quadratic in plan size) or "
+        "with bench/synthetic.py's linear rewrite of it (same result, proposed fix), to "
+        "build big plans quickly; the seed table says which",
+    )
+    args = parser.parse_args(argv)
+    if any(s < 1 for s in args.sizes) or args.runs < 1:
+        parser.error("sizes and runs must be positive")
+    if args.reuse and not args.keep:
+        parser.error("--reuse needs --keep DIR")
+    sizes = sorted(set(args.sizes))
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        for size in sizes:
+            results.append(measure_size(size, args, work))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    print(report(results))
+    return 0
+
+
+def child(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("step")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--infer", default="app")
+    args = parser.parse_intermixed_args(argv)
+    if args.step == "_generate":
+        child_generate(int(args.rest[0]), Path(args.rest[1]), args.out)
+    elif args.step == "_seed":
+        child_seed(Path(args.rest[0]), Path(args.rest[1]), args.out, args.infer)
+    elif args.step == "_measure":
+        args.size, args.admin_id = int(args.rest[0]), int(args.rest[1])
+        child_measure(args, args.out)
+    else:
+        raise SystemExit(f"unknown step {args.step}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
