@@ -125,7 +125,7 @@ def history(flt: OutcomeFilter | None = None, outcome_id: str | None = None) -> 
     return _history(stamp(), astuple(flt or OutcomeFilter()), outcome_id)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _freshness(stamp_: tuple, day: date) -> pd.DataFrame:
     with Session(engine()) as session:
         return pd.DataFrame(queries.region_freshness(session, day))
@@ -135,7 +135,7 @@ def freshness() -> pd.DataFrame:
     return _freshness(stamp(), today())
 
 
-@st.cache_data(ttl=3600, show_spinner=False)
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
 def _reference(stamp_: tuple) -> dict:
     with Session(engine()) as session:
         plan = queries.plan_info(session)
@@ -153,7 +153,7 @@ def reference() -> dict:
     return _reference(stamp())
 
 
-@st.cache_data(ttl=3600, show_spinner=False)
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
 def _strategies(stamp_: tuple, logic_model_id: str) -> list[dict]:
     with Session(engine()) as session:
         return queries.strategies(session, logic_model_id)
@@ -167,13 +167,13 @@ def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
     return _flags(stamp()).get((kind, subject_id), [])
 
 
-@st.cache_data(ttl=3600, show_spinner=False)
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
 def _flags(stamp_: tuple) -> dict:
     with Session(engine()) as session:
         return queries.flags_by_subject(session)
 
 
-@st.cache_data(ttl=3600, show_spinner=False)
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
 def _plan_items(stamp_: tuple, kind: str, parent_id: str | None) -> list[dict]:
     with Session(engine()) as session:
         return queries.plan_items(session, kind, parent_id=parent_id)
@@ -184,7 +184,7 @@ def plan_items(kind: str, parent_id: str | None = None) -> list[dict]:
     return _plan_items(stamp(), kind, parent_id)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _plan_changes(stamp_: tuple, subject_kind: str | None, subject_id: str | None) -> pd.DataFrame:
     with Session(engine()) as session:
         rows = queries.plan_changes(session, subject_kind=subject_kind, subject_id=subject_id)
