@@ -368,8 +368,27 @@ def timeline(
     ).properties(height=_height(len(data)))
 
 
+def strategy_span_frame(rows: list[dict]) -> pd.DataFrame:
+    """`queries.strategy_spans` rows in `strategy_frame`'s shape."""
+    if not rows:
+        return strategy_frame(pd.DataFrame())
+    agg = pd.DataFrame(rows)
+    for col in ("start_date", "due_date"):
+        agg[col] = pd.to_datetime(agg[col])
+    agg["active"] = agg["outcomes"] - agg[Status.DROPPED.value]
+    agg["rate"] = (agg[Status.DONE.value] / agg["active"].where(agg["active"] > 0)).astype(float)
+    agg["label"] = _unique(agg["region"].astype(str) + " · " + agg["strategy"].astype(str))
+    agg["row_order"] = range(len(agg))
+    return agg
+
+
 def _strategy_timeline(df: pd.DataFrame, today: date | datetime | pd.Timestamp) -> alt.LayerChart:
-    data = strategy_frame(df)
+    return strategy_timeline(strategy_frame(df), today)
+
+
+def strategy_timeline(data: pd.DataFrame, today: date | datetime | pd.Timestamp) -> alt.LayerChart:
+    """One bar per strategy (a `strategy_frame` / `strategy_span_frame`), coloured by
+    completion."""
     strategy_pick = alt.selection_point(
         name=STRATEGY_SELECTION, fields=["strategy_id"], on="click", clear="dblclick"
     )

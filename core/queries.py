@@ -349,6 +349,43 @@ def appendix(session: Session) -> dict[str, list[str]]:
     return out
 
 
+def strategy_spans(session: Session, flt: OutcomeFilter | None = None) -> list[dict[str, Any]]:
+    """One row per strategy, computed in SQL: its span (its logic model's start, or an
+    earlier due date, to its latest due date) and its outcomes per status, in the
+    report's order. What the Timeline draws for plans too large to show one bar per
+    outcome, without loading the outcomes."""
+    flt = flt or OutcomeFilter()
+    per_status = [
+        func.sum(case((Outcome.status == s.value, 1), else_=0)).label(s.value) for s in Status
+    ]
+    stmt = (
+        _joined(
+            [
+                Strategy.id.label("strategy_id"),
+                Strategy.title.label("strategy"),
+                Region.name.label("region"),
+                func.min(LogicModel.start_date).label("start_date"),
+                func.min(Outcome.due_date).label("first_due"),
+                func.max(Outcome.due_date).label("due_date"),
+                func.count(Outcome.id).label("outcomes"),
+                *per_status,
+            ]
+        )
+        .where(and_(True, *flt.conditions()))
+        .group_by(Strategy.id, Strategy.title, Region.name, Region.position)
+        .group_by(LogicModel.position, Strategy.position)
+        .order_by(Region.position, LogicModel.position, Strategy.position)
+    )
+    out = []
+    for r in session.exec(stmt).all():
+        row = dict(r._mapping)
+        row["start_date"] = min(row.pop("start_date"), row.pop("first_due"))
+        for s in Status:
+            row[s.value] = int(row[s.value] or 0)
+        out.append(row)
+    return out
+
+
 def status_counts(session: Session, flt: OutcomeFilter | None = None) -> dict[str, int]:
     flt = flt or OutcomeFilter()
     stmt = (

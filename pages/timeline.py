@@ -9,22 +9,27 @@ shell.page()
 
 st.title("Timeline")
 flt = filters.current()
-df = data.outcomes(flt, filters.soon_days())
-st.caption(f"Showing {filters.describe()} · {len(df):,} outcomes.")
+total = sum(data.status_counts(flt).values())
+st.caption(f"Showing {filters.describe()} · {total:,} outcomes.")
 
-if df.empty:
+if not total:
     components.empty_state(
         "No outcomes match these filters.", hint="Widen or clear the filters in the sidebar."
     )
     st.stop()
 
-if len(df) > charts.AGGREGATE_THRESHOLD:
+if total > charts.AGGREGATE_THRESHOLD:
     st.info(
-        f"{len(df):,} outcomes are too many to draw one by one: each bar is a strategy, "
+        f"{total:,} outcomes are too many to draw one by one: each bar is a strategy, "
         "coloured by its share done. Filter by region or need to see single outcomes.",
         icon=":material/stacked_bar_chart:",
     )
-st.altair_chart(charts.timeline(df, data.today()), width="stretch")
+    # Aggregated in SQL: the outcomes themselves are never loaded.
+    spans = charts.strategy_span_frame(data.strategy_spans(flt))
+    st.altair_chart(charts.strategy_timeline(spans, data.today()), width="stretch")
+else:
+    df = data.outcomes(flt, filters.soon_days())
+    st.altair_chart(charts.timeline(df, data.today()), width="stretch")
 st.caption(
     "Each bar runs from an outcome's start (the latest due date of the previous term in its "
     "strategy, else its logic model's start) to its due date. Click a legend entry to show one "

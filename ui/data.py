@@ -208,3 +208,14 @@ def _plan_changes(stamp_: tuple, subject_kind: str | None, subject_id: str | Non
 def plan_changes(subject_kind: str | None = None, subject_id: str | None = None) -> pd.DataFrame:
     """The plan's change log (newest first, latest 500)."""
     return _plan_changes(stamp(), subject_kind, subject_id)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _strategy_spans(stamp_: tuple, flt_key: tuple) -> list[dict]:
+    with Session(engine()) as session:
+        return queries.strategy_spans(session, _flt(flt_key))
+
+
+def strategy_spans(flt: OutcomeFilter) -> list[dict]:
+    """Per strategy: span and outcomes per status, computed in SQL."""
+    return _strategy_spans(stamp(), astuple(flt))

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from core import charts, progress, queries
 from core.db import init_db, make_engine
+from core.models import Outcome
 
 TODAY = date(2020, 11, 21)
 
@@ -362,3 +363,34 @@ def test_empty_outcomes_with_columns(outcomes):
     spec = chart.to_dict()
     assert spec["height"] == charts.MIN_HEIGHT
     assert charts.completions_series(pd.DataFrame()).empty
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [queries.OutcomeFilter(), queries.OutcomeFilter(regions=("southwest",), needs=("housing",))],
+)
+def test_strategy_spans_in_sql_match_the_per_outcome_aggregate(session, flt):
+    """The Timeline's SQL aggregate for large plans draws what the pandas aggregate of
+    every outcome would: same strategies, order, counts, rates and spans."""
+    today = date(2021, 6, 1)
+    ids = [r["outcome_id"] for r in queries.outcome_rows(session)]
+    for i, status in ((3, "Done"), (4, "Done"), (40, "Dropped"), (41, "Blocked"), (150, "Done")):
+        session.get(Outcome, ids[i]).status = status
+    session.commit()
+    rows = queries.outcome_rows(session, flt)
+    strategies = {r["strategy_id"] for r in rows}
+    progress.annotate(rows, progress.term_summaries(session, today, strategies), today, 60)
+    expected = charts.strategy_frame(pd.DataFrame(rows))
+    got = charts.strategy_span_frame(queries.strategy_spans(session, flt))
+
+    columns = ["label", "row_order", "strategy_id", "outcomes", "active", "due_date"]
+    columns += list(charts.STATUS_ORDER)
+    pd.testing.assert_frame_equal(
+        got[columns].reset_index(drop=True),
+        expected[columns].reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert got["rate"].fillna(-1).tolist() == expected["rate"].fillna(-1).tolist()
+    assert (got["start_date"] <= expected["start_date"]).all()
+    chart = charts.strategy_timeline(got, today).to_dict()
+    assert chart["layer"][0]["mark"]["type"] == "bar"
