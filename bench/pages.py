@@ -19,8 +19,10 @@ pages/ that the navigation lists. Each page gets its own session (opened on the
 dashboard, then switched to the page, not timed); every timed run is a rerun of that
 session on its page, as after a click or a save. After one discarded warm-up run:
 
-- cold: `st.cache_data.clear()` before each run. A save changes the data stamp, so
-  the first run after any save, anyone's, is cold: this is the headline figure;
+- cold: before each run a status update is saved (a new data stamp, so every cached
+  result keyed on it misses, whichever cache holds it) and `st.cache_data` is
+  cleared (older entries dropped). The first run after any save, anyone's, is cold:
+  this is the headline figure;
 - warm: the same page again with its cached results (a rerun with nothing saved).
 
 Figures are medians of --runs runs of `AppTest.run()` in milliseconds, wall clock (it
@@ -123,7 +125,8 @@ def child_generate(size: int, data_dir: Path, out: Path) -> None:
 # ---- child: seed the database the way the app does ---------------------------------
 
 
-def child_seed(data_dir: Path, db_file: Path, out: Path, infer: str) -> None:
+def child_seed(data_dir: Path, db_file: Path, out: Path) -> None:
+    import synthetic
     from sqlmodel import Session, func, select
 
     import core.loading as loading
@@ -144,10 +147,6 @@ def child_seed(data_dir: Path, db_file: Path, out: Path, infer: str) -> None:
 
         return wrapper
 
-    import synthetic
-
-    if infer == "linear":  # the proposed rewrite; same output (tests/core/test_bench_synthetic)
-        loading.infer_due_dates = synthetic.linear_infer_due_dates
     # Name the phases of load_plan without changing what it does.
     for name in ("read_plan", "plan_rows", "infer_due_dates"):
         if hasattr(loading, name):
@@ -185,7 +184,6 @@ def child_seed(data_dir: Path, db_file: Path, out: Path, infer: str) -> None:
                 "outcomes": outcomes,
                 "admin_id": admin_id,
                 "db_mb": db_file.stat().st_size / 2**20,
-                "infer": infer,
             }
         )
     )
@@ -254,11 +252,14 @@ def child_measure(args: argparse.Namespace, out: Path) -> None:
             at.switch_page(page)
         return at
 
+    saver = Saver(args.admin_id)
+
     def one_run(at: AppTest, *, cold: bool) -> dict:
         """One rerun of the session's page: wall and CPU ms of AppTest.run() (CPU of
         every thread of this process) and of the script alone, and any errors shown."""
         if cold:
-            st.cache_data.clear()
+            saver.save()  # a new data stamp: whatever caches a result keyed on it misses
+            st.cache_data.clear()  # and the entries of older stamps are not kept
         gc.collect()
         script["s"] = script["cpu"] = 0.0
         started, cpu = time.perf_counter(), time.process_time()
@@ -299,6 +300,7 @@ def child_measure(args: argparse.Namespace, out: Path) -> None:
         if args.profile:
             # CPU time of the script thread, so a busy machine does not skew the shares
             profiler = cProfile.Profile(time.thread_time)
+            saver.save()
             st.cache_data.clear()
             script["profiler"] = profiler
             try:
@@ -307,6 +309,7 @@ def child_measure(args: argparse.Namespace, out: Path) -> None:
                 script["profiler"] = None
             print_profile(page, args.size, pstats.Stats(profiler))
 
+    saver.close()
     updates = measure_updates(args.updates, args.admin_id)
     out.write_text(json.dumps({"pages": results, "updates_ms": updates, "app_peak_mb": peak_mb()}))
 
@@ -367,6 +370,52 @@ def print_profile(page: str, size: int, stats) -> None:
         short = re.sub(r".*site-packages/", "", file)
         print(f"    {tt * 1000:8.1f} ms {tt / total:6.1%}  {nc:>8} calls  {short}:{line} {fn}")
     sys.stdout.flush()
+
+
+class Saver:
+    """Saves a status update, as a lead would, to make the next page run cold."""
+
+    def __init__(self, admin_id: int) -> None:
+        from sqlmodel import Session, select
+
+        from core import accounts
+        from core.db import make_engine
+        from core.models import Outcome
+        from core.permissions import actor_for
+
+        self.engine = make_engine()
+        with Session(self.engine) as session:
+            self.actor = actor_for(session, session.get(accounts.User, admin_id))
+            self.ids = session.exec(
+                select(Outcome.id).where(Outcome.retired.is_(False)).order_by(Outcome.id)
+            ).all()
+        self.count = 0
+
+    def save(self) -> None:
+        from sqlmodel import Session
+
+        from core.db import write_session
+        from core.models import Outcome, Status
+        from core.services import update_status
+
+        outcome_id = self.ids[self.count * 7919 % len(self.ids)]
+        self.count += 1
+        with Session(self.engine) as session:
+            outcome = session.get(Outcome, outcome_id)
+            version, status = outcome.version, outcome.status
+        new = Status.IN_PROGRESS if status != Status.IN_PROGRESS.value else Status.DONE
+        with write_session(self.engine) as session:
+            update_status(
+                session=session,
+                actor=self.actor,
+                outcome_id=outcome_id,
+                expected_version=version,
+                new_status=new.value,
+                note="bench: make the next run cold",
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def measure_updates(count: int, admin_id: int) -> list[float]:
@@ -441,7 +490,7 @@ def measure_size(size: int, args: argparse.Namespace, work: Path) -> dict:
     }
     env.pop("TRACKER_PRIVATE", None)
     if not reuse:
-        run_child("_seed", seed_json, str(data_dir), str(db_file), f"--infer={args.infer}", env=env)
+        run_child("_seed", seed_json, str(data_dir), str(db_file), env=env)
     seed = json.loads(seed_json.read_text())
     print(
         f"  {seed['outcomes']:,} outcomes in {shape['regions']:,} regions, "
@@ -489,7 +538,7 @@ def report(results: list[dict]) -> str:
         upd = r["updates_ms"]
         p95 = percentile(upd, 95) if upd else None
         lines.append(
-            f"{r['outcomes']:>9,}{'*' if r.get('infer') == 'linear' else ' '}"
+            f"{r['outcomes']:>9,} "
             f"{r['regions']:>8,} {r['logic_models']:>7,} "
             f"{r['strategies']:>7,} {r['seed_s']:>8.1f} {ph.get('read_plan', 0):>7.1f} "
             f"{rows_s:>6.1f} {ph.get('infer_due_dates', 0):>6.1f} {write_s:>7.1f} "
@@ -502,13 +551,11 @@ def report(results: list[dict]) -> str:
         "incl. infer = due-date inference, write = the rest); seed MB / app MB = peak RSS "
         "of the seeding / page-serving process; upd = status-update commit latency, ms."
     )
-    if any(r.get("infer") == "linear" for r in results):
-        lines.append("  * seeded with --infer linear (the proposed rewrite), not the app's own")
 
     pages = list(dict.fromkeys(p for r in results for p in r["pages"]))
     lines.append(
-        "\nPage run time, ms (median of AppTest.run(); cold = st.cache_data cleared, as after "
-        "any save; cpu = CPU time of the cold runs, all threads; warm = cache kept)"
+        "\nPage run time, ms (median of AppTest.run(); cold = first run after a save, caches "
+        "cleared; cpu = CPU time of the cold runs, all threads; warm = cache kept)"
     )
     head = f"{'page':<24}" + "".join(f"{f'{s:,} cold':>13}{'cpu':>8}{'warm':>8}" for s in sizes)
     if len(sizes) > 1:
@@ -599,14 +646,6 @@ def main(argv: list[str] | None = None) -> int:
         help="with --keep: reuse a size's plan, database and seed figures found there "
         "(each run appends its --updates to the history)",
     )
-    parser.add_argument(
-        "--infer",
-        choices=["app", "linear"],
-        default="app",
-        help="seed with the app's due-date inference (default; quadratic in plan size) or "
-        "with bench/synthetic.py's linear rewrite of it (same result, proposed fix), to "
-        "build big plans quickly; the seed table says which",
-    )
     args = parser.parse_args(argv)
     if any(s < 1 for s in args.sizes) or args.runs < 1:
         parser.error("sizes and runs must be positive")
@@ -635,12 +674,11 @@ def child(argv: list[str]) -> int:
     parser.add_argument("--updates", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--infer", default="app")
     args = parser.parse_intermixed_args(argv)
     if args.step == "_generate":
         child_generate(int(args.rest[0]), Path(args.rest[1]), args.out)
     elif args.step == "_seed":
-        child_seed(Path(args.rest[0]), Path(args.rest[1]), args.out, args.infer)
+        child_seed(Path(args.rest[0]), Path(args.rest[1]), args.out)
     elif args.step == "_measure":
         args.size, args.admin_id = int(args.rest[0]), int(args.rest[1])
         child_measure(args, args.out)

@@ -25,7 +25,6 @@ import math
 import random
 import sys
 import time
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -33,13 +32,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine, bindparam, func
 from sqlmodel import Session, select
 
 from core.config import PROJECT_ROOT
-from core.dates import FALLBACK_TERM_MONTHS, DatedItem, Inference
-from core.models import Outcome, Status, StatusUpdate, Term
+from core.models import Outcome, Status, StatusUpdate
 from core.plan_files import LogicModelRecord, PlanData, read_plan
 
 DATA_DIR = PROJECT_ROOT / "data"
@@ -265,57 +262,6 @@ def add_history(
                 outcomes,
             )
     return len(history)
-
-
-def linear_infer_due_dates(items: Sequence[DatedItem]) -> dict[str, Inference]:
-    """`core.dates.infer_due_dates` with the same rules and results, in linear time
-    (the app's scans the plan once per undated outcome: quadratic, minutes at 100,000
-    outcomes). Proposed as its replacement; bench/pages.py --infer linear seeds with it.
-
-    One pass indexes the latest dated due date per (term, strategy), (term, logic
-    model) and term; a second plans the undated outcomes, earlier terms first,
-    keeping per (strategy, term) the latest due date so far, dated or planned."""
-    latest: dict[tuple[str, Term, str | None], date] = {}
-    reached: dict[tuple[str, Term], date] = {}
-
-    def later(index: dict, key: tuple, due: date) -> None:
-        if key not in index or due > index[key]:
-            index[key] = due
-
-    for i in items:
-        if i.due_date is not None:
-            later(latest, ("its strategy", i.term, i.strategy_key), i.due_date)
-            later(latest, ("its logic model", i.term, i.logic_model_key), i.due_date)
-            later(latest, ("the plan", i.term, None), i.due_date)
-            later(reached, (i.strategy_key, i.term), i.due_date)
-
-    result: dict[str, Inference] = {}
-    for term in Term:  # earlier terms first, so later ones can build on them
-        for item in (i for i in items if i.due_date is None and i.term == term):
-            due, rule = None, ""
-            for scope, key in (
-                ("its strategy", item.strategy_key),
-                ("its logic model", item.logic_model_key),
-                ("the plan", None),
-            ):
-                if (due := latest.get((scope, term, key))) is not None:
-                    rule = f"the latest {term.label.lower()} date in {scope}"
-                    break
-            if due is None:
-                months = FALLBACK_TERM_MONTHS[term]
-                due = item.logic_model_start + relativedelta(months=months, day=31)
-                rule = f"{months} months after its logic model's start"
-            earlier = [
-                reached[(item.strategy_key, t)]
-                for t in Term
-                if t.rank < term.rank and (item.strategy_key, t) in reached
-            ]
-            if earlier and max(earlier) > due:
-                due = max(earlier)
-                rule = "the latest earlier-term date in its strategy"
-            later(reached, (item.strategy_key, term), due)
-            result[item.key] = Inference(due, rule)
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,6 @@ every query the pages run works on it."""
 from __future__ import annotations
 
 import importlib.util
-import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -16,12 +15,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core import loading, progress, queries
+from core import progress, queries
 from core.config import PROJECT_ROOT, Settings
-from core.dates import DatedItem, infer_due_dates
 from core.db import init_db, make_engine
 from core.loading import plan_rows
-from core.models import Outcome, Region, StatusUpdate, Term
+from core.models import Outcome, Region, StatusUpdate
 from core.plan_files import read_plan
 from core.queries import OutcomeFilter
 
@@ -170,41 +168,3 @@ def test_pages_queries_run_on_the_synthetic_plan(plan_db: Engine) -> None:
     assert len(history) >= 0.25 * SIZE
     assert region and {r["region_id"] for r in region} == {"southwest-c2"}
     assert strategies and stamp[0] == history[0]["id"]
-
-
-def dated_items(data) -> list[DatedItem]:
-    """What load_plan hands to infer_due_dates for this plan."""
-    captured: list[DatedItem] = []
-
-    def capture(items):
-        captured.extend(items)
-        return infer_due_dates(items)
-
-    original = loading.infer_due_dates
-    loading.infer_due_dates = capture
-    try:
-        plan_rows(data)
-    finally:
-        loading.infer_due_dates = original
-    return captured
-
-
-@pytest.mark.parametrize("size", [REAL_OUTCOMES, SIZE])
-def test_linear_inference_matches_the_apps_on_plans(size: int) -> None:
-    items = dated_items(synthetic.scaled_plan(size))
-
-    assert synthetic.linear_infer_due_dates(items) == infer_due_dates(items)
-
-
-def test_linear_inference_matches_the_apps_on_random_items() -> None:
-    rng = random.Random(6)
-    for _ in range(300):
-        items = []
-        for k in range(rng.randint(1, 30)):
-            strategy = rng.randint(0, 5)
-            due = None if rng.random() < 0.5 else date(2020, rng.randint(1, 12), rng.randint(1, 28))
-            start = date(2019, 7, 1) if strategy % 3 else date(2020, 1, 1)
-            term = rng.choice(list(Term))
-            items.append(DatedItem(f"o{k}", f"s{strategy}", f"m{strategy % 3}", term, due, start))
-
-        assert synthetic.linear_infer_due_dates(items) == infer_due_dates(items), items
