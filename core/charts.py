@@ -85,6 +85,9 @@ GANTT_COLUMNS = [
     "upstream_note",
 ]
 HISTORY_COLUMNS = ["changed_at", "old_status", "new_status"]
+# Rows in the frame's own order: a sort field keeps the spec the same size however
+# many rows there are (a list of every label is validated and copied by Altair).
+_IN_ORDER = alt.EncodingSortField(field="order", op="min")
 
 
 def _status_color(*, legend: alt.Legend | None = None) -> alt.Color:
@@ -474,9 +477,10 @@ def completion_by(df_agg: pd.DataFrame, dim: str) -> alt.LayerChart:
     d["rate"] = d["rate"].astype(float)
     d["text"] = _rate_label(d["done"], d["active"], d["rate"])
     d["bar"] = d["rate"].fillna(0.0)
+    d["order"] = range(len(d))
     title = dim.replace("_", " ").capitalize()
     base = alt.Chart(d).encode(
-        y=alt.Y("label:N", title=title, sort=d["label"].astype(str).tolist()),
+        y=alt.Y("label:N", title=title, sort=_IN_ORDER),
         x=alt.X(
             "bar:Q",
             title="Completion (done ÷ active)",
@@ -506,16 +510,16 @@ def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
     pct = (d["rate"] * 100).round().astype("Int64").astype(str)
     d["text"] = pct + "%\nn=" + d["active"].astype("Int64").astype(str)
     d["dark"] = d["rate"] < 0.55  # viridis is dark below about half: white text there
-    regions = d["region"].astype(str).unique().tolist()
-    needs = d["need"].astype(str).unique().tolist()
+    d["need_order"] = pd.factorize(d["need"])[0]
+    d["order"] = pd.factorize(d["region"])[0]
     base = alt.Chart(d).encode(
         x=alt.X(
             "need:N",
             title="Need",
-            sort=needs,
+            sort=alt.EncodingSortField(field="need_order", op="min"),
             axis=alt.Axis(labelAngle=0, labelLimit=92, labelOverlap=False, orient="top"),
         ),
-        y=alt.Y("region:N", title="Region", sort=regions),
+        y=alt.Y("region:N", title="Region", sort=_IN_ORDER),
         tooltip=[
             alt.Tooltip("region:N", title="Region"),
             alt.Tooltip("need:N", title="Need"),
@@ -605,8 +609,9 @@ def freshness(df_fresh: pd.DataFrame) -> alt.LayerChart:
     d["text"] = (days + " days").where(~never, "no updates yet")
     d.loc[d["days_since_update"] == 1, "text"] = "1 day"
     d.loc[d["days_since_update"] == 0, "text"] = "today"
+    d["order"] = range(len(d))
     base = alt.Chart(d).encode(
-        y=alt.Y("region:N", title=None, sort=d["region"].astype(str).tolist()),
+        y=alt.Y("region:N", title=None, sort=_IN_ORDER),
         x=alt.X("bar:Q", title="Days since last update", axis=alt.Axis(tickMinStep=1, format="d")),
         tooltip=[
             alt.Tooltip("region:N", title="Region"),

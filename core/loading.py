@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, SQLModel, select
 
 from core.dates import DatedItem, infer_due_dates, parse_date_as_written
@@ -206,6 +206,11 @@ def _upsert(
     kind = model.__tablename__
     existing = {obj.id: obj for obj in session.exec(select(model)).all()}
     logged = batch is not None and model in _RETIRABLE
+    if not existing and not logged and items:
+        # A new table (the first seeding): one executemany, no ORM objects to track.
+        session.execute(insert(model), items)  # column defaults fill the rest
+        report.inserted[kind] += len(items)
+        return
     for item in items:
         obj = existing.pop(item["id"], None)
         if obj is None:

@@ -37,7 +37,10 @@ class Term(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Term).index(self)
+        return _TERM_RANKS[self.value]
+
+
+_TERM_RANKS = {"short": 0, "medium": 1, "long": 2}  # Term's order, looked up per row
 
 
 class Status(StrEnum):

@@ -33,6 +33,10 @@ StrategyId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=120
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
+# libyaml's parser when PyYAML was built with it: the same safe loading, ~6x faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class PlanFileError(ValueError):
     """A data file that cannot be loaded; the message names file, record and field."""
 
@@ -151,7 +155,7 @@ class PlanData(BaseModel):
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_YAML_LOADER)
     except OSError as exc:
         raise PlanFileError(path, "-", "-", f"cannot read the file ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:

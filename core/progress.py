@@ -81,6 +81,11 @@ def term_summaries(
     return out
 
 
+# Per term: the terms before it, and the one just before it (None for short).
+_EARLIER = {t.value: tuple(u.value for u in Term if u.rank < t.rank) for t in Term}
+_PREVIOUS = {t.value: (list(Term)[t.rank - 1].value if t.rank else None) for t in Term}
+
+
 def annotate(
     rows: list[dict[str, Any]],
     summaries: dict[tuple[str, str], TermSummary],
@@ -96,14 +101,10 @@ def annotate(
         row["days_overdue"] = (today - due).days if row["schedule"] == Schedule.OVERDUE else 0
         row["days_to_due"] = (due - today).days
         row["freshness_days"] = freshness_days(row.get("last_updated"), today)
-        term = Term(row["term"])
-        earlier = [summaries.get((row["strategy_id"], t.value)) for t in Term if t.rank < term.rank]
+        term, strategy_id = Term(row["term"]).value, row["strategy_id"]
+        earlier = [summaries.get((strategy_id, t)) for t in _EARLIER[term]]
         earlier = [s for s in earlier if s is not None]
-        previous = (
-            summaries.get((row["strategy_id"], list(Term)[term.rank - 1].value))
-            if term.rank
-            else None
-        )
+        previous = summaries.get((strategy_id, _PREVIOUS[term])) if _PREVIOUS[term] else None
         start = row["logic_model_start"]
         if previous is not None and start <= previous.latest_due <= due:
             start = previous.latest_due

@@ -169,10 +169,14 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
     """Every outcome matching the filter with its region, logic model, need and flags,
     in the report's order, with each outcome's latest note."""
     flt = flt or OutcomeFilter()
-    latest = (
-        select(StatusUpdate.outcome_id, func.max(StatusUpdate.id).label("max_id"))
-        .group_by(StatusUpdate.outcome_id)
-        .subquery()
+    # Each outcome's newest history row, looked up per outcome through the
+    # (outcome_id, changed_at) index: a grouped subquery over the whole history would
+    # be built for every query, even one for a single outcome (the update dialog).
+    newest = (
+        select(func.max(StatusUpdate.id))
+        .where(StatusUpdate.outcome_id == Outcome.id)
+        .correlate(Outcome)
+        .scalar_subquery()
     )
     last = aliased(StatusUpdate)
     stmt = (
@@ -210,8 +214,7 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
                 Strategy.position.label("strategy_position"),
             ]
         )
-        .outerjoin(latest, latest.c.outcome_id == Outcome.id)
-        .outerjoin(last, last.id == latest.c.max_id)
+        .outerjoin(last, last.id == newest)
         .where(and_(True, *flt.conditions()))
     )
     plan_order = (
@@ -227,7 +230,9 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
         stmt = stmt.order_by(*plan_order)
     if flt.limit is not None:
         stmt = stmt.limit(flt.limit)
-    rows = [dict(r._mapping) for r in session.exec(stmt).all()]
+    result = session.exec(stmt)
+    keys = list(result.keys())
+    rows = [dict(zip(keys, r, strict=True)) for r in result.all()]
     if not rows:
         return rows
     subjects = None
@@ -466,9 +471,15 @@ def schedule_counts(
 
 
 def history(
-    session: Session, flt: OutcomeFilter | None = None, *, outcome_id: str | None = None
+    session: Session,
+    flt: OutcomeFilter | None = None,
+    *,
+    outcome_id: str | None = None,
+    limit: int | None = None,
+    done_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """Status-update history (newest first) for the filtered outcomes, or one outcome."""
+    """Status-update history (newest first) for the filtered outcomes, or one outcome:
+    the latest `limit` entries, or only those that made an outcome Done or undid it."""
     flt = flt or OutcomeFilter()
     stmt = (
         select(
@@ -495,7 +506,14 @@ def history(
         stmt = stmt.where(StatusUpdate.outcome_id == outcome_id)
     else:
         stmt = stmt.where(and_(True, *flt.conditions()))
-    return [dict(r._mapping) for r in session.exec(stmt).all()]
+    if done_only:
+        done = Status.DONE.value
+        stmt = stmt.where(or_(StatusUpdate.old_status == done, StatusUpdate.new_status == done))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    result = session.exec(stmt)
+    keys = list(result.keys())
+    return [dict(zip(keys, r, strict=True)) for r in result.all()]
 
 
 def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:

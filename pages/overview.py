@@ -71,7 +71,7 @@ c5.metric(
     "Blocked", f"{counts['blocked']}", help="Outcomes a lead marked Blocked, with a note why."
 )
 
-st.altair_chart(
+components.altair_chart(
     charts.status_bar(pd.DataFrame({"status": list(status), "count": list(status.values())}))
 )
 st.caption("Outcomes by their latest recorded status.")
@@ -80,19 +80,19 @@ left, right = st.columns(2)
 with left:
     st.subheader("Completion by region")
     by_region = data.completion(flt, by=("region",)).rename(columns={"region": "label"})
-    st.altair_chart(charts.completion_by(by_region, "Region"))
+    components.altair_chart(charts.completion_by(by_region, "Region"))
     st.caption(
         "Done ÷ active outcomes of each region's logic model(s); State holds the two statewide models."
     )
 with right:
     st.subheader("Completion by need")
     by_need = data.completion(flt, by=("need",)).rename(columns={"need": "label"})
-    st.altair_chart(charts.completion_by(by_need, "Need"))
+    components.altair_chart(charts.completion_by(by_need, "Need"))
     st.caption("Done ÷ active outcomes of strategies addressing each need.")
 
 st.subheader("Region × need")
 grid = data.completion(flt, by=("region", "need"))
-st.altair_chart(charts.heatmap(grid))
+components.altair_chart(charts.heatmap(grid))
 st.caption(
     "Completion of each region's strategies per need; an empty cell means the region has no strategy for that need."
 )
@@ -100,7 +100,7 @@ st.caption(
 left, right = st.columns(2)
 with left:
     st.subheader("Completions over time")
-    hist = data.history(flt)
+    hist = data.history(flt, limit=5)  # the latest, listed below
     if hist.empty:
         components.empty_state(
             "No status updates yet.",
@@ -108,19 +108,19 @@ with left:
             "from the Regions, Overdue or Plan browser pages. Progress appears here as it is recorded.",
         )
     else:
-        st.altair_chart(charts.completions_over_time(hist))
+        components.altair_chart(charts.completions_over_time(data.history(flt, done_only=True)))
         st.caption("Outcomes marked Done, net of undos and reopenings, week by week.")
 with right:
     st.subheader("Freshness")
     fresh = data.freshness()
-    st.altair_chart(charts.freshness(fresh))
+    components.altair_chart(charts.freshness(fresh))
     st.caption(
         "Days since each region's last status update. Regions with no updates yet are marked."
     )
 
 if not hist.empty:
     st.subheader("Latest updates")
-    for row in hist.head(5).to_dict("records"):
+    for row in hist.to_dict("records"):
         note = f" — “{row['note']}”" if row["note"] else ""
         text = (
             row["outcome_text"]

@@ -69,9 +69,13 @@ m3.metric(f"Due in {filters.soon_days()} days", counts["due_soon"])
 m4.metric("Blocked", counts["blocked"])
 
 with st.expander("Timeline", expanded=False, icon=":material/view_timeline:"):
-    st.altair_chart(charts.timeline(df, data.today()), width="stretch")
+    components.altair_chart(charts.timeline(df, data.today()), width="stretch")
 
 TERMS = [(Term.SHORT, "Short term"), (Term.MEDIUM, "Medium term"), (Term.LONG, "Long term")]
+# The outcomes of each (strategy, term) cell, split once (not one filter per cell).
+cells: dict[tuple[str, str], list[dict]] = {}
+for row in df.to_dict("records"):
+    cells.setdefault((row["strategy_id"], row["term"]), []).append(row)
 for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
     st.header(model["title"], divider="gray")
     report_start = ref["plan"].get("baseline_start")
@@ -84,10 +88,8 @@ for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
     st.caption(f"Logic model {label}starts {model['start_date']:%B %-d, %Y}{moved}")
     for flag_code, reason in data.flags_for("logic_model", model["id"]):
         st.warning(f"Report flag ({flag_code.replace('_', ' ')}): {reason}", icon=":material/flag:")
-    model_rows = df[df["logic_model_id"] == model["id"]]
     for strategy in data.strategies(model["id"]):
-        rows = model_rows[model_rows["strategy_id"] == strategy["id"]]
-        if rows.empty:
+        if not any((strategy["id"], term.value) in cells for term, _ in TERMS):
             continue
         with st.container(border=True):
             st.subheader(strategy["title"])
@@ -101,7 +103,7 @@ for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
             cols[1].markdown("**Tasks**\n\n" + "\n".join(f"- {t}" for t in strategy["tasks"]))
             for col, (term, label) in zip(cols[2:5], TERMS, strict=True):
                 col.markdown(f"**{label}**")
-                for row in rows[rows["term"] == term.value].to_dict("records"):
+                for row in cells.get((strategy["id"], term.value), []):
                     box = col.container(border=True)
                     number = f"{row['number']}. " if row["number"] else ""
                     box.markdown(f"{number}{row['text']}")

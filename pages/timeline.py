@@ -26,10 +26,10 @@ if total > charts.AGGREGATE_THRESHOLD:
     )
     # Aggregated in SQL: the outcomes themselves are never loaded.
     spans = charts.strategy_span_frame(data.strategy_spans(flt))
-    st.altair_chart(charts.strategy_timeline(spans, data.today()), width="stretch")
+    components.altair_chart(charts.strategy_timeline(spans, data.today()), width="stretch")
 else:
     df = data.outcomes(flt, filters.soon_days())
-    st.altair_chart(charts.timeline(df, data.today()), width="stretch")
+    components.altair_chart(charts.timeline(df, data.today()), width="stretch")
 st.caption(
     "Each bar runs from an outcome's start (the latest due date of the previous term in its "
     "strategy, else its logic model's start) to its due date. Click a legend entry to show one "

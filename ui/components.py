@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -87,6 +90,14 @@ def rate_text(rate) -> str:
     return "<1%" if 0 < rate < 0.01 else f"{rate:.0%}"
 
 
+def altair_chart(chart: alt.TopLevelMixin, **kwargs) -> None:
+    """st.altair_chart without Altair validating the finished spec against the
+    Vega-Lite schema again (10–50 ms a chart); tests/core/test_charts.py validates
+    what every builder makes."""
+    object.__setattr__(chart, "to_dict", functools.partial(chart.to_dict, validate=False))
+    st.altair_chart(chart, **kwargs)
+
+
 def footer() -> None:
     st.divider()
     st.caption(HOTLINE)
@@ -105,19 +116,24 @@ def empty_state(message: str, *, hint: str | None = None) -> None:
 
 def table_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The columns a table shows, with derived display columns filled in."""
-    out = df.copy()
+    out = df[[c for c in columns if c in df.columns]].copy()
     if "upstream" in columns:
-        out["upstream"] = out["upstream_late"].map({True: "Upstream late", False: ""})
+        out["upstream"] = df["upstream_late"].map({True: "Upstream late", False: ""})
     if "flags" in columns:
-        out["flags"] = [
-            "; ".join(
-                str(v).replace("_", " ")
-                for v in (row.get("date_flag"), row.get("flags"))
-                if _present(v)
-            )
-            for row in out.to_dict("records")
-        ]
+        date_flag = _text(df, "date_flag")
+        flags = _text(df, "flags")
+        both = (date_flag != "") & (flags != "")
+        out["flags"] = (date_flag + both.map({True: "; ", False: ""}) + flags).str.replace(
+            "_", " ", regex=False
+        )
     return out[columns]
+
+
+def _text(df: pd.DataFrame, column: str) -> pd.Series:
+    """A column as text, missing values (and a missing column) as ""."""
+    if column not in df.columns:
+        return pd.Series("", index=df.index, dtype=object)
+    return df[column].astype(object).where(df[column].notna(), "").astype(str)
 
 
 def _present(value) -> bool:

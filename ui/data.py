@@ -100,9 +100,13 @@ def status_counts(flt: OutcomeFilter) -> dict:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _history(stamp_: tuple, flt_key: tuple, outcome_id: str | None) -> pd.DataFrame:
+def _history(
+    stamp_: tuple, flt_key: tuple, outcome_id: str | None, limit: int | None, done_only: bool
+) -> pd.DataFrame:
     with Session(engine()) as session:
-        rows = queries.history(session, _flt(flt_key), outcome_id=outcome_id)
+        rows = queries.history(
+            session, _flt(flt_key), outcome_id=outcome_id, limit=limit, done_only=done_only
+        )
     return pd.DataFrame(
         rows,
         columns=[
@@ -121,8 +125,14 @@ def _history(stamp_: tuple, flt_key: tuple, outcome_id: str | None) -> pd.DataFr
     )
 
 
-def history(flt: OutcomeFilter | None = None, outcome_id: str | None = None) -> pd.DataFrame:
-    return _history(stamp(), astuple(flt or OutcomeFilter()), outcome_id)
+def history(
+    flt: OutcomeFilter | None = None,
+    outcome_id: str | None = None,
+    *,
+    limit: int | None = None,
+    done_only: bool = False,
+) -> pd.DataFrame:
+    return _history(stamp(), astuple(flt or OutcomeFilter()), outcome_id, limit, done_only)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
@@ -135,7 +145,8 @@ def freshness() -> pd.DataFrame:
     return _freshness(stamp(), today())
 
 
-@st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
+# Shared, read-only: a cache_data hit unpickles a fresh copy on every call.
+@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
 def _reference(stamp_: tuple) -> dict:
     with Session(engine()) as session:
         plan = queries.plan_info(session)
@@ -153,7 +164,8 @@ def reference() -> dict:
     return _reference(stamp())
 
 
-@st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
+# Shared, read-only: a cache_data hit unpickles a fresh copy on every call.
+@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
 def _strategies(stamp_: tuple, logic_model_id: str) -> list[dict]:
     with Session(engine()) as session:
         return queries.strategies(session, logic_model_id)
@@ -167,7 +179,8 @@ def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
     return _flags(stamp()).get((kind, subject_id), [])
 
 
-@st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
+# Shared, read-only: a cache_data hit unpickles a fresh copy on every call.
+@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
 def _flags(stamp_: tuple) -> dict:
     with Session(engine()) as session:
         return queries.flags_by_subject(session)

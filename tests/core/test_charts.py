@@ -224,9 +224,15 @@ def test_completion_by_labels_and_order():
     )
     spec = charts.completion_by(df, "region").to_dict()
     bars = layer_with(spec, "bar")
-    assert bars["encoding"]["y"]["sort"] == ["State", "Central", "Southeast"]
+    assert bars["encoding"]["y"]["sort"] == {"field": "order", "op": "min"}
+    rows = chart_data(spec, bars)
+    assert [(r["label"], r["order"]) for r in rows] == [
+        ("State", 0),
+        ("Central", 1),
+        ("Southeast", 2),
+    ]
     assert bars["encoding"]["x"]["field"] == "bar"
-    texts = [r["text"] for r in chart_data(spec, bars)]
+    texts = [r["text"] for r in rows]
     assert texts == ["45% (9/20)", "0% (0/5)", "no active outcomes"]
 
 
@@ -333,8 +339,13 @@ def test_freshness_never_updated_is_labelled():
     )
     spec = charts.freshness(df).to_dict()
     bars = layer_with(spec, "bar")
-    assert bars["encoding"]["y"]["sort"] == ["State", "Central", "Southeast"]
+    assert bars["encoding"]["y"]["sort"] == {"field": "order", "op": "min"}
     rows = chart_data(spec, bars)
+    assert [(r["region"], r["order"]) for r in rows] == [
+        ("State", 0),
+        ("Central", 1),
+        ("Southeast", 2),
+    ]
     assert [r["text"] for r in rows] == ["3 days", "no updates yet", "1 day"]
     assert [r["updated"] for r in rows] == [True, False, True]
     texts = [layer for layer in layers(spec) if mark_type(layer) == "text"]
