@@ -9,12 +9,11 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from core import users_cli
+from core import queries, users_cli
 from core.config import get_settings
 from core.db import DatabaseUnavailable, init_db, make_engine
 from core.loading import load_plan
 from core.plan_files import PlanFileError
-from core.queries import export_rows
 
 
 def _engine():
@@ -30,31 +29,38 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chosen_scope(session: Session, args: argparse.Namespace) -> list[str] | None:
+    """The names of the regions and needs given with --region/--need; None (after
+    saying which, and what exists) when one is unknown."""
+    names: list[str] = []
+    for label, chosen, known in (
+        ("region", args.region, {r["id"]: r["name"] for r in queries.regions(session)}),
+        ("need", args.need, {n["id"]: n["label"] for n in queries.needs(session)}),
+    ):
+        if unknown := [v for v in chosen if v not in known]:
+            print(
+                f"error: no {label} {', '.join(map(repr, unknown))}; "
+                f"choose from: {', '.join(known)}",
+                file=sys.stderr,
+            )
+            return None
+        names += [known[v] for v in chosen]
+    return names
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     # Imported here: only export and import need openpyxl and icalendar.
     from core import exports
-    from core.queries import OutcomeFilter, needs, regions
 
     if args.format == "xlsx" and args.output is None:
         print("error: --format xlsx writes a workbook: give --output FILE.xlsx", file=sys.stderr)
         return 2
     engine = _engine()
     with Session(engine) as session:
-        chosen_names: list[str] = []
-        for label, chosen, known in (
-            ("region", args.region, {r["id"]: r["name"] for r in regions(session)}),
-            ("need", args.need, {n["id"]: n["label"] for n in needs(session)}),
-        ):
-            if unknown := [v for v in chosen if v not in known]:
-                print(
-                    f"error: no {label} {', '.join(map(repr, unknown))}; "
-                    f"choose from: {', '.join(known)}",
-                    file=sys.stderr,
-                )
-                return 2
-            chosen_names += [known[v] for v in chosen]
-        flt = OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
-        rows = export_rows(session, flt)
+        if (chosen_names := _chosen_scope(session, args)) is None:
+            return 2
+        flt = queries.OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
+        rows = queries.export_rows(session, flt)
     view = exports.view_name(chosen_names)
     if args.format == "csv" and args.output is None:
         exports.write_csv(rows, sys.stdout, lineterminator="\n")
@@ -107,23 +113,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     # Imported here: only this command needs Altair and vl-convert.
-    from core.queries import OutcomeFilter, needs, regions
     from core.report import progress_report_html
 
     engine = _engine()
     with Session(engine) as session:
-        for label, chosen, known in (
-            ("region", args.region, [r["id"] for r in regions(session)]),
-            ("need", args.need, [n["id"] for n in needs(session)]),
-        ):
-            if unknown := [v for v in chosen if v not in known]:
-                print(
-                    f"error: no {label} {', '.join(map(repr, unknown))}; "
-                    f"choose from: {', '.join(known)}",
-                    file=sys.stderr,
-                )
-                return 2
-        flt = OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
+        if _chosen_scope(session, args) is None:
+            return 2
+        flt = queries.OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
         html = progress_report_html(session, today=get_settings().today(), flt=flt)
     try:
         args.file.write_text(html, encoding="utf-8")

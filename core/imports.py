@@ -51,7 +51,18 @@ from core.models import (
     Term,
 )
 from core.permissions import Actor, PermissionDenied, actor_for, require_admin
-from core.plan_changes import EARLIEST, ITEM_MAX, LABEL_MAX, LATEST, TEXT_MAX, TITLE_MAX, slug
+from core.plan_changes import (
+    DATE_AS_WRITTEN_MAX,
+    EARLIEST,
+    ITEM_MAX,
+    KINDS,
+    LABEL_MAX,
+    LATEST,
+    NUMBER_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    slug,
+)
 from core.queries import EXPORT_COLUMNS
 from core.services import UpdateRejected
 
@@ -69,10 +80,9 @@ REQUIRED_COLUMNS = (
     "due_date",
 )
 MAX_ROWS = 5_000
-NUMBER_MAX = 10
-DATE_AS_WRITTEN_MAX = 40
-ID_MAX = {"logic_model_id": 60, "strategy_id": 120, "outcome_id": 160}
-KINDS = ("logic_model", "strategy", "outcome")
+ID_MAX = {  # the id columns' lengths
+    f"{kind}_id": plan_changes.id_limit(model) for kind, model in plan_changes.MODELS.items()
+}
 KIND_PLURAL = {"logic_model": "logic model", "strategy": "strategies", "outcome": "outcomes"}
 
 _ID = re.compile(r"^[A-Za-z0-9._-]+$")

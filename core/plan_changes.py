@@ -42,19 +42,20 @@ TITLE_MAX = 300
 LABEL_MAX = 200
 ITEM_MAX = 1_000  # one resource or task
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
-
-KINDS = ("logic_model", "strategy", "outcome")
+NUMBER_MAX = Outcome.__table__.c.number.type.length  # "1", "2a"
+DATE_AS_WRITTEN_MAX = Outcome.__table__.c.date_as_written.type.length
 
 
 class StalePlanEdit(UpdateRejected):
     """Someone changed the item after the form was opened; nothing was written."""
 
 
-_MODELS: dict[str, type[LogicModel] | type[Strategy] | type[Outcome]] = {
+MODELS: dict[str, type[LogicModel] | type[Strategy] | type[Outcome]] = {
     "logic_model": LogicModel,
     "strategy": Strategy,
     "outcome": Outcome,
 }
+KINDS = tuple(MODELS)
 # What an edit may change, per kind (dates move through re-dating, status through
 # status updates, retirement through retire/restore).
 EDITABLE: dict[str, tuple[str, ...]] = {
@@ -184,11 +185,11 @@ def slug(text: str, limit: int = 40) -> str:
 
 
 def _get(session: Session, kind: str, item_id: str):
-    if kind not in _MODELS:
+    if kind not in MODELS:
         raise UpdateRejected(f"“{kind}” is not a part of the plan ({', '.join(KINDS)}).")
     # FOR UPDATE: two admins changing one item queue (PostgreSQL; SQLite's write
     # transaction holds the database's lock), so checks below see the latest row.
-    obj = session.get(_MODELS[kind], item_id, populate_existing=True, with_for_update=True)
+    obj = session.get(MODELS[kind], item_id, populate_existing=True, with_for_update=True)
     if obj is None:
         raise UpdateRejected(f"There is no {KIND_LABEL[kind]} {item_id!r}.")
     return obj
@@ -403,7 +404,7 @@ def redate_outcome(
 
 
 def _unique_id(session: Session, model, base: str) -> str:
-    base = base[: _id_limit(model) - 4].rstrip("-.")  # room for "-NNN"
+    base = base[: id_limit(model) - 4].rstrip("-.")  # room for "-NNN"
     candidate, n = base, 1
     while session.get(model, candidate) is not None:
         n += 1
@@ -411,13 +412,13 @@ def _unique_id(session: Session, model, base: str) -> str:
     return candidate
 
 
-def _id_limit(model) -> int:
+def id_limit(model) -> int:
     return model.__table__.c.id.type.length
 
 
 def _new_id(model, item_id: str, kind: str) -> str:
     """A given id, checked against its column (PostgreSQL refuses longer ones)."""
-    limit = _id_limit(model)
+    limit = id_limit(model)
     if not item_id or len(item_id) > limit or "\x00" in item_id:
         raise UpdateRejected(
             f"The {KIND_LABEL[kind]} id {item_id!r} is not valid: use 1 to {limit} characters."
@@ -541,7 +542,7 @@ def create_outcome(
     term = _term(term)
     text = _text(text, "The outcome's text", TEXT_MAX)
     due_date = _date(due_date, "The due date")
-    number = _text(number, "The number", 10, required=False) or None
+    number = _text(number, "The number", NUMBER_MAX, required=False) or None
     siblings = session.exec(
         select(Outcome).where(Outcome.strategy_id == st.id, Outcome.term == term)
     ).all()
@@ -558,7 +559,9 @@ def create_outcome(
         position=max((o.position for o in siblings), default=0) + 1,
         number=number,
         text=text,
-        date_as_written=_text(date_as_written, "The date as written", 40, required=False)
+        date_as_written=_text(
+            date_as_written, "The date as written", DATE_AS_WRITTEN_MAX, required=False
+        )
         or f"{due_date.month}/{due_date.day}/{due_date.year}",
         due_date=due_date,
         baseline_due_date=due_date,
@@ -614,7 +617,7 @@ _SNAPSHOT_FIELDS = {
 
 
 def _kind_of(obj) -> str:
-    return {LogicModel: "logic_model", Strategy: "strategy", Outcome: "outcome"}[type(obj)]
+    return next(kind for kind, model in MODELS.items() if isinstance(obj, model))
 
 
 def _snapshot(obj) -> dict[str, Any]:
@@ -635,9 +638,9 @@ def _clean(session: Session, kind: str, name: str, value: Any) -> Any:
     if name == "term":
         return _term(value)
     if name == "number":
-        return _text(value, "The number", 10, required=False) or None
+        return _text(value, "The number", NUMBER_MAX, required=False) or None
     if name == "date_as_written":
-        return _text(value, "The date as written", 40, required=False) or None
+        return _text(value, "The date as written", DATE_AS_WRITTEN_MAX, required=False) or None
     if name == "region_id":
         if session.get(Region, value) is None:
             raise UpdateRejected(f"There is no region {value!r}.")

@@ -20,7 +20,7 @@ shown = (
     else f"{total:,} outcomes"
 )
 st.caption(f"Showing {filters.describe()} · {shown}. Filters are in the sidebar.")
-transfer.export_buttons(flt, df)
+transfer.export_buttons(flt, total)
 updates.show_errors()
 
 COLUMNS = [

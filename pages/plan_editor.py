@@ -36,7 +36,7 @@ if flash := st.session_state.pop(FLASH_ERROR, None):
 ref = data.reference()
 region_names = {r["id"]: r["name"] for r in ref["regions"]}
 need_labels = {n["id"]: n["label"] for n in ref["needs"]}
-KIND_NAMES = {"logic_model": "Logic model", "strategy": "Strategy", "outcome": "Outcome"}
+KIND_NAMES = {kind: label.capitalize() for kind, label in plan_changes.KIND_LABEL.items()}
 
 
 def act(fn, success: str, *, forget: tuple[str, ...] = ()) -> None:
@@ -106,6 +106,24 @@ def pick_outcome(strategy: dict, key: str) -> dict | None:
         st.info("This strategy has no outcomes yet; add one under “Add”.")
         return None
     return st.selectbox("Outcome", items, format_func=outcome_label, key=key)
+
+
+def pick_item(question: str, prefix: str) -> tuple[str, dict | None]:
+    """Choose a kind, then a logic model, its strategy and its outcome as far as the
+    kind needs (widget keys start with `prefix`)."""
+    kind = st.radio(
+        question,
+        list(KIND_NAMES),
+        format_func=KIND_NAMES.get,
+        horizontal=True,
+        key=f"{prefix}_kind",
+    )
+    item = pick_logic_model(f"{prefix}_lm")
+    if item and kind != "logic_model":
+        item = pick_strategy(item, f"{prefix}_strategy")
+        if item and kind == "outcome":
+            item = pick_outcome(item, f"{prefix}_outcome")
+    return kind, item
 
 
 def nothing_changed():
@@ -255,19 +273,7 @@ with tabs[1]:
 
 # ---- edit -----------------------------------------------------------------------------
 with tabs[2]:
-    kind = st.radio(
-        "What to edit",
-        list(KIND_NAMES),
-        format_func=KIND_NAMES.get,
-        horizontal=True,
-        key="ed_kind",
-    )
-    lm = pick_logic_model("ed_lm")
-    item = lm
-    if lm and kind in ("strategy", "outcome"):
-        item = pick_strategy(lm, "ed_strategy")
-        if item and kind == "outcome":
-            item = pick_outcome(item, "ed_outcome")
+    kind, item = pick_item("What to edit", "ed")
     if item:
         fields = plan_changes.EDITABLE[kind]
         seen_key = f"ed_seen_{kind}_{item['id']}"
@@ -429,15 +435,7 @@ with tabs[4]:
         "Retiring hides an item (and everything under it) from the views and completion rates. "
         "Nothing is deleted: statuses and history are kept, and a restore brings it back."
     )
-    kind = st.radio(
-        "What", list(KIND_NAMES), format_func=KIND_NAMES.get, horizontal=True, key="rt_kind"
-    )
-    lm = pick_logic_model("rt_lm")
-    item = lm
-    if lm and kind in ("strategy", "outcome"):
-        item = pick_strategy(lm, "rt_strategy")
-        if item and kind == "outcome":
-            item = pick_outcome(item, "rt_outcome")
+    kind, item = pick_item("What", "rt")
     if item:
         retire = not item["retired"]
         with st.form(f"rt_form_{kind}_{item['id']}"):

@@ -188,6 +188,30 @@ def _pg_read_only_engine(pg_server: PostgresServer, _pg_seeded_template: str) ->
 
 
 @pytest.fixture
+def new_engine(backend: str, request, tmp_path) -> Iterator[Callable[..., Engine]]:
+    """Make engines on new, empty databases of the test's backend (or `kind`): a
+    SQLite file, or a PostgreSQL database dropped afterwards."""
+    made: list[tuple[Engine, Callable[[], None] | None]] = []
+
+    def make(kind: str | None = None) -> Engine:
+        if (kind or backend) == "postgresql":
+            server = request.getfixturevalue("pg_server")
+            name = server.unique_name("empty")
+            engine = make_engine(server.create_database(name))
+            made.append((engine, lambda: server.drop_database(name)))
+        else:
+            engine = make_engine(f"sqlite:///{tmp_path / f'db{len(made)}.sqlite'}")
+            made.append((engine, None))
+        return engine
+
+    yield make
+    for engine, drop in made:
+        engine.dispose()
+        if drop is not None:
+            drop()
+
+
+@pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
     """A copy of data/ that the test may edit."""
     return Path(shutil.copytree(DATA_DIR, tmp_path / "data"))

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from core import progress, queries
 from core.config import get_settings
 from core.db import DatabaseUnavailable, describe_db_error, init_db, make_engine
+from core.models import PlanChange
 from core.queries import OutcomeFilter
 
 
@@ -201,21 +202,7 @@ def plan_items(kind: str, parent_id: str | None = None) -> list[dict]:
 def _plan_changes(stamp_: tuple, subject_kind: str | None, subject_id: str | None) -> pd.DataFrame:
     with Session(engine()) as session:
         rows = queries.plan_changes(session, subject_kind=subject_kind, subject_id=subject_id)
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "changed_at",
-            "changed_by",
-            "subject_kind",
-            "subject_id",
-            "action",
-            "before",
-            "after",
-            "reason",
-            "batch",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(PlanChange.model_fields))
 
 
 def plan_changes(subject_kind: str | None = None, subject_id: str | None = None) -> pd.DataFrame:

@@ -69,22 +69,21 @@ def _download(label: str, flt: OutcomeFilter, fmt: str, name: str, *, key: str, 
     )
 
 
-def export_buttons(
-    flt: OutcomeFilter, rows: pd.DataFrame | None = None, *, key: str = "export"
-) -> None:
+def export_buttons(flt: OutcomeFilter, count: int | None = None, *, key: str = "export") -> None:
     """Download the view `flt` selects as CSV or Excel, and its due dates as a calendar
-    (.ics) of one region or one need. `rows` is the table the page shows for it: its
-    length labels the menu, and an empty view offers nothing."""
-    if rows is not None and len(rows) == 0:
+    (.ics) of one region or one need. `count` is how many outcomes the view holds (all
+    of them, not only the rows a table shows): it labels the menu, and an empty view
+    offers nothing."""
+    if count == 0:
         return
     regions, needs = _names()
     name = exports.view_name(
         [regions.get(r, r) for r in flt.regions] + [needs.get(n, n) for n in flt.needs]
     )
-    count = f"{len(rows):,} outcomes" if rows is not None else "The outcomes shown"
+    count_text = f"{count:,} outcomes" if count is not None else "The outcomes shown"
     with st.popover("Download", icon=":material/download:"):
         st.caption(
-            f"{count}, as filtered, with every column needed to import them back. "
+            f"{count_text}, as filtered, with every column needed to import them back. "
             "Cells that a spreadsheet would read as a formula start with an apostrophe."
         )
         _download("CSV", flt, "csv", name, key=f"{key}_csv")

@@ -7,8 +7,6 @@ from __future__ import annotations
 import copy
 import json
 import stat
-import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -41,29 +39,6 @@ def _cheap_hasher(monkeypatch):
     monkeypatch.setattr(
         accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
-
-
-@pytest.fixture
-def new_engine(backend: str, request, tmp_path) -> Iterator[Callable[..., Engine]]:
-    """Make engines on new, empty databases of the test's backend (or `kind`)."""
-    made: list[tuple[Engine, Callable[[], None] | None]] = []
-
-    def make(kind: str | None = None) -> Engine:
-        if (kind or backend) == "postgresql":
-            server = request.getfixturevalue("pg_server")
-            name = f"backup_{uuid.uuid4().hex[:12]}"
-            engine = make_engine(server.create_database(name))
-            made.append((engine, lambda: server.drop_database(name)))
-        else:
-            engine = make_engine(f"sqlite:///{tmp_path / f'db{len(made)}.sqlite'}")
-            made.append((engine, None))
-        return engine
-
-    yield make
-    for engine, drop in made:
-        engine.dispose()
-        if drop is not None:
-            drop()
 
 
 def add_activity(engine: Engine) -> None:

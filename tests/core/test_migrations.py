@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -55,29 +53,6 @@ RELEASE_TABLES = [
 ]
 OUTCOME = "st-louis.adult-shelter.short.1"
 WHEN = datetime(2021, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
-
-
-@pytest.fixture
-def new_engine(backend: str, request, tmp_path) -> Iterator[Callable[[], Engine]]:
-    """Make engines on new, empty databases: a SQLite file, or a PostgreSQL database."""
-    made: list[tuple[Engine, Callable[[], None] | None]] = []
-
-    def make() -> Engine:
-        if backend == "postgresql":
-            server = request.getfixturevalue("pg_server")
-            name = f"migrations_{uuid.uuid4().hex[:12]}"
-            engine = make_engine(server.create_database(name))
-            made.append((engine, lambda: server.drop_database(name)))
-        else:
-            engine = make_engine(f"sqlite:///{tmp_path / f'db{len(made)}.sqlite'}")
-            made.append((engine, None))
-        return engine
-
-    yield make
-    for engine, drop in made:
-        engine.dispose()
-        if drop is not None:
-            drop()
 
 
 # --- what a schema is made of -----------------------------------------------------
