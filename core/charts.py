@@ -517,7 +517,9 @@ def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
             "need:N",
             title="Need",
             sort=alt.EncodingSortField(field="need_order", op="min"),
-            axis=alt.Axis(labelAngle=0, labelLimit=92, labelOverlap=False, orient="top"),
+            axis=alt.Axis(
+                labelAngle=-30, labelAlign="left", labelLimit=140, labelOverlap=False, orient="top"
+            ),
         ),
         y=alt.Y("region:N", title="Region", sort=_IN_ORDER),
         tooltip=[
