@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.db import DatabaseUnavailable
-from core.plan_files import PlanFileError
+from core.plan.files import PlanFileError
+from core.store.db import DatabaseUnavailable
 from ui import auth, components, data, filters, shell
 
 shell.entered()

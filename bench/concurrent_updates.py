@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session, col, func, select
 
-from core.accounts import Role
 from core.config import get_settings
-from core.db import init_db, make_engine, write_session
-from core.models import Outcome, Status, StatusUpdate
-from core.permissions import Actor
-from core.services import StaleUpdate, update_status
+from core.models import Outcome, Role, Status, StatusUpdate
+from core.people.permissions import Actor
+from core.progress.updates import StaleUpdate, update_status
+from core.store.bootstrap import init_db
+from core.store.db import make_engine, write_session
 
 CHOICES = [Status.NOT_STARTED, Status.IN_PROGRESS, Status.DONE, Status.BLOCKED]
 

@@ -58,17 +58,11 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from sqlmodel import Session, col, select  # noqa: E402
 
-from core import accounts  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.db import init_db, make_engine  # noqa: E402
-from core.models import (  # noqa: E402
-    LogicModel,
-    Outcome,
-    Region,
-    Status,
-    StatusUpdate,
-    Strategy,
-)
+from core.models import LogicModel, Outcome, Region, Status, StatusUpdate, Strategy  # noqa: E402
+from core.people import accounts  # noqa: E402
+from core.store.bootstrap import init_db  # noqa: E402
+from core.store.db import make_engine  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

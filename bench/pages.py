@@ -63,6 +63,9 @@ from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
+from core import models
+from core.people import accounts
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -129,11 +132,11 @@ def child_seed(data_dir: Path, db_file: Path, out: Path) -> None:
     import synthetic
     from sqlmodel import Session, func, select
 
-    import core.loading as loading
-    from core import accounts
+    import core.plan.loading as loading
     from core.config import Settings
-    from core.db import init_db, make_engine
     from core.models import Outcome
+    from core.store.bootstrap import init_db
+    from core.store.db import make_engine
 
     phases: dict[str, float] = {}
 
@@ -378,14 +381,13 @@ class Saver:
     def __init__(self, admin_id: int) -> None:
         from sqlmodel import Session, select
 
-        from core import accounts
-        from core.db import make_engine
         from core.models import Outcome
-        from core.permissions import actor_for
+        from core.people.permissions import actor_for
+        from core.store.db import make_engine
 
         self.engine = make_engine()
         with Session(self.engine) as session:
-            self.actor = actor_for(session, session.get(accounts.User, admin_id))
+            self.actor = actor_for(session, session.get(models.User, admin_id))
             self.ids = session.exec(
                 select(Outcome.id).where(Outcome.retired.is_(False)).order_by(Outcome.id)
             ).all()
@@ -394,9 +396,9 @@ class Saver:
     def save(self) -> None:
         from sqlmodel import Session
 
-        from core.db import write_session
         from core.models import Outcome, Status
-        from core.services import update_status
+        from core.progress.updates import update_status
+        from core.store.db import write_session
 
         outcome_id = self.ids[self.count * 7919 % len(self.ids)]
         self.count += 1
@@ -421,15 +423,14 @@ class Saver:
 def measure_updates(count: int, admin_id: int) -> list[float]:
     from sqlmodel import Session, select
 
-    from core import accounts
-    from core.db import make_engine, write_session
     from core.models import Outcome, Status
-    from core.permissions import actor_for
-    from core.services import update_status
+    from core.people.permissions import actor_for
+    from core.progress.updates import update_status
+    from core.store.db import make_engine, write_session
 
     engine = make_engine()
     with Session(engine) as session:
-        actor = actor_for(session, session.get(accounts.User, admin_id))
+        actor = actor_for(session, session.get(models.User, admin_id))
         ids = session.exec(select(Outcome.id).where(Outcome.retired.is_(False))).all()
     rng = random.Random(7)
     choices = [Status.IN_PROGRESS, Status.DONE, Status.BLOCKED, Status.NOT_STARTED]

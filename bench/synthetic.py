@@ -37,7 +37,7 @@ from sqlmodel import Session, select
 
 from core.config import PROJECT_ROOT
 from core.models import Outcome, Status, StatusUpdate
-from core.plan_files import LogicModelRecord, PlanData, read_plan
+from core.plan.files import LogicModelRecord, PlanData, read_plan
 
 DATA_DIR = PROJECT_ROOT / "data"
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -277,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.target} in {time.perf_counter() - started:.1f} s")
     if args.db:
         from core.config import Settings
-        from core.db import init_db, make_engine
+        from core.store.bootstrap import init_db
+        from core.store.db import make_engine
 
         engine = make_engine(f"sqlite:///{args.db}")
         started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""The plan's tables: plan → region → logic model → strategy → outcome → status update.
+"""The tables: plan → region → logic model → strategy → outcome → status update,
+the plan change log, and the people who sign in.
 
 Identifiers of plan items are the stable string ids written in `data/`, so a
 reload after an edit updates rows in place instead of duplicating them.
@@ -6,24 +7,14 @@ reload after an edit updates rows in place instead of duplicating them.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """Timestamps are timezone-aware UTC (SQLModel stores and returns them so)."""
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime | None) -> datetime:
-    """`value` as aware UTC (naive values are taken to be UTC); None → now."""
-    if value is None:
-        return utcnow()
-    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+from core.clock import utcnow
 
 
 class Term(StrEnum):
@@ -216,3 +207,53 @@ class AppendixItem(SQLModel, table=True):
     section: str = Field(max_length=40)  # "future_research" | "provider_suggestions"
     position: int = 0
     text: str = Field(sa_type=Text)
+
+
+# ---- people: accounts, roles and what a lead may update ----
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+# A person who can sign in: a viewer, a lead of some regions/strategies, or an admin.
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint("role IN ('viewer', 'lead', 'admin')", name="ck_user_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=80)
+    display_name: str = Field(max_length=120)
+    email: str | None = Field(default=None, unique=True, max_length=254)
+    role: str = Field(default=Role.VIEWER, max_length=10)
+    password_hash: str | None = Field(default=None, max_length=255)  # None: OIDC only
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# What a lead may update: a whole region, or a single strategy.
+class Assignment(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            "(region_id IS NULL) <> (strategy_id IS NULL)", name="ck_assignment_one_scope"
+        ),
+        UniqueConstraint("user_id", "region_id"),
+        UniqueConstraint("user_id", "strategy_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    region_id: str | None = Field(default=None, foreign_key="region.id", max_length=40)
+    strategy_id: str | None = Field(default=None, foreign_key="strategy.id", max_length=120)
+
+
+# Recent failed sign-ins per username (known or not), and the lockout they caused.
+class SignInThrottle(SQLModel, table=True):
+    __tablename__ = "sign_in_throttle"
+
+    username: str = Field(primary_key=True, max_length=80)
+    failures: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # ISO times
+    locked_until: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow, index=True)

@@ -5,7 +5,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core.progress import Schedule
+from core.progress.schedule import Schedule
 from ui import components, data, filters, shell, updates
 
 shell.page()

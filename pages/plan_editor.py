@@ -5,10 +5,11 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from core import permissions, plan_changes
-from core.db import write_session
 from core.models import Term
-from core.services import UpdateRejected
+from core.people import permissions
+from core.plan import changelog, dates, editing, fields, redating
+from core.progress.updates import UpdateRejected
+from core.store.db import write_session
 from ui import auth, backup, data, shell, transfer
 
 shell.page()
@@ -36,7 +37,7 @@ if flash := st.session_state.pop(FLASH_ERROR, None):
 ref = data.reference()
 region_names = {r["id"]: r["name"] for r in ref["regions"]}
 need_labels = {n["id"]: n["label"] for n in ref["needs"]}
-KIND_NAMES = {kind: label.capitalize() for kind, label in plan_changes.KIND_LABEL.items()}
+KIND_NAMES = {kind: label.capitalize() for kind, label in changelog.KIND_LABEL.items()}
 
 
 def act(fn, success: str, *, forget: tuple[str, ...] = ()) -> None:
@@ -46,7 +47,7 @@ def act(fn, success: str, *, forget: tuple[str, ...] = ()) -> None:
         actor = auth.actor(fresh=True)
         with write_session(data.engine()) as session:
             fn(session, actor)
-    except plan_changes.StalePlanEdit as exc:
+    except changelog.StalePlanEdit as exc:
         # Show the current values in a fresh form (captured as it renders).
         for key in forget:
             st.session_state.pop(key, None)
@@ -134,7 +135,7 @@ def reason_input(key: str) -> str:
     return st.text_area(
         "Reason (required)",
         key=key,
-        max_chars=plan_changes.REASON_MAX,
+        max_chars=fields.REASON_MAX,
         placeholder="e.g. The Southwest workgroup formed in March 2025",
         help="Goes into the change log with your name and the time.",
     )
@@ -183,8 +184,8 @@ with tabs[0]:
     new_start = st.date_input(
         "Real start date",
         value=None,
-        min_value=plan_changes.EARLIEST,
-        max_value=plan_changes.LATEST,
+        min_value=fields.EARLIEST,
+        max_value=fields.LATEST,
         format="MM/DD/YYYY",
         key="rb_start",
     )
@@ -192,7 +193,7 @@ with tabs[0]:
     if new_start and (lm or region_id):
         try:
             with Session(data.engine()) as session:
-                moves = plan_changes.preview_rebaseline(
+                moves = redating.preview_rebaseline(
                     session,
                     start_date=new_start,
                     logic_model_id=lm["id"] if lm else None,
@@ -202,10 +203,10 @@ with tabs[0]:
             st.error(str(exc), icon=":material/error:")
             moves = []
         if moves:
-            offset = plan_changes.start_offset(current_start, new_start) if current_start else None
+            offset = dates.start_offset(current_start, new_start) if current_start else None
             st.markdown(
                 f"**Preview:** {len(moves):,} outcomes move"
-                + (f" {plan_changes.describe_offset(offset)}" if offset else "")
+                + (f" {dates.describe_offset(offset)}" if offset else "")
                 + "."
             )
             st.dataframe(
@@ -221,7 +222,7 @@ with tabs[0]:
             )
             if st.button("Re-baseline", type="primary", key="rb_go"):
                 act(
-                    lambda s, actor: plan_changes.rebaseline(
+                    lambda s, actor: redating.rebaseline(
                         s,
                         actor=actor,
                         start_date=new_start,
@@ -252,14 +253,14 @@ with tabs[1]:
             new_due = st.date_input(
                 "New due date",
                 value=outcome["due_date"],
-                min_value=plan_changes.EARLIEST,
-                max_value=plan_changes.LATEST,
+                min_value=fields.EARLIEST,
+                max_value=fields.LATEST,
                 format="MM/DD/YYYY",
             )
             reason = reason_input(f"rd_reason_{outcome['id']}")
             if st.form_submit_button("Re-date", type="primary"):
                 act(
-                    lambda s, actor: plan_changes.redate_outcome(
+                    lambda s, actor: redating.redate_outcome(
                         s,
                         actor=actor,
                         outcome_id=outcome["id"],
@@ -275,9 +276,9 @@ with tabs[1]:
 with tabs[2]:
     kind, item = pick_item("What to edit", "ed")
     if item:
-        fields = plan_changes.EDITABLE[kind]
+        names = changelog.EDITABLE[kind]
         seen_key = f"ed_seen_{kind}_{item['id']}"
-        expected = seen(seen_key, {f: item[f] for f in fields})
+        expected = seen(seen_key, {f: item[f] for f in names})
         st.caption(f"Id: `{item['id']}` (stable; used by imports and links)")
         with st.form(f"ed_form_{kind}_{item['id']}"):
             changes: dict = {}
@@ -320,7 +321,7 @@ with tabs[2]:
             if st.form_submit_button("Save changes", type="primary"):
                 act(
                     lambda s, actor: (
-                        plan_changes.edit_item(
+                        editing.edit_item(
                             s,
                             actor=actor,
                             kind=kind,
@@ -351,14 +352,14 @@ with tabs[3]:
             start = st.date_input(
                 "Start date",
                 value=data.today(),
-                min_value=plan_changes.EARLIEST,
-                max_value=plan_changes.LATEST,
+                min_value=fields.EARLIEST,
+                max_value=fields.LATEST,
                 format="MM/DD/YYYY",
             )
             reason = reason_input("add_lm_reason")
             if st.form_submit_button("Add logic model", type="primary"):
                 act(
-                    lambda s, actor: plan_changes.create_logic_model(
+                    lambda s, actor: editing.create_logic_model(
                         s,
                         actor=actor,
                         region_id=region,
@@ -381,7 +382,7 @@ with tabs[3]:
                 reason = reason_input("add_st_reason")
                 if st.form_submit_button("Add strategy", type="primary"):
                     act(
-                        lambda s, actor: plan_changes.create_strategy(
+                        lambda s, actor: editing.create_strategy(
                             s,
                             actor=actor,
                             logic_model_id=lm["id"],
@@ -406,8 +407,8 @@ with tabs[3]:
                 due = st.date_input(
                     "Due date",
                     value=None,
-                    min_value=plan_changes.EARLIEST,
-                    max_value=plan_changes.LATEST,
+                    min_value=fields.EARLIEST,
+                    max_value=fields.LATEST,
                     format="MM/DD/YYYY",
                 )
                 reason = reason_input("add_oc_reason")
@@ -416,7 +417,7 @@ with tabs[3]:
                         st.error("Choose a due date.", icon=":material/error:")
                     else:
                         act(
-                            lambda s, actor: plan_changes.create_outcome(
+                            lambda s, actor: editing.create_outcome(
                                 s,
                                 actor=actor,
                                 strategy_id=strategy["id"],
@@ -443,7 +444,7 @@ with tabs[4]:
             label = "Retire" if retire else "Restore"
             if st.form_submit_button(label, type="primary"):
                 act(
-                    lambda s, actor: plan_changes.set_retired(
+                    lambda s, actor: editing.set_retired(
                         s,
                         actor=actor,
                         kind=kind,
@@ -467,7 +468,7 @@ with tabs[6]:
         log = log.assign(
             item=log["subject_kind"].map(KIND_NAMES) + " " + log["subject_id"],
             change=[
-                plan_changes.describe_change(b, a)
+                changelog.describe_change(b, a)
                 for b, a in zip(log["before"], log["after"], strict=True)
             ],
         )

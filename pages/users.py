@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from core import accounts, permissions
-from core.db import write_session
+from core import models
+from core.people import accounts, permissions
+from core.store.db import write_session
 from ui import auth, data, shell
 
 shell.page()
@@ -63,7 +64,7 @@ with left, st.form("add_user", clear_on_submit=True):
     username = st.text_input("Username", help="Lowercase letters, digits, . _ -")
     name = st.text_input("Display name")
     email = st.text_input("E-mail (optional; used for organisation sign-in)")
-    role = st.selectbox("Role", [r.value for r in accounts.Role], index=1)
+    role = st.selectbox("Role", [r.value for r in models.Role], index=1)
     password = st.text_input("Initial password (12+ characters)", type="password")
     if st.form_submit_button("Add user", type="primary"):
         act(
@@ -82,7 +83,7 @@ with right:
     if usernames:
         st.subheader("Change a user")
         who = st.selectbox("User", usernames)
-        roles = [r.value for r in accounts.Role]
+        roles = [r.value for r in models.Role]
         current_role = str(next(u.role for u in users if u.username == who))
         with st.form("change_role"):
             new_role = st.selectbox("Role", roles, index=roles.index(current_role))

@@ -23,7 +23,8 @@ from sqlmodel import Session
 
 from core import config
 from core.config import PROJECT_ROOT, Settings
-from core.db import init_db, make_engine
+from core.store.bootstrap import init_db
+from core.store.db import make_engine
 from tests.pg import PostgresServer, PostgresUnavailable
 
 DATA_DIR = PROJECT_ROOT / "data"

@@ -7,10 +7,11 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from core import accounts, permissions
+from core import models
 from core.config import get_settings
-from core.db import write_session
-from core.permissions import ANONYMOUS_VIEWER, Actor
+from core.people import accounts, permissions, signin
+from core.people.permissions import ANONYMOUS_VIEWER, Actor
+from core.store.db import write_session
 from ui import data
 
 
@@ -32,7 +33,7 @@ def _load_actor() -> Actor:
     if user_id is None and not email:
         return ANONYMOUS_VIEWER
     with Session(data.engine()) as session:
-        user = session.get(accounts.User, user_id) if user_id is not None else None
+        user = session.get(models.User, user_id) if user_id is not None else None
         signed_in_as = st.session_state.get("username")
         if user is not None and signed_in_as is not None and user.username != signed_in_as:
             # The database was restored or replaced and this id is someone else now.
@@ -71,10 +72,10 @@ def can_read() -> bool:
 def _sign_in(username: str, password: str) -> None:
     try:
         with write_session(data.engine()) as session:
-            user = accounts.authenticate(session=session, username=username, password=password)
+            user = signin.authenticate(session=session, username=username, password=password)
             st.session_state["user_id"] = user.id
             st.session_state["username"] = user.username
-    except accounts.SignInError as exc:
+    except signin.SignInError as exc:
         st.session_state["sign_in_error"] = str(exc)
     except SQLAlchemyError:
         st.session_state["sign_in_error"] = "Signing in failed: the database is unavailable."

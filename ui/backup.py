@@ -12,10 +12,10 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from core import backup
-from core.accounts import User
-from core.db import DatabaseUnavailable, describe_db_error
-from core.permissions import Actor, PermissionDenied
+from core.models import User
+from core.people.permissions import Actor, PermissionDenied
+from core.store import backup
+from core.store.db import DatabaseUnavailable, describe_db_error
 from ui import auth, data
 
 CONFIRM_WORD = "REPLACE"

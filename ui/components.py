@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.models import Status
-from core.progress import Schedule
+from core.progress.schedule import Schedule
 
 HOTLINE = (
     "**Need help or want to report a situation?** National Human Trafficking Hotline: "

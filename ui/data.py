@@ -14,11 +14,12 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from core import progress, queries
 from core.config import get_settings
-from core.db import DatabaseUnavailable, describe_db_error, init_db, make_engine
 from core.models import PlanChange
-from core.queries import OutcomeFilter
+from core.progress import derived, queries, schedule
+from core.progress.filters import OutcomeFilter
+from core.store.bootstrap import init_db
+from core.store.db import DatabaseUnavailable, describe_db_error, make_engine
 
 
 @st.cache_resource(show_spinner="Opening the plan database…")
@@ -60,12 +61,12 @@ def _outcomes(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> pd.Da
     with Session(engine()) as session:
         rows = queries.outcome_rows(session, flt)
         strategies = {r["strategy_id"] for r in rows}
-        summaries = progress.term_summaries(session, day, strategies if rows else set())
-    progress.annotate(rows, summaries, day, soon_days)
+        summaries = derived.term_summaries(session, day, strategies if rows else set())
+    derived.annotate(rows, summaries, day, soon_days)
     return pd.DataFrame(rows)
 
 
-def outcomes(flt: OutcomeFilter, soon_days: int = progress.DEFAULT_SOON_DAYS) -> pd.DataFrame:
+def outcomes(flt: OutcomeFilter, soon_days: int = schedule.DEFAULT_SOON_DAYS) -> pd.DataFrame:
     """Outcomes matching the filter, annotated with schedule, chain and Gantt start."""
     return _outcomes(stamp(), astuple(flt), today(), soon_days)
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.models import DateBasis, Status, Term
-from core.progress import DEFAULT_SOON_DAYS, Schedule
-from core.queries import OutcomeFilter
+from core.progress.filters import OutcomeFilter
+from core.progress.schedule import DEFAULT_SOON_DAYS, Schedule
 from ui import data
 
 SOON_CHOICES = (30, 60, 90, 180)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from sqlmodel import Session
 
-from core import report
-from core.queries import OutcomeFilter
+from core.io import report
+from core.progress.filters import OutcomeFilter
 from ui import auth, data
 
 

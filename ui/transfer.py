@@ -12,12 +12,14 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core import exports, imports, queries
-from core.accounts import User
-from core.db import DatabaseUnavailable
-from core.permissions import Actor, actor_for
-from core.plan_changes import REASON_MAX, slug
-from core.queries import OutcomeFilter
+from core.io import exports, imports
+from core.models import User
+from core.people.permissions import Actor, actor_for
+from core.plan.fields import REASON_MAX
+from core.plan.ids import slug
+from core.progress import queries
+from core.progress.filters import OutcomeFilter
+from core.store.db import DatabaseUnavailable
 from ui import data
 
 MIME = {

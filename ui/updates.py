@@ -10,10 +10,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import permissions, plan_changes, services
-from core.db import DatabaseUnavailable, describe_db_error, write_session
 from core.models import Status
-from core.queries import OutcomeFilter
+from core.people import permissions
+from core.plan import changelog
+from core.progress import updates
+from core.progress.filters import OutcomeFilter
+from core.store.db import DatabaseUnavailable, describe_db_error, write_session
 from ui import auth, components, data
 
 NOTE_HELP = "Say what happened or why it is late. Required for Blocked and Dropped."
@@ -31,7 +33,7 @@ def _run(action, success: str) -> Exception | None:
     try:
         with write_session(data.engine()) as session:
             action(session)
-    except (services.UpdateRejected, permissions.PermissionDenied, DatabaseUnavailable) as exc:
+    except (updates.UpdateRejected, permissions.PermissionDenied, DatabaseUnavailable) as exc:
         return exc
     except SQLAlchemyError as exc:
         return DatabaseUnavailable(describe_db_error(exc, data.engine()))
@@ -52,7 +54,7 @@ def show_errors() -> None:
 
 def _mark_done(outcome_id: str, version: int) -> None:
     _run_in_callback(
-        lambda s: services.update_status(
+        lambda s: updates.update_status(
             session=s,
             actor=auth.actor(fresh=True),
             outcome_id=outcome_id,
@@ -138,7 +140,7 @@ def _dialog(outcome_id: str) -> None:
                 "Status", options, index=options.index(row["status"]), key=f"uf_status_{outcome_id}"
             )
             note = st.text_area(
-                "Note", key=f"uf_note_{outcome_id}", help=NOTE_HELP, max_chars=services.NOTE_MAX
+                "Note", key=f"uf_note_{outcome_id}", help=NOTE_HELP, max_chars=updates.NOTE_MAX
             )
             url = st.text_input(
                 "Evidence link (optional)",
@@ -150,7 +152,7 @@ def _dialog(outcome_id: str) -> None:
         if saved:
             expected = st.session_state[version_key]
             error = _run(
-                lambda s: services.update_status(
+                lambda s: updates.update_status(
                     session=s,
                     actor=auth.actor(fresh=True),
                     outcome_id=outcome_id,
@@ -165,7 +167,7 @@ def _dialog(outcome_id: str) -> None:
                 _close()
                 st.rerun()
             st.error(str(error), icon=":material/error:")
-            if isinstance(error, services.StaleUpdate):
+            if isinstance(error, updates.StaleUpdate):
                 # They have now seen the newer state: the next save applies on top of it.
                 st.session_state[version_key] = error.current_version
                 st.caption(
@@ -210,13 +212,13 @@ def history_section(row: dict) -> None:
         for c in changes.to_dict("records"):
             st.markdown(
                 f"{c['changed_at']:%Y-%m-%d %H:%M} UTC · **{c['changed_by']}** {c['action']}: "
-                f"{plan_changes.describe_change(c['before'], c['after'])} — _{c['reason']}_"
+                f"{changelog.describe_change(c['before'], c['after'])} — _{c['reason']}_"
             )
 
 
 def _undo(update_id: int, version: int) -> None:
     _run_in_callback(
-        lambda s: services.revert_update(
+        lambda s: updates.revert_update(
             session=s,
             actor=auth.actor(fresh=True),
             status_update_id=update_id,
@@ -286,9 +288,9 @@ def bulk_controls(selected: list[dict], *, key: str) -> None:
             if not confirm:
                 st.warning("Tick the confirmation box first.")
                 return
-            requests = [services.UpdateRequest(r["outcome_id"], int(r["version"])) for r in mine]
+            requests = [updates.UpdateRequest(r["outcome_id"], int(r["version"])) for r in mine]
             error = _run(
-                lambda s: services.update_many(
+                lambda s: updates.update_many(
                     session=s,
                     actor=auth.actor(fresh=True),
                     requests=requests,

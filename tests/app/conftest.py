@@ -20,11 +20,14 @@ from sqlmodel import Session, select
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from core import accounts, config, services
+from core import config, models
 from core.config import PROJECT_ROOT
-from core.db import init_db, make_engine, write_session
 from core.models import Outcome, Status, StatusUpdate
-from core.permissions import Actor, actor_for
+from core.people import accounts
+from core.people.permissions import Actor, actor_for
+from core.progress import updates
+from core.store.bootstrap import init_db
+from core.store.db import make_engine, write_session
 from tests.pg import PostgresServer
 
 APP = PROJECT_ROOT / "dashboard.py"
@@ -155,7 +158,7 @@ def make_user(
 
 def actor(engine: Engine, user_id: int) -> Actor:
     with Session(engine) as session:
-        return actor_for(session, session.get(accounts.User, user_id))
+        return actor_for(session, session.get(models.User, user_id))
 
 
 def version_of(engine: Engine, outcome_id: str) -> int:
@@ -186,7 +189,7 @@ def record(
 ) -> int:
     """Save one status update through the service, as the app does; returns its id."""
     with write_session(engine) as session:
-        entry = services.update_status(
+        entry = updates.update_status(
             session=session,
             actor=who,
             outcome_id=outcome_id,
@@ -216,7 +219,7 @@ def history_db(db: Engine) -> History:
     record(db, boss, "state-housing.ht-taskforce.short.1", Status.IN_PROGRESS.value, day=6)
     wrong = record(db, boss, SW_UNDONE, Status.DONE.value, day=7)
     with write_session(db) as session:
-        services.revert_update(
+        updates.revert_update(
             session=session,
             actor=boss,
             status_update_id=wrong,

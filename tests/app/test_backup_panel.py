@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from core import backup
 from core.models import Status
+from core.store import backup
 
 from .conftest import actor, history_count, make_user, record
 

@@ -14,8 +14,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
 from core.config import PROJECT_ROOT
-from core.db import make_engine
 from core.models import Outcome
+from core.store.db import make_engine
 
 from .conftest import APP, PAGES, by_label, make_user, point_settings_at, texts
 

@@ -10,9 +10,11 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from core import exports
+from core.io import exports
+from core.io.columns import EXPORT_COLUMNS
 from core.models import Outcome, PlanChange
-from core.queries import EXPORT_COLUMNS, OutcomeFilter, export_rows
+from core.progress.filters import OutcomeFilter
+from core.progress.queries import export_rows
 
 from .conftest import by_label, texts
 
@@ -22,8 +24,8 @@ STL_FIRST = "st-louis.adult-shelter.short.1"
 def _import_app() -> None:
     import streamlit as st
 
-    from core.accounts import Role
-    from core.permissions import Actor
+    from core.models import Role
+    from core.people.permissions import Actor
     from ui import transfer
 
     role = Role.ADMIN if st.session_state.get("admin", True) else Role.VIEWER
@@ -35,7 +37,7 @@ def _import_app() -> None:
 def _export_app() -> None:
     import streamlit as st
 
-    from core.queries import OutcomeFilter
+    from core.progress.filters import OutcomeFilter
     from ui import transfer
 
     regions = tuple(st.session_state.get("regions", ()))

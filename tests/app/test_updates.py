@@ -7,8 +7,9 @@ import pytest
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-from core import accounts
+from core import models
 from core.models import Status
+from core.people import accounts, signin
 
 from .conftest import (
     PASSWORD,
@@ -81,7 +82,7 @@ def test_sign_in_with_wrong_password_is_refused(lead_sw: int, new_app) -> None:
     sign_in(at, "lead-sw", "not the password at all")
 
     assert "user_id" not in at.session_state
-    assert texts(at.sidebar.error) == [accounts.WRONG_CREDENTIALS]
+    assert texts(at.sidebar.error) == [signin.WRONG_CREDENTIALS]
     assert texts(at.sidebar.error) == ["Wrong username or password."]
 
 
@@ -177,7 +178,7 @@ def test_lead_moved_to_another_region_is_refused(lead_sw: int, db, new_app) -> N
     Central before they click Done. The service refuses; nothing is written."""
     at = region_page(new_app, user_id=lead_sw)
     with Session(db) as session:
-        user = session.get(accounts.User, lead_sw)
+        user = session.get(models.User, lead_sw)
         accounts.unassign(session=session, user=user, region_id="southwest")
         accounts.assign(session=session, user=user, region_id="central")
 
@@ -313,7 +314,7 @@ def test_admin_demoted_while_on_users_page_loses_it(db, new_app) -> None:
     at = new_app("pages/users.py", user_id=admin).run()
     assert texts(at.title) == ["Users"]
     with Session(db) as session:
-        accounts.set_role(session=session, user=session.get(accounts.User, admin), role="viewer")
+        accounts.set_role(session=session, user=session.get(models.User, admin), role="viewer")
 
     at.run()
 

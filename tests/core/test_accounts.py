@@ -17,16 +17,11 @@ from argon2.exceptions import VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from core import accounts
-from core.accounts import (
-    AccountError,
-    AccountLocked,
-    Assignment,
-    SignInError,
-    SignInThrottle,
-    User,
-)
-from core.db import make_engine, write_session
+from core.models import Assignment, SignInThrottle, User
+from core.people import accounts, signin
+from core.people.accounts import AccountError
+from core.people.signin import AccountLocked, SignInError
+from core.store.db import make_engine, write_session
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -50,7 +45,7 @@ def add_user(session: Session, username: str = "alice", role: str = "lead", **kw
 
 
 def sign_in(session: Session, password: str, username: str = "alice", now=T0) -> User:
-    return accounts.authenticate(session=session, username=username, password=password, now=now)
+    return signin.authenticate(session=session, username=username, password=password, now=now)
 
 
 # --- users ------------------------------------------------------------------------
@@ -378,7 +373,7 @@ def test_authenticate_treats_corrupt_hash_as_wrong_password(session):
 
 def test_dummy_verify_never_matches():
     with pytest.raises(VerificationError):
-        accounts.password_hasher.verify(accounts._dummy_hash(accounts.password_hasher), "")
+        accounts.password_hasher.verify(signin._dummy_hash(accounts.password_hasher), "")
 
 
 # --- command line -----------------------------------------------------------------

@@ -16,15 +16,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from core import accounts, backup, config, migrate
-from core.__main__ import main
-from core.accounts import Role
-from core.backup import BackupError
-from core.db import make_engine, write_session
-from core.models import Outcome, PlanChange, StatusUpdate
-from core.permissions import Actor, PermissionDenied
-from core.plan_changes import redate_outcome
-from core.services import revert_update, update_status
+from core import config
+from core.cli.main import main
+from core.models import Outcome, PlanChange, Role, StatusUpdate
+from core.people import accounts, signin
+from core.people.permissions import Actor, PermissionDenied
+from core.plan.redating import redate_outcome
+from core.progress.updates import revert_update, update_status
+from core.store import backup, migrate
+from core.store.backup import BackupError
+from core.store.db import make_engine, write_session
 
 ADMIN = Actor(user_id=1, username="ada", display_name="Ada", role=Role.ADMIN)
 LEAD = Actor(user_id=2, username="dana", display_name="Dana", role=Role.LEAD)
@@ -53,8 +54,8 @@ def add_activity(engine: Engine) -> None:
         )
         accounts.assign(session=session, user=dana, region_id="st-louis")
         accounts.assign(session=session, user=dana, strategy_id="southwest.legal-services")
-        with pytest.raises(accounts.SignInError):
-            accounts.authenticate(session=session, username="mallory", password="x" * 12, now=WHEN)
+        with pytest.raises(signin.SignInError):
+            signin.authenticate(session=session, username="mallory", password="x" * 12, now=WHEN)
     with write_session(engine) as session:
         update_status(
             session=session,
@@ -199,7 +200,7 @@ def test_restored_database_keeps_working(source, new_engine):
     target = new_engine()
     backup.restore(target, backup.backup(source))
     with Session(target) as session:  # users restored with their password hashes
-        assert accounts.authenticate(session=session, username="ada", password=PASSWORD).id == 1
+        assert signin.authenticate(session=session, username="ada", password=PASSWORD).id == 1
         ids = session.exec(select(StatusUpdate.id)).all()
         later = accounts.create_user(session=session, username="newcomer", role="viewer")
         assert later.id == 3  # the id sequence moved past the restored ids

@@ -15,13 +15,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core import progress, queries
 from core.config import PROJECT_ROOT, Settings
-from core.db import init_db, make_engine
-from core.loading import plan_rows
 from core.models import Outcome, Region, StatusUpdate
-from core.plan_files import read_plan
-from core.queries import OutcomeFilter
+from core.plan.files import read_plan
+from core.plan.loading import plan_rows
+from core.progress import derived, queries
+from core.progress.filters import OutcomeFilter
+from core.store.bootstrap import init_db
+from core.store.db import make_engine
 
 _spec = importlib.util.spec_from_file_location(
     "bench_synthetic", PROJECT_ROOT / "bench" / "synthetic.py"
@@ -143,8 +144,8 @@ def test_pages_queries_run_on_the_synthetic_plan(plan_db: Engine) -> None:
     everything = OutcomeFilter(today=TODAY)
     with Session(plan_db) as session:
         rows = queries.outcome_rows(session, everything)
-        summaries = progress.term_summaries(session, TODAY, {r["strategy_id"] for r in rows})
-        progress.annotate(rows, summaries, TODAY)
+        summaries = derived.term_summaries(session, TODAY, {r["strategy_id"] for r in rows})
+        derived.annotate(rows, summaries, TODAY)
         by_region = queries.completion(session, everything, by=("region",))
         grid = queries.completion(session, everything, by=("region", "need"))
         counts = queries.status_counts(session, everything)

@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from core import charts, progress, queries
-from core.db import init_db, make_engine
+from core import charts
 from core.models import Outcome
+from core.progress import derived, filters, queries
+from core.store.bootstrap import init_db
+from core.store.db import make_engine
 
 TODAY = date(2020, 11, 21)
 
@@ -19,8 +21,8 @@ def outcomes() -> pd.DataFrame:
     init_db(engine)
     with Session(engine) as session:
         rows = queries.outcome_rows(session)
-        summaries = progress.term_summaries(session, TODAY)
-    df = pd.DataFrame(progress.annotate(rows, summaries, TODAY))
+        summaries = derived.term_summaries(session, TODAY)
+    df = pd.DataFrame(derived.annotate(rows, summaries, TODAY))
     df["status"] = [charts.STATUS_ORDER[i % len(charts.STATUS_ORDER)] for i in range(len(df))]
     return df
 
@@ -378,7 +380,7 @@ def test_empty_outcomes_with_columns(outcomes):
 
 @pytest.mark.parametrize(
     "flt",
-    [queries.OutcomeFilter(), queries.OutcomeFilter(regions=("southwest",), needs=("housing",))],
+    [filters.OutcomeFilter(), filters.OutcomeFilter(regions=("southwest",), needs=("housing",))],
 )
 def test_strategy_spans_in_sql_match_the_per_outcome_aggregate(session, flt):
     """The Timeline's SQL aggregate for large plans draws what the pandas aggregate of
@@ -390,7 +392,7 @@ def test_strategy_spans_in_sql_match_the_per_outcome_aggregate(session, flt):
     session.commit()
     rows = queries.outcome_rows(session, flt)
     strategies = {r["strategy_id"] for r in rows}
-    progress.annotate(rows, progress.term_summaries(session, today, strategies), today, 60)
+    derived.annotate(rows, derived.term_summaries(session, today, strategies), today, 60)
     expected = charts.strategy_frame(pd.DataFrame(rows))
     got = charts.strategy_span_frame(queries.strategy_spans(session, flt))
 

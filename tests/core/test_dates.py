@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from core.dates import (
+from core.models import DateBasis, DateFlag, Term
+from core.plan.dates import (
     FALLBACK_TERM_MONTHS,
     DatedItem,
     Inference,
@@ -15,7 +16,6 @@ from core.dates import (
     month_end,
     parse_date_as_written,
 )
-from core.models import DateBasis, DateFlag, Term
 
 # --- parse_date_as_written -------------------------------------------------------
 
@@ -43,7 +43,7 @@ def test_parse_month_year_end_of_month(as_written, due):
 @pytest.mark.parametrize("month", range(1, 13))
 def test_parse_month_year_every_month_ends_on_its_last_day(month):
     parsed = parse_date_as_written(f"{month}/2020")
-    assert parsed.due_date == month_end(2020, month)
+    assert parsed.due_date == month_end(date(2020, month, 1))
     assert parsed.due_date.month == month
     assert (parsed.basis, parsed.flag, parsed.note) == (DateBasis.END_OF_MONTH, None, None)
 
@@ -208,7 +208,7 @@ def test_parse_word_starting_like_month_unparseable(as_written):
     [(2020, 2, 29), (2021, 2, 28), (2000, 2, 29), (1900, 2, 28), (2020, 4, 30), (2020, 12, 31)],
 )
 def test_month_end_last_day(year, month, last_day):
-    assert month_end(year, month) == date(year, month, last_day)
+    assert month_end(date(year, month, 1)) == date(year, month, last_day)
 
 
 # --- infer_due_dates ----------------------------------------------------------------

@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import select
 
 from core.models import DateBasis, DateFlag, Flag, LogicModel, Outcome, Strategy
-from core.queries import OutcomeFilter, export_rows, outcome_rows
+from core.progress.filters import OutcomeFilter
+from core.progress.queries import export_rows, outcome_rows
 
 IMPOSSIBLE = [
     "metro-east.mental-health-sud.short.3",

@@ -15,11 +15,12 @@ import pytest
 from sqlmodel import Session
 
 from core import config
-from core.__main__ import main
+from core.cli.main import main
 from core.config import PROJECT_ROOT
-from core.db import write_session
+from core.io.columns import EXPORT_COLUMNS
 from core.models import Outcome, StatusUpdate
-from core.queries import EXPORT_COLUMNS, export_rows
+from core.progress.queries import export_rows
+from core.store.db import write_session
 
 DATA_DIR = PROJECT_ROOT / "data"
 REQUIRED_COLUMNS = [

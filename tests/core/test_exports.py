@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 from openpyxl import load_workbook
 
-from core import exports
-from core.__main__ import main
-from core.exports import FORMULA_START, escape, unescape
-from core.queries import EXPORT_COLUMNS, OutcomeFilter, export_rows
+from core.cli.main import main
+from core.io import exports
+from core.io.columns import EXPORT_COLUMNS
+from core.io.exports import FORMULA_START, escape, unescape
+from core.progress.filters import OutcomeFilter
+from core.progress.queries import export_rows
 
 STL = OutcomeFilter(regions=("st-louis",))
 FORMULA_TEXTS = [

@@ -10,8 +10,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, func, select
 
 from core.config import PROJECT_ROOT, Settings
-from core.db import init_db, install_history_guard, make_engine, write_session
 from core.models import StatusUpdate
+from core.store.bootstrap import init_db
+from core.store.db import make_engine, write_session
+from core.store.guard import install_history_guard
 
 OUTCOME = "st-louis.adult-shelter.short.1"
 WHEN = datetime(2020, 5, 1, 12, 0, tzinfo=UTC)

@@ -17,22 +17,18 @@ from openpyxl import Workbook
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core import exports, plan_changes
-from core.__main__ import main
-from core.accounts import Role
-from core.db import make_engine, write_session
-from core.exports import escape, unescape
-from core.imports import (
-    REQUIRED_COLUMNS,
-    ImportFileError,
-    RowError,
-    import_file,
-    read_table,
-)
-from core.models import LogicModel, Outcome, PlanChange, Status, Strategy
-from core.permissions import Actor
-from core.queries import EXPORT_COLUMNS, OutcomeFilter, export_rows
-from core.services import UpdateRejected
+from core.cli.main import main
+from core.io import exports
+from core.io.columns import EXPORT_COLUMNS
+from core.io.exports import escape, unescape
+from core.io.imports import REQUIRED_COLUMNS, ImportFileError, RowError, import_file, read_table
+from core.models import LogicModel, Outcome, PlanChange, Role, Status, Strategy
+from core.people.permissions import Actor
+from core.plan import editing, redating
+from core.progress.filters import OutcomeFilter
+from core.progress.queries import export_rows
+from core.progress.updates import UpdateRejected
+from core.store.db import make_engine, write_session
 
 ADMIN = Actor(user_id=None, username="cli:tester", display_name="Tester", role=Role.ADMIN)
 LEAD = Actor(
@@ -127,7 +123,7 @@ def test_reimport_of_an_export_changes_nothing(engine, fmt, lm_id):
 def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, fmt):
     source, target = seeded_copy(), seeded_copy()
     with write_session(source) as s:
-        plan_changes.edit_item(
+        editing.edit_item(
             s,
             actor=ADMIN,
             kind="outcome",
@@ -135,14 +131,14 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
             changes={"text": f"=SUM(A1) {RTL_EMOJI}", "number": "-1"},
             reason="test",
         )
-        plan_changes.redate_outcome(
+        redating.redate_outcome(
             s,
             actor=ADMIN,
             outcome_id="st-louis.adult-shelter.short.2",
             due_date=date(2021, 3, 15),
             reason="test",
         )
-        plan_changes.edit_item(
+        editing.edit_item(
             s,
             actor=ADMIN,
             kind="strategy",
@@ -150,7 +146,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
             changes={"resources": ["@CATE", "+Local shelters"], "label": None},
             reason="test",
         )
-        plan_changes.edit_item(
+        editing.edit_item(
             s,
             actor=ADMIN,
             kind="logic_model",
@@ -158,7 +154,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
             changes={"title": "St. Louis workgroup, 2026"},
             reason="test",
         )
-        new = plan_changes.create_strategy(
+        new = editing.create_strategy(
             s,
             actor=ADMIN,
             logic_model_id="st-louis",
@@ -169,7 +165,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
             reason="test",
         )
         for term, text in (("short", "Recruit 5 drivers"), ("short", "\t-Map routes")):
-            plan_changes.create_outcome(
+            editing.create_outcome(
                 s,
                 actor=ADMIN,
                 strategy_id=new.id,
@@ -178,7 +174,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
                 due_date=date(2026, 9, 30),
                 reason="test",
             )
-        plan_changes.set_retired(
+        editing.set_retired(
             s,
             actor=ADMIN,
             kind="outcome",
@@ -361,7 +357,7 @@ def test_unexpected_error_while_writing_rolls_everything_back(engine, monkeypatc
     rows[0]["text"] = "Edited first"
     rows.append({**rows[1], "outcome_id": "", "number": "8", "text": "New one"})
     rows.append({**rows[1], "outcome_id": "", "number": "9", "text": "Another new one"})
-    real, calls = plan_changes.create_outcome, []
+    real, calls = editing.create_outcome, []
 
     def fails_second_time(*args, **kw):
         calls.append(1)
@@ -369,7 +365,7 @@ def test_unexpected_error_while_writing_rolls_everything_back(engine, monkeypatc
             raise RuntimeError("disk on fire")
         return real(*args, **kw)
 
-    monkeypatch.setattr(plan_changes, "create_outcome", fails_second_time)
+    monkeypatch.setattr(editing, "create_outcome", fails_second_time)
     before = snapshot(engine)
     with pytest.raises(RuntimeError, match="disk on fire"):
         run(engine, raw_csv(rows))
@@ -386,8 +382,8 @@ def test_a_refusal_while_writing_is_reported_with_its_row(engine, monkeypatch):
             raise UpdateRejected("Refused for the test.")
         return real(session, item_id=item_id, **kw)
 
-    real = plan_changes.edit_item
-    monkeypatch.setattr(plan_changes, "edit_item", refuse)
+    real = editing.edit_item
+    monkeypatch.setattr(editing, "edit_item", refuse)
     before = snapshot(engine)
     report = run(engine, raw_csv(rows))
     assert report.errors == [RowError(6, None, rows[4]["outcome_id"], "Refused for the test.")]

@@ -13,10 +13,7 @@ import yaml
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, func, select
 
-from core import loading
 from core.config import PROJECT_ROOT, Settings
-from core.db import init_db, install_history_guard, make_engine, write_session
-from core.loading import load_plan
 from core.models import (
     AppendixItem,
     Flag,
@@ -28,8 +25,14 @@ from core.models import (
     StatusUpdate,
     Strategy,
 )
-from core.plan_files import PlanFileError
-from core.queries import OutcomeFilter, export_rows, outcome_rows
+from core.plan import loading
+from core.plan.files import PlanFileError
+from core.plan.loading import load_plan
+from core.progress.filters import OutcomeFilter
+from core.progress.queries import export_rows, outcome_rows
+from core.store.bootstrap import init_db
+from core.store.db import make_engine, write_session
+from core.store.guard import install_history_guard
 
 DATA_DIR = PROJECT_ROOT / "data"
 TABLES = [Plan, Need, Region, LogicModel, Strategy, Outcome, Flag, StatusUpdate, AppendixItem]

@@ -26,12 +26,14 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, select
 
-from core import migrate
-from core.__main__ import main
+from core.cli.main import main
 from core.config import PROJECT_ROOT, Settings
-from core.db import APPEND_ONLY, DatabaseUnavailable, init_db, make_engine
 from core.models import Outcome, PlanChange
-from core.queries import export_rows
+from core.progress.queries import export_rows
+from core.store import migrate
+from core.store.bootstrap import init_db
+from core.store.db import DatabaseUnavailable, make_engine
+from core.store.guard import APPEND_ONLY
 
 DATA_DIR = PROJECT_ROOT / "data"
 HERE = PROJECT_ROOT / "tests" / "core"

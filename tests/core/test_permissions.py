@@ -6,10 +6,11 @@ import pytest
 from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
-from core import accounts
+from core import models
 from core.config import Settings
 from core.models import LogicModel, Outcome, Strategy
-from core.permissions import (
+from core.people import accounts
+from core.people.permissions import (
     ANONYMOUS_VIEWER,
     Actor,
     PermissionDenied,
@@ -35,7 +36,7 @@ def fast_argon2(monkeypatch):
     )
 
 
-def make(session: Session, username: str, role: str, **scope: str) -> accounts.User:
+def make(session: Session, username: str, role: str, **scope: str) -> models.User:
     user = accounts.create_user(session=session, username=username, role=role, password=None)
     if scope:
         accounts.assign(session=session, user=user, **scope)
@@ -106,7 +107,7 @@ def test_actor_for_lead_lists_assignments(session):
         user_id=user.id,
         username="lou",
         display_name="lou",
-        role=accounts.Role.LEAD,
+        role=models.Role.LEAD,
         region_ids=frozenset({"st-louis"}),
         strategy_ids=frozenset({"southwest.legal-services"}),
         scope_labels=actor.scope_labels,
@@ -122,16 +123,16 @@ def test_actor_for_none_and_deactivated_users_is_anonymous(session):
     accounts.deactivate_user(session=session, user=user)
     assert actor_for(session, user) is ANONYMOUS_VIEWER
     assert ANONYMOUS_VIEWER.signed_in is False
-    assert ANONYMOUS_VIEWER.role == accounts.Role.VIEWER
+    assert ANONYMOUS_VIEWER.role == models.Role.VIEWER
 
 
 def test_actor_for_reads_the_current_role(session):
     user = make(session, "lou", "lead", region_id="st-louis")
     # e.g. a copy kept in the web session since sign-in
-    stale = accounts.User(id=user.id, username="lou", display_name="lou", role="lead")
+    stale = models.User(id=user.id, username="lou", display_name="lou", role="lead")
     accounts.set_role(session=session, user=user, role="viewer")
     actor = actor_for(session, stale)
-    assert actor.role == accounts.Role.VIEWER
+    assert actor.role == models.Role.VIEWER
     assert actor.region_ids == frozenset()
     assert not can_update_outcome(actor, region_id="st-louis", strategy_id=STL[1])
 

@@ -11,29 +11,23 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core import queries
-from core.accounts import Role
-from core.db import write_session
-from core.loading import load_plan
-from core.models import ChangeAction, LogicModel, Outcome, PlanChange, Status
-from core.permissions import Actor, PermissionDenied
-from core.plan_changes import (
+from core.models import ChangeAction, LogicModel, Outcome, PlanChange, Role, Status
+from core.people.permissions import Actor, PermissionDenied
+from core.plan.dates import describe_offset, is_month_end, shift_date, start_offset
+from core.plan.editing import (
     create_logic_model,
     create_outcome,
     create_strategy,
-    describe_offset,
     edit_item,
-    is_month_end,
-    preview_rebaseline,
-    rebaseline,
-    redate_outcome,
     set_retired,
-    shift_date,
-    start_offset,
 )
-from core.progress import Schedule
-from core.queries import OutcomeFilter
-from core.services import UpdateRejected, update_status
+from core.plan.loading import load_plan
+from core.plan.redating import preview_rebaseline, rebaseline, redate_outcome
+from core.progress import queries
+from core.progress.filters import OutcomeFilter
+from core.progress.schedule import Schedule
+from core.progress.updates import UpdateRejected, update_status
+from core.store.db import write_session
 
 ADMIN = Actor(user_id=1, username="ada", display_name="Ada", role=Role.ADMIN)
 LEAD = Actor(

@@ -17,8 +17,8 @@ from sqlmodel import func, select
 
 from core.config import PROJECT_ROOT
 from core.models import AppendixItem, LogicModel, Need, Outcome, Plan, Region, Strategy
-from core.plan_files import read_plan
-from core.queries import appendix, outcome_rows
+from core.plan.files import read_plan
+from core.progress.queries import appendix, outcome_rows
 
 DATA_DIR = PROJECT_ROOT / "data"
 

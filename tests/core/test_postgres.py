@@ -27,27 +27,42 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlmodel import Session, select
 
-from core import accounts, migrate, plan_changes, services
-from core.accounts import AccountError, SignInError, SignInThrottle, User
+from core import models
 from core.config import PROJECT_ROOT, Settings
-from core.db import (
+from core.models import (
+    LogicModel,
+    Outcome,
+    PlanChange,
+    Region,
+    SignInThrottle,
+    StatusUpdate,
+    Strategy,
+    User,
+)
+from core.people import accounts, signin
+from core.people.accounts import AccountError
+from core.people.permissions import Actor
+from core.people.signin import SignInError
+from core.plan import editing, fields, redating
+from core.plan.files import PlanFileError, read_plan
+from core.progress import updates
+from core.progress.filters import OutcomeFilter
+from core.progress.queries import outcome_rows
+from core.progress.updates import StaleUpdate, UpdateRejected
+from core.store import migrate
+from core.store.bootstrap import init_db
+from core.store.db import (
     PG_POOL,
     DatabaseUnavailable,
     describe_db_error,
-    init_db,
     make_engine,
     write_session,
 )
-from core.models import LogicModel, Outcome, PlanChange, Region, StatusUpdate, Strategy
-from core.permissions import Actor
-from core.plan_files import PlanFileError, read_plan
-from core.queries import OutcomeFilter, outcome_rows
-from core.services import StaleUpdate, UpdateRejected
 from tests.pg import PostgresServer, free_port
 
 OUTCOME = "southwest.legal-services.short.1"
 LOGIC_MODEL = "southwest"
-ADMIN = Actor(user_id=1, username="ada", display_name="Ada", role=accounts.Role.ADMIN)
+ADMIN = Actor(user_id=1, username="ada", display_name="Ada", role=models.Role.ADMIN)
 PASSWORD = "correct horse battery"
 WHEN = datetime(2021, 5, 3, 15, 30, tzinfo=UTC)
 README = PROJECT_ROOT / "README.md"
@@ -65,7 +80,7 @@ def save(engine: Engine, status: str = "Done", *, version: int | None = None, **
     with Session(engine) as session:
         seen = session.get(Outcome, OUTCOME).version if version is None else version
     with write_session(engine) as session:
-        return services.update_status(
+        return updates.update_status(
             session=session,
             actor=ADMIN,
             outcome_id=OUTCOME,
@@ -81,7 +96,7 @@ def count(engine: Engine, model) -> int:
 
 
 def redate(session: Session, day: date, expected: date | None = None) -> PlanChange:
-    return plan_changes.redate_outcome(
+    return redating.redate_outcome(
         session,
         actor=ADMIN,
         outcome_id=OUTCOME,
@@ -188,19 +203,19 @@ def test_app_role_does_the_apps_work(hosted, backend):
         accounts.assign(session=session, user=lead, region_id="southwest")
         accounts.unassign(session=session, user=lead, region_id="southwest")
         with pytest.raises(SignInError):
-            accounts.authenticate(session=session, username="ada", password="wrong guess!!")
-        assert accounts.authenticate(session=session, username="ada", password=PASSWORD)
+            signin.authenticate(session=session, username="ada", password="wrong guess!!")
+        assert signin.authenticate(session=session, username="ada", password=PASSWORD)
         assert session.get(SignInThrottle, "ada") is None  # the failure row was deleted
         assert admin.id is not None
     entry = save(app, "Done", note="Met with the task force.")
     with write_session(app) as session:
         version = session.get(Outcome, OUTCOME).version
-        services.revert_update(
+        updates.revert_update(
             session=session, actor=ADMIN, status_update_id=entry.id, expected_version=version
         )
     with write_session(app) as session:
         redate(session, date(2022, 3, 31))
-        plan_changes.edit_item(
+        editing.edit_item(
             session,
             actor=ADMIN,
             kind="outcome",
@@ -316,7 +331,7 @@ def test_concurrent_saves_of_one_version_keep_the_first(shared_engine):
     engine = shared_engine
 
     def first(session: Session) -> None:
-        services.update_status(
+        updates.update_status(
             session=session,
             actor=ADMIN,
             outcome_id=OUTCOME,
@@ -355,7 +370,7 @@ def test_concurrent_failed_sign_ins_both_count(shared_engine):
     with Session(engine) as session:
         accounts.create_user(session=session, username="ada", role="admin", password=PASSWORD)
         with pytest.raises(SignInError):
-            accounts.authenticate(session=session, username="ada", password="wrong guess 1")
+            signin.authenticate(session=session, username="ada", password="wrong guess 1")
 
     def another_failure(session: Session) -> None:  # a sign-in failing at the same time
         throttle = session.get(SignInThrottle, "ada", with_for_update=True)
@@ -364,7 +379,7 @@ def test_concurrent_failed_sign_ins_both_count(shared_engine):
 
     def fail() -> None:
         with write_session(engine) as session:
-            accounts.authenticate(session=session, username="ada", password="wrong guess 3")
+            signin.authenticate(session=session, username="ada", password="wrong guess 3")
 
     assert isinstance(while_holding(engine, another_failure, fail), SignInError)
     with Session(engine) as session:
@@ -378,7 +393,7 @@ def test_a_writer_waiting_too_long_gives_up_with_a_message(shared_engine):
     impatient = make_engine(url, busy_timeout_ms=300)
     try:
         with write_session(shared_engine) as session:
-            services.update_status(
+            updates.update_status(
                 session=session,
                 actor=ADMIN,
                 outcome_id=OUTCOME,
@@ -401,7 +416,7 @@ def column_length(model, name: str) -> int:
 
 
 def test_validation_limits_fit_the_columns():
-    assert column_length(StatusUpdate, "evidence_url") >= services.URL_MAX
+    assert column_length(StatusUpdate, "evidence_url") >= updates.URL_MAX
     assert accounts.USERNAME_PATTERN.pattern.endswith("{0,79}")
     assert column_length(User, "username") == 80 == column_length(SignInThrottle, "username")
     assert column_length(User, "display_name") == 120
@@ -409,8 +424,8 @@ def test_validation_limits_fit_the_columns():
     assert column_length(StatusUpdate, "changed_by") >= column_length(User, "username")
     assert column_length(PlanChange, "changed_by") >= column_length(User, "username")
     assert column_length(Outcome, "last_updated_by") >= column_length(User, "username")
-    assert column_length(Strategy, "title") >= plan_changes.TITLE_MAX
-    assert column_length(Strategy, "label") >= plan_changes.LABEL_MAX
+    assert column_length(Strategy, "title") >= fields.TITLE_MAX
+    assert column_length(Strategy, "label") >= fields.LABEL_MAX
     assert column_length(Outcome, "number") == 10
     assert column_length(Outcome, "date_as_written") == 40
 
@@ -448,8 +463,8 @@ def test_account_fields_are_checked(session, kwargs, message):
 
 @pytest.mark.parametrize("username", ["ada\x00", "x" * 500])
 def test_sign_in_with_odd_usernames_is_just_refused(session, username):
-    with pytest.raises(SignInError, match=re.escape(accounts.WRONG_CREDENTIALS)):
-        accounts.authenticate(session=session, username=username, password=PASSWORD)
+    with pytest.raises(SignInError, match=re.escape(signin.WRONG_CREDENTIALS)):
+        signin.authenticate(session=session, username=username, password=PASSWORD)
 
 
 def lead_plan(session: Session, **kw):
@@ -461,7 +476,7 @@ def lead_plan(session: Session, **kw):
         "due_date": date(2022, 1, 31),
         "reason": "Added.",
     }
-    return plan_changes.create_outcome(session, **{**base, **kw})
+    return editing.create_outcome(session, **{**base, **kw})
 
 
 @pytest.mark.parametrize(
@@ -473,7 +488,7 @@ def lead_plan(session: Session, **kw):
         (lambda s: lead_plan(s, reason="why\x00"), "NUL"),
         (lambda s: lead_plan(s, text="t" * 2001), "keep it under 2,000"),
         (
-            lambda s: plan_changes.create_strategy(
+            lambda s: editing.create_strategy(
                 s,
                 actor=ADMIN,
                 logic_model_id=LOGIC_MODEL,
@@ -485,7 +500,7 @@ def lead_plan(session: Session, **kw):
             "use 1 to 120 characters",
         ),
         (
-            lambda s: plan_changes.create_strategy(
+            lambda s: editing.create_strategy(
                 s,
                 actor=ADMIN,
                 logic_model_id=LOGIC_MODEL,
@@ -496,7 +511,7 @@ def lead_plan(session: Session, **kw):
             "keep it under 300",
         ),
         (
-            lambda s: plan_changes.create_logic_model(
+            lambda s: editing.create_logic_model(
                 s,
                 actor=ADMIN,
                 region_id="southwest",
@@ -517,7 +532,7 @@ def test_plan_change_fields_are_checked(engine, make, message):
 
 def test_generated_ids_fit_their_columns(engine):
     with write_session(engine) as session:
-        lm = plan_changes.create_logic_model(
+        lm = editing.create_logic_model(
             session,
             actor=ADMIN,
             region_id="southwest",
@@ -525,7 +540,7 @@ def test_generated_ids_fit_their_columns(engine):
             start_date=date(2024, 7, 1),
             reason="Added.",
         )
-        st = plan_changes.create_strategy(
+        st = editing.create_strategy(
             session,
             actor=ADMIN,
             logic_model_id=lm.id,
@@ -598,7 +613,7 @@ def test_sessions_work_in_utc_whatever_the_servers_zone(engine, backend, pg_serv
 
 def test_json_columns_round_trip(engine):
     with write_session(engine) as session:
-        entry = plan_changes.edit_item(
+        entry = editing.edit_item(
             session,
             actor=ADMIN,
             kind="strategy",

@@ -11,16 +11,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core import progress, queries
-from core.__main__ import main
-from core.accounts import Role
-from core.db import write_session
-from core.models import Outcome, Status
-from core.permissions import Actor
-from core.progress import Schedule
-from core.queries import OutcomeFilter
-from core.report import chart_svg, progress_report_html
-from core.services import update_status
+from core.cli.main import main
+from core.io.report import chart_svg, progress_report_html
+from core.models import Outcome, Role, Status
+from core.people.permissions import Actor
+from core.progress import derived, queries
+from core.progress.filters import OutcomeFilter
+from core.progress.schedule import Schedule
+from core.progress.updates import update_status
+from core.store.db import write_session
 
 TODAY = date(2021, 6, 1)  # many 2020 outcomes are overdue, some are due soon
 ADMIN = Actor(user_id=1, username="ada", display_name="Ada", role=Role.ADMIN)
@@ -71,8 +70,8 @@ def html(recorded: Engine) -> str:
 def annotated(engine: Engine, flt: OutcomeFilter | None = None) -> list[dict]:
     with Session(engine) as session:
         rows = queries.outcome_rows(session, flt)
-        summaries = progress.term_summaries(session, TODAY, {r["strategy_id"] for r in rows})
-    return progress.annotate(rows, summaries, TODAY)
+        summaries = derived.term_summaries(session, TODAY, {r["strategy_id"] for r in rows})
+    return derived.annotate(rows, summaries, TODAY)
 
 
 def section(html: str, heading: str) -> str:

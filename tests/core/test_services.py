@@ -11,12 +11,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core.accounts import Role
 from core.config import PROJECT_ROOT
-from core.db import write_session
-from core.models import Outcome, Status, StatusUpdate
-from core.permissions import ANONYMOUS_VIEWER, Actor, PermissionDenied
-from core.services import (
+from core.models import Outcome, Role, Status, StatusUpdate
+from core.people.permissions import ANONYMOUS_VIEWER, Actor, PermissionDenied
+from core.progress.updates import (
     StaleUpdate,
     UpdateRejected,
     UpdateRequest,
@@ -24,6 +22,7 @@ from core.services import (
     update_many,
     update_status,
 )
+from core.store.db import write_session
 
 SW_OUTCOME = "southwest.legal-services.short.1"
 SW_OUTCOME_2 = "southwest.legal-services.short.2"
@@ -280,7 +279,8 @@ def test_status_values_are_the_ui_labels():
 def test_read_only_database_refuses_save_with_clear_message(tmp_path):
     from sqlalchemy.exc import SQLAlchemyError
 
-    from core.db import describe_db_error, init_db, make_engine
+    from core.store.bootstrap import init_db
+    from core.store.db import describe_db_error, make_engine
 
     path = tmp_path / "plan.db"
     writable = make_engine(f"sqlite:///{path}")

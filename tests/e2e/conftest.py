@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from core import accounts
 from core.config import PROJECT_ROOT, Settings
-from core.db import init_db, make_engine
+from core.people import accounts
+from core.store.bootstrap import init_db
+from core.store.db import make_engine
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

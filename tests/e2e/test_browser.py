@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
-from core.db import make_engine
 from core.models import Outcome, Status
+from core.store.db import make_engine
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,6 @@ never live ORM objects, so results can be cached by the views.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import and_, case, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from core.io.columns import EXPORT_COLUMNS
 from core.models import (
     AppendixItem,
     Flag,
@@ -28,141 +28,8 @@ from core.models import (
     StatusUpdate,
     Strategy,
 )
-from core.progress import CLOSED, Schedule
-
-TERM_ORDER = case({"short": 0, "medium": 1, "long": 2}, value=Outcome.term, else_=3)
-
-# One column contract for the export, the import template and the import (see
-# data/README.md, "Import and export columns"): the ids and human columns rebuild a
-# logic model's rows; date_basis, date_flag, flags, baseline_due_date, status and
-# last_updated are for reading and are ignored by the import. A strategy's
-# ultimate outcome, resources and tasks (one per line) repeat on each of its rows.
-EXPORT_COLUMNS = [
-    "outcome_id",
-    "region_id",
-    "region",
-    "logic_model_id",
-    "logic_model",
-    "logic_model_start",
-    "need_id",
-    "need",
-    "strategy_id",
-    "strategy",
-    "strategy_label",
-    "term",
-    "number",
-    "text",
-    "date_as_written",
-    "due_date",
-    "baseline_due_date",
-    "date_basis",
-    "date_flag",
-    "flags",
-    "status",
-    "last_updated",
-    "ultimate_outcome",
-    "resources",
-    "tasks",
-]
-
-
-@dataclass(frozen=True)
-class OutcomeFilter:
-    """What a view asks for; empty tuples mean 'all'."""
-
-    regions: tuple[str, ...] = ()
-    needs: tuple[str, ...] = ()
-    terms: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    date_bases: tuple[str, ...] = ()
-    flagged_only: bool = False
-    search: str = ""
-    logic_models: tuple[str, ...] = ()
-    outcome_ids: tuple[str, ...] = ()
-    include_retired: bool = False
-    schedules: tuple[str, ...] = ()  # Schedule values; need `today`
-    today: date | None = None
-    soon_days: int = 60
-    order: str = "plan"  # "plan": the report's order; "due": earliest due date first
-    limit: int | None = None  # at most this many rows (views of very large plans)
-
-    def conditions(self) -> list[Any]:
-        cond: list[Any] = []
-        if not self.include_retired:
-            cond += [
-                Outcome.retired.is_(False),
-                Strategy.retired.is_(False),
-                LogicModel.retired.is_(False),
-            ]
-        if self.outcome_ids:
-            cond.append(Outcome.id.in_(self.outcome_ids))
-        if self.regions:
-            cond.append(LogicModel.region_id.in_(self.regions))
-        if self.needs:
-            cond.append(Strategy.need_id.in_(self.needs))
-        if self.terms:
-            cond.append(Outcome.term.in_(self.terms))
-        if self.statuses:
-            cond.append(Outcome.status.in_(self.statuses))
-        if self.date_bases:
-            cond.append(Outcome.date_basis.in_(self.date_bases))
-        if self.logic_models:
-            cond.append(
-                Outcome.strategy_id.in_(
-                    select(Strategy.id).where(Strategy.logic_model_id.in_(self.logic_models))
-                )
-            )
-        if self.flagged_only:
-            cond.append(
-                or_(
-                    Outcome.date_flag.is_not(None),
-                    Outcome.id.in_(select(Flag.subject_id).where(Flag.subject_kind == "outcome")),
-                    Outcome.strategy_id.in_(
-                        select(Flag.subject_id).where(Flag.subject_kind == "strategy")
-                    ),
-                    Outcome.strategy_id.in_(
-                        select(Strategy.id).where(
-                            Strategy.logic_model_id.in_(
-                                select(Flag.subject_id).where(Flag.subject_kind == "logic_model")
-                            )
-                        )
-                    ),
-                )
-            )
-        if self.schedules:
-            cond.append(or_(*[self._schedule_condition(Schedule(v)) for v in self.schedules]))
-        if self.search.strip():
-            for word in self.search.replace("\x00", " ").split():  # PostgreSQL: no NUL
-                like = f"%{word.lower()}%"
-                cond.append(
-                    or_(
-                        func.lower(Outcome.text).like(like),
-                        func.lower(Strategy.label).like(like),
-                        func.lower(Strategy.ultimate_outcome).like(like),
-                    )
-                )
-        return cond
-
-    def _schedule_condition(self, schedule: Schedule):
-        today = self.today or date.today()
-        horizon = today + timedelta(days=self.soon_days)
-        open_ = Outcome.status.not_in(CLOSED)
-        return {
-            Schedule.CLOSED: Outcome.status.in_(CLOSED),
-            Schedule.OVERDUE: and_(open_, Outcome.due_date < today),
-            Schedule.DUE_SOON: and_(open_, Outcome.due_date >= today, Outcome.due_date <= horizon),
-            Schedule.ON_TIME: and_(open_, Outcome.due_date > horizon),
-        }[schedule]
-
-
-def _joined(columns):
-    return (
-        select(*columns)
-        .join(Strategy, Strategy.id == Outcome.strategy_id)
-        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
-        .join(Region, Region.id == LogicModel.region_id)
-        .join(Need, Need.id == Strategy.need_id)
-    )
+from core.progress.filters import OutcomeFilter, joined
+from core.progress.schedule import CLOSED, TERM_ORDER
 
 
 def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dict[str, Any]]:
@@ -180,7 +47,7 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
     )
     last = aliased(StatusUpdate)
     stmt = (
-        _joined(
+        joined(
             [
                 Outcome.id.label("outcome_id"),
                 Region.id.label("region_id"),
@@ -364,7 +231,7 @@ def strategy_spans(session: Session, flt: OutcomeFilter | None = None) -> list[d
         func.sum(case((Outcome.status == s.value, 1), else_=0)).label(s.value) for s in Status
     ]
     stmt = (
-        _joined(
+        joined(
             [
                 Strategy.id.label("strategy_id"),
                 Strategy.title.label("strategy"),
@@ -394,7 +261,7 @@ def strategy_spans(session: Session, flt: OutcomeFilter | None = None) -> list[d
 def status_counts(session: Session, flt: OutcomeFilter | None = None) -> dict[str, int]:
     flt = flt or OutcomeFilter()
     stmt = (
-        _joined([Outcome.status, func.count()])
+        joined([Outcome.status, func.count()])
         .where(and_(True, *flt.conditions()))
         .group_by(Outcome.status)
     )
@@ -421,9 +288,7 @@ def completion(
     }
     group_cols = [c for d in by for c in dims[d]]
     done, dropped, total = _counts()
-    stmt = _joined(
-        [*group_cols, done.label("done"), dropped.label("dropped"), total.label("total")]
-    )
+    stmt = joined([*group_cols, done.label("done"), dropped.label("dropped"), total.label("total")])
     stmt = stmt.where(and_(True, *flt.conditions()))
     if group_cols:
         stmt = stmt.group_by(*group_cols).order_by(*[c for d in by for c in dims[d][2:]])
@@ -448,7 +313,7 @@ def schedule_counts(
     flt = flt or OutcomeFilter()
     open_ = Outcome.status.not_in(CLOSED)
     horizon = today + timedelta(days=soon_days)
-    stmt = _joined(
+    stmt = joined(
         [
             func.sum(case((open_, 1), else_=0)),
             func.sum(case((and_(open_, Outcome.due_date < today), 1), else_=0)),

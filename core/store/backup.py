@@ -44,8 +44,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlmodel import SQLModel
 
-from core import migrate
-from core.permissions import Actor, require_admin
+from core.people.permissions import Actor, require_admin
+from core.store import migrate
 
 FORMAT = "plan-tracker-backup"
 FORMAT_VERSION = 1
@@ -76,9 +76,6 @@ class RestoreReport:
         if self.upgraded_to:
             text_ += f"; upgraded from revision {self.revision} to {self.upgraded_to}"
         return text_ + "."
-
-
-# --- encoding ------------------------------------------------------------------------
 
 
 def column_kind(type_: sa.types.TypeEngine) -> str:
@@ -163,9 +160,6 @@ def app_version() -> str:
         return "unknown"
 
 
-# --- backup --------------------------------------------------------------------------
-
-
 def backup(engine: Engine) -> dict[str, Any]:
     """The whole database as a backup dict, read in one consistent transaction
     (SQLite: one read transaction, a snapshot in WAL mode; PostgreSQL: REPEATABLE
@@ -232,9 +226,6 @@ def write_backup(engine: Engine, path: Path, *, force: bool = False) -> dict[str
     except OSError as exc:
         raise BackupError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     return data
-
-
-# --- reading and checking a file -------------------------------------------------------
 
 
 def loads(payload: bytes | str, *, name: str = "the file") -> dict[str, Any]:
@@ -323,9 +314,6 @@ def validate(data: dict[str, Any]) -> dict[str, _Table]:
     if set(counts) != set(tables):
         raise BackupError("The backup's row counts do not name the same tables as its data.")
     return decoded
-
-
-# --- restore ---------------------------------------------------------------------------
 
 
 def _known_tables(connection: Connection, extra: set[str]) -> list[str]:
@@ -446,9 +434,6 @@ def restore(engine: Engine, data: dict[str, Any], *, replace: bool = False) -> R
             upgraded_to = migrate.head()
         _reset_sequences(connection)
     return RestoreReport(counts, revision, upgraded_to, held, str(data.get("created_at", "?")))
-
-
-# --- for the app: admins only ---------------------------------------------------------
 
 
 def backup_for(actor: Actor, engine: Engine) -> bytes:

@@ -6,40 +6,14 @@ Status is what people record; these are computed from it, the due date and today
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
 from core.models import LogicModel, Outcome, Status, Strategy, Term
-
-CLOSED = (Status.DONE.value, Status.DROPPED.value)
-DEFAULT_SOON_DAYS = 60
-
-
-class Schedule(StrEnum):
-    ON_TIME = "On time"
-    DUE_SOON = "Due soon"
-    OVERDUE = "Overdue"
-    CLOSED = "Closed"  # done or dropped: no longer on a schedule
-
-
-def schedule_of(
-    status: str, due: date, today: date, soon_days: int = DEFAULT_SOON_DAYS
-) -> Schedule:
-    if status in CLOSED:
-        return Schedule.CLOSED
-    if due < today:
-        return Schedule.OVERDUE
-    if (due - today).days <= soon_days:
-        return Schedule.DUE_SOON
-    return Schedule.ON_TIME
-
-
-def freshness_days(last_updated: datetime | None, today: date) -> int | None:
-    return None if last_updated is None else max(0, (today - last_updated.date()).days)
+from core.progress.schedule import CLOSED, DEFAULT_SOON_DAYS, Schedule, freshness_days, schedule_of
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ last day of the month, leap years included).
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,11 @@ from datetime import date, datetime
 from dateutil import parser as date_parser
 from dateutil.relativedelta import relativedelta
 
-from core.models import DateBasis, DateFlag, Term
+from core.models import (
+    DateBasis,
+    DateFlag,
+    Term,
+)
 
 _FULL = re.compile(r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})$")
 _MONTH_YEAR = re.compile(r"^(?P<m>\d{1,2})/(?P<y>\d{4})$")
@@ -46,10 +51,6 @@ class ParsedDate:
     note: str | None = None
 
 
-def month_end(year: int, month: int) -> date:
-    return date(year, month, 1) + relativedelta(day=31)
-
-
 def parse_date_as_written(
     as_written: str | None, *, first_year: int = 2019, last_year: int = 2022
 ) -> ParsedDate:
@@ -68,7 +69,7 @@ def parse_date_as_written(
         except (ValueError, OverflowError):
             if day < 1:
                 return _unparseable(raw)
-            due = month_end(year, month)
+            due = month_end(date(year, month, 1))
             parsed = ParsedDate(
                 due,
                 DateBasis.CORRECTED,
@@ -191,3 +192,39 @@ def infer_due_dates(items: Sequence[DatedItem]) -> dict[str, Inference]:
             raise_to(term_due, (item.strategy_key, term), due)
             result[item.key] = Inference(due, rule)
     return result
+
+
+def is_month_end(day: date) -> bool:
+    return day.day == calendar.monthrange(day.year, day.month)[1]
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def start_offset(old_start: date, new_start: date) -> relativedelta:
+    """The calendar offset (years, months, days) that moves `old_start` to `new_start`."""
+    return relativedelta(new_start, old_start)
+
+
+def shift_date(day: date, offset: relativedelta) -> date:
+    """`day` moved by `offset`; a month-end date (the report's "by 6/2020") stays a
+    month-end date: it becomes the last day of the month the move lands in."""
+    moved = day + offset
+    return month_end(moved) if is_month_end(day) else moved
+
+
+def describe_offset(offset: relativedelta) -> str:
+    parts = [
+        f"{abs(n)} {unit}{'' if abs(n) == 1 else 's'}"
+        for n, unit in (
+            (offset.years, "year"),
+            (offset.months, "month"),
+            (offset.days, "day"),
+        )
+        if n
+    ]
+    if not parts:
+        return "no change"
+    later = (offset.years, offset.months, offset.days) > (0, 0, 0)
+    return ", ".join(parts) + (" later" if later else " earlier")

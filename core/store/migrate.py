@@ -1,4 +1,4 @@
-"""Schema migrations: the Alembic revisions in `core/migrations/` bring any tracker
+"""Schema migrations: the Alembic revisions in `core/store/migrations/` bring any tracker
 database to the schema this code expects, without losing data.
 
 - a new (empty) database is created from the models (`create_all`, the history
@@ -35,13 +35,8 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
 from core.config import get_settings
-from core.db import (
-    APPEND_ONLY,
-    DatabaseUnavailable,
-    history_guard_postgres,
-    history_guard_sqlite,
-    make_engine,
-)
+from core.store.db import DatabaseUnavailable, make_engine
+from core.store.guard import APPEND_ONLY, history_guard_postgres, history_guard_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +103,6 @@ class SchemaStatus:
         else:
             lines.append("Up to date.")
         return "\n".join(lines)
-
-
-# --- Alembic plumbing ---------------------------------------------------------------
 
 
 def configured_url() -> str:
@@ -246,8 +238,6 @@ def build_schema(connection: Connection, revision: str) -> None:
         run_revisions(connection, revision)
 
 
-# --- recognising a database made before migrations --------------------------------
-
 Fingerprint = dict[str, frozenset[str]]
 
 
@@ -292,9 +282,6 @@ def _recognise(connection: Connection) -> str:
         + (f" (different columns: {', '.join(odd)})" if odd else "")
         + ". Nothing was changed; restore a backup into an empty database instead."
     )
-
-
-# --- what the app and the command line call ---------------------------------------
 
 
 def status(engine: Engine) -> SchemaStatus:

@@ -33,11 +33,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from core import plan_changes
-from core.accounts import Role, get_user_by_username
-from core.dates import parse_date_as_written
-from core.db import DatabaseUnavailable, describe_db_error, write_session
-from core.exports import unescape
+from core.io.columns import EXPORT_COLUMNS
+from core.io.exports import unescape
 from core.models import (
     DateBasis,
     DateFlag,
@@ -47,24 +44,28 @@ from core.models import (
     Plan,
     PlanChange,
     Region,
+    Role,
     Strategy,
     Term,
 )
-from core.permissions import Actor, PermissionDenied, actor_for, require_admin
-from core.plan_changes import (
+from core.people.accounts import get_user_by_username
+from core.people.permissions import Actor, PermissionDenied, actor_for, require_admin
+from core.plan import changelog, editing, ids, redating
+from core.plan.changelog import KINDS
+from core.plan.dates import parse_date_as_written
+from core.plan.fields import (
     DATE_AS_WRITTEN_MAX,
     EARLIEST,
     ITEM_MAX,
-    KINDS,
     LABEL_MAX,
     LATEST,
     NUMBER_MAX,
     TEXT_MAX,
     TITLE_MAX,
-    slug,
 )
-from core.queries import EXPORT_COLUMNS
-from core.services import UpdateRejected
+from core.plan.ids import slug
+from core.progress.updates import UpdateRejected
+from core.store.db import DatabaseUnavailable, describe_db_error, write_session
 
 # Every row needs these; the id columns and the strategy's ultimate outcome, label,
 # resources and tasks may be left out (an absent column changes nothing).
@@ -81,7 +82,7 @@ REQUIRED_COLUMNS = (
 )
 MAX_ROWS = 5_000
 ID_MAX = {  # the id columns' lengths
-    f"{kind}_id": plan_changes.id_limit(model) for kind, model in plan_changes.MODELS.items()
+    f"{kind}_id": ids.id_limit(model) for kind, model in changelog.MODELS.items()
 }
 KIND_PLURAL = {"logic_model": "logic model", "strategy": "strategies", "outcome": "outcomes"}
 
@@ -122,9 +123,6 @@ def shown(value: Any, limit: int = 60) -> str:
     short = text[:limit]
     out = "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in short)
     return out + (f"… ({len(text):,} characters)" if len(text) > limit else "")
-
-
-# ---- reading a file ---------------------------------------------------------------
 
 
 def read_table(source: str | Path | bytes, filename: str | None = None) -> list[dict[str, Any]]:
@@ -237,9 +235,6 @@ def _as_dicts(cells: list[list[Any]], name: str) -> list[dict[str, Any]]:
 def _blank(cells) -> bool:
     values = cells.values() if isinstance(cells, dict) else cells
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
-
-
-# ---- cleaning cells ---------------------------------------------------------------
 
 
 class _Bad(ValueError):
@@ -358,9 +353,6 @@ def _known(lookup: dict[str, str], what: str):
     return clean
 
 
-# ---- what the database holds --------------------------------------------------------
-
-
 def _columns(model, *names: str):
     return [getattr(model, name) for name in names]
 
@@ -406,9 +398,6 @@ class _Database:
             strategies=by_id(select(*st).order_by(Strategy.position)),
             outcomes=by_id(select(*oc).order_by(Outcome.strategy_id, Outcome.position)),
         )
-
-
-# ---- one row of the file ----------------------------------------------------------
 
 
 @dataclass
@@ -483,9 +472,6 @@ def _parse_row(db: _Database, number: int, raw: dict[str, Any]) -> _Row:
     row.take("tasks", _lines)
     row.values["status"] = _norm(_cell_text(raw.get("status")))
     return row
-
-
-# ---- the plan of an import --------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -914,9 +900,6 @@ def _planned_strategy(db: _Database, sid: str, row: int, values: dict[str, Any])
     )
 
 
-# ---- applying it ------------------------------------------------------------------
-
-
 class ImportRejected(Exception):
     """A change the checks let through was refused while writing; nothing was written."""
 
@@ -963,7 +946,7 @@ def apply(
                 raise ImportRejected([RowError(item.row, None, item.item_id, str(exc))]) from exc
         if retire_missing:
             for missing in plan.missing_outcomes:
-                plan_changes.set_retired(
+                editing.set_retired(
                     session,
                     actor=actor,
                     kind="outcome",
@@ -979,7 +962,7 @@ def _apply_item(session: Session, actor: Actor, item: PlannedItem, reason: str) 
     v = item.values
     if not item.exists:
         if item.kind == "logic_model":
-            plan_changes.create_logic_model(
+            editing.create_logic_model(
                 session,
                 actor=actor,
                 region_id=v["region_id"],
@@ -989,11 +972,11 @@ def _apply_item(session: Session, actor: Actor, item: PlannedItem, reason: str) 
                 logic_model_id=item.item_id,
             )
         elif item.kind == "strategy":
-            plan_changes.create_strategy(
+            editing.create_strategy(
                 session, actor=actor, strategy_id=item.item_id, reason=reason, **v
             )
         else:
-            plan_changes.create_outcome(
+            editing.create_outcome(
                 session,
                 actor=actor,
                 outcome_id=item.item_id,
@@ -1008,12 +991,12 @@ def _apply_item(session: Session, actor: Actor, item: PlannedItem, reason: str) 
         return "new"
     changed = False
     if item.restore:
-        plan_changes.set_retired(
+        editing.set_retired(
             session, actor=actor, kind=item.kind, item_id=item.item_id, retired=False, reason=reason
         )
         changed = True
     if item.changes:
-        entry = plan_changes.edit_item(
+        entry = editing.edit_item(
             session,
             actor=actor,
             kind=item.kind,
@@ -1023,14 +1006,11 @@ def _apply_item(session: Session, actor: Actor, item: PlannedItem, reason: str) 
         )
         changed = changed or entry is not None
     if item.redate is not None:
-        plan_changes.redate_outcome(
+        redating.redate_outcome(
             session, actor=actor, outcome_id=item.item_id, due_date=item.redate, reason=reason
         )
         changed = True
     return "changed" if changed else "unchanged"
-
-
-# ---- the whole import -------------------------------------------------------------
 
 
 @dataclass

@@ -7,12 +7,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import URL, Engine, event, make_url
-from sqlalchemy.exc import DatabaseError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, create_engine
 
-from core import accounts, models  # noqa: F401 (accounts: creates its tables)
-from core.config import Settings, get_settings
+from core.config import get_settings
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -114,78 +113,6 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-# Tables that are history: rows are appended, never changed or deleted.
-APPEND_ONLY = {"status_update": "status history", "plan_change": "the plan change log"}
-
-
-def history_guard_sqlite(table: str, what: str) -> list[str]:
-    return [
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
-            BEGIN SELECT RAISE(ABORT, '{what} is append-only: rows cannot be changed'); END""",
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
-            BEGIN SELECT RAISE(ABORT, '{what} is append-only: rows cannot be deleted'); END""",
-    ]
-
-
-def history_guard_postgres(table: str, what: str) -> list[str]:
-    """The same refusals as SQLite's triggers, word for word, plus TRUNCATE (which
-    SQLite does not have and row triggers do not see). No "%" in the SQL, so drivers
-    that read "%" as a placeholder run it as is."""
-    return [
-        f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
-            BEGIN
-                IF TG_OP = 'UPDATE' THEN
-                    RAISE EXCEPTION '{what} is append-only: rows cannot be changed'
-                        USING ERRCODE = 'restrict_violation';
-                END IF;
-                RAISE EXCEPTION '{what} is append-only: rows cannot be deleted'
-                    USING ERRCODE = 'restrict_violation';
-            END $$ LANGUAGE plpgsql""",
-        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
-        f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
-            FOR EACH ROW EXECUTE FUNCTION {table}_append_only()""",
-        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
-        f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
-            FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()""",
-    ]
-
-
-def install_history_guard(engine: Engine) -> None:
-    build = {"sqlite": history_guard_sqlite, "postgresql": history_guard_postgres}.get(
-        engine.dialect.name
-    )
-    if build is None:
-        return
-    with engine.begin() as conn:
-        for table, what in APPEND_ONLY.items():
-            for statement in build(table, what):
-                conn.exec_driver_sql(statement)
-
-
-def init_db(engine: Engine, settings: Settings | None = None) -> bool:
-    """Bring the schema up to date (core.migrate: a new database gets every revision,
-    an older one is upgraded in one transaction) and seed the plan from `data/` if the
-    database has none.
-
-    Returns True when it seeded. Raises DatabaseUnavailable with a readable message
-    when the database cannot be opened or written (e.g. a read-only file) or was made
-    by a newer version of the tracker."""
-    from core import migrate  # migrate imports this module
-    from core.loading import load_plan  # loading imports db helpers
-
-    settings = settings or get_settings()
-    try:
-        migrate.ensure_schema(engine)
-        with Session(engine) as session:
-            seeded = session.exec(select(models.Plan)).first() is not None
-        if seeded:
-            return False
-        load_plan(engine, settings.tracker_data_dir)
-        return True
-    except DatabaseError as exc:
-        raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
 
 
 def describe_db_error(exc: SQLAlchemyError, engine: Engine) -> str:

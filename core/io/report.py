@@ -23,10 +23,11 @@ import pandas as pd
 import vl_convert as vlc
 from sqlmodel import Session
 
-from core import charts, progress, queries
+from core import charts
 from core.models import Plan, Status, Term
-from core.progress import Schedule
-from core.queries import OutcomeFilter
+from core.progress import derived, queries
+from core.progress.filters import OutcomeFilter
+from core.progress.schedule import Schedule
 
 HOTLINE_NUMBER = "1-888-373-7888"
 HOTLINE_TEXT = "233733"
@@ -66,8 +67,8 @@ def progress_report_html(
 
     soon = flt.soon_days
     rows = queries.outcome_rows(session, flt)
-    summaries = progress.term_summaries(session, today, {r["strategy_id"] for r in rows})
-    progress.annotate(rows, summaries, today, soon)
+    summaries = derived.term_summaries(session, today, {r["strategy_id"] for r in rows})
+    derived.annotate(rows, summaries, today, soon)
     overdue = sorted(
         (r for r in rows if r["schedule"] == Schedule.OVERDUE.value),
         key=lambda r: (r["region_position"], -r["days_overdue"]),
@@ -178,9 +179,6 @@ def _vl_version() -> str | None:
     """The Vega-Lite version Altair writes, if vl-convert bundles it (else its latest)."""
     wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     return wanted if wanted in vlc.get_vegalite_versions() else None
-
-
-# Sections ---------------------------------------------------------------------------
 
 
 def _header(
@@ -392,9 +390,6 @@ guidance, to be moved to each community's start date; its logic models are livin
 documents.</p>
 </footer>
 """
-
-
-# Pieces -----------------------------------------------------------------------------
 
 
 def _figure(chart: alt.TopLevelMixin, label: str, width: int, caption: str) -> str:

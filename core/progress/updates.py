@@ -14,8 +14,9 @@ from urllib.parse import urlparse
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core.models import LogicModel, Outcome, Status, StatusUpdate, Strategy, as_utc
-from core.permissions import Actor, require_update_outcome
+from core.clock import as_utc
+from core.models import LogicModel, Outcome, Status, StatusUpdate, Strategy
+from core.people.permissions import Actor, require_update_outcome
 
 NOTE_MAX = 5_000
 URL_MAX = 2_000

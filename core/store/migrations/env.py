@@ -12,8 +12,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlmodel import SQLModel
 
-from core import migrate
-from core.db import make_engine  # also imports every module that defines tables
+from core.store import migrate
+from core.store.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

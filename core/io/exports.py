@@ -26,8 +26,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from core.io.columns import EXPORT_COLUMNS
 from core.models import Status, Term
-from core.queries import EXPORT_COLUMNS
 
 Row = Mapping[str, Any]
 
@@ -121,9 +121,6 @@ def calendar_name(view: str) -> str:
     return f"Missouri anti-trafficking plan: {view}"
 
 
-# ---- escaping ---------------------------------------------------------------------
-
-
 def escape(value: str) -> str:
     """`value` made safe to open in a spreadsheet: never read as a formula."""
     return "'" + value if _ESCAPE.match(value) else value
@@ -136,9 +133,6 @@ def unescape(value: str) -> str:
 
 def _text(value: Any) -> str:
     return "" if value is None else escape(str(value))
-
-
-# ---- CSV --------------------------------------------------------------------------
 
 
 def write_csv(rows: Iterable[Row], out: TextIO, *, lineterminator: str = "\r\n") -> None:
@@ -155,8 +149,6 @@ def to_csv(rows: Iterable[Row]) -> bytes:
     write_csv(rows, buf)
     return buf.getvalue().encode("utf-8-sig")
 
-
-# ---- Excel ------------------------------------------------------------------------
 
 _WRAPPED = {"logic_model", "strategy", "text", "ultimate_outcome", "resources", "tasks"}
 _MAX_WIDTH = {"text": 80, "ultimate_outcome": 50, "resources": 40, "tasks": 60}
@@ -224,9 +216,6 @@ def to_xlsx(rows: Iterable[Row], *, sheet_name: str = "Outcomes") -> bytes:
     return buf.getvalue()
 
 
-# ---- the import template ----------------------------------------------------------
-
-
 def template_rows() -> list[dict[str, Any]]:
     """The template's one example row (ids empty: the import finds or creates them)."""
     return [{col: TEMPLATE_EXAMPLE.get(col) for col in EXPORT_COLUMNS}]
@@ -258,9 +247,6 @@ def template_xlsx() -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-# ---- calendar ---------------------------------------------------------------------
 
 
 def _day(value: Any) -> date:

@@ -17,8 +17,6 @@ from typing import Any
 from sqlalchemy import Engine, insert
 from sqlmodel import Session, SQLModel, select
 
-from core.dates import DatedItem, infer_due_dates, parse_date_as_written
-from core.db import write_session
 from core.models import (
     AppendixItem,
     ChangeAction,
@@ -32,8 +30,10 @@ from core.models import (
     Strategy,
     Term,
 )
-from core.plan_changes import jsonable
-from core.plan_files import PlanData, read_plan
+from core.plan.changelog import jsonable
+from core.plan.dates import DatedItem, infer_due_dates, parse_date_as_written
+from core.plan.files import PlanData, read_plan
+from core.store.db import write_session
 
 
 @dataclass

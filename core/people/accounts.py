@@ -7,19 +7,12 @@ full-stack-fastapi-template's `crud.py`), so a failed sign-in is recorded even t
 
 from __future__ import annotations
 
-import contextlib
-import math
 import re
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint, delete
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
-from core.models import LogicModel, Region, Strategy
+from core.models import Assignment, LogicModel, Region, Role, Strategy, User
 
 # Argon2id with argon2-cffi's defaults; tests may swap in a cheaper hasher.
 password_hasher = PasswordHasher()
@@ -29,22 +22,6 @@ EMAIL_PATTERN = re.compile(r"[^@\s\x00]+@[^@\s\x00]+")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
-MAX_FAILURES = 10
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
-
-WRONG_CREDENTIALS = "Wrong username or password."
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    LEAD = "lead"
-    ADMIN = "admin"
-
 
 class AccountError(ValueError):
     """A user-management request that cannot be done; the message says why."""
@@ -52,66 +29,6 @@ class AccountError(ValueError):
 
 class UserNotFound(AccountError):
     pass
-
-
-class SignInError(Exception):
-    """Sign-in refused; the message is safe to show as is."""
-
-
-class AccountLocked(SignInError):
-    """Too many failed sign-ins for this username; `locked_until` is in UTC."""
-
-    def __init__(self, locked_until: datetime, now: datetime) -> None:
-        minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
-        super().__init__(
-            f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''} "
-            f"(after {locked_until:%H:%M} UTC)."
-        )
-        self.locked_until = locked_until
-
-
-# A person who can sign in: a viewer, a lead of some regions/strategies, or an admin.
-class User(SQLModel, table=True):
-    __tablename__ = "user_account"
-    __table_args__ = (CheckConstraint("role IN ('viewer', 'lead', 'admin')", name="ck_user_role"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(unique=True, index=True, max_length=80)
-    display_name: str = Field(max_length=120)
-    email: str | None = Field(default=None, unique=True, max_length=254)
-    role: str = Field(default=Role.VIEWER, max_length=10)
-    password_hash: str | None = Field(default=None, max_length=255)  # None: OIDC only
-    active: bool = True
-    created_at: datetime = Field(default_factory=now_utc)
-
-
-# What a lead may update: a whole region, or a single strategy.
-class Assignment(SQLModel, table=True):
-    __table_args__ = (
-        CheckConstraint(
-            "(region_id IS NULL) <> (strategy_id IS NULL)", name="ck_assignment_one_scope"
-        ),
-        UniqueConstraint("user_id", "region_id"),
-        UniqueConstraint("user_id", "strategy_id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user_account.id", index=True)
-    region_id: str | None = Field(default=None, foreign_key="region.id", max_length=40)
-    strategy_id: str | None = Field(default=None, foreign_key="strategy.id", max_length=120)
-
-
-# Recent failed sign-ins per username (known or not), and the lockout they caused.
-class SignInThrottle(SQLModel, table=True):
-    __tablename__ = "sign_in_throttle"
-
-    username: str = Field(primary_key=True, max_length=80)
-    failures: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # ISO times
-    locked_until: datetime | None = None
-    updated_at: datetime = Field(default_factory=now_utc, index=True)
-
-
-# --- validation -------------------------------------------------------------------
 
 
 def normalize_username(username: str) -> str:
@@ -160,9 +77,6 @@ def validate_email(email: str | None) -> str | None:
 
 def hash_password(password: str) -> str:
     return password_hasher.hash(validate_password(password))
-
-
-# --- users ------------------------------------------------------------------------
 
 
 def get_user_by_username(*, session: Session, username: str) -> User | None:
@@ -278,9 +192,6 @@ def _refuse_removing_last_admin(*, session: Session, user: User, action: str) ->
         )
 
 
-# --- assignments ------------------------------------------------------------------
-
-
 def list_assignments(*, session: Session, user: User) -> list[Assignment]:
     return list(
         session.exec(
@@ -359,112 +270,3 @@ def region_of_strategy(*, session: Session, strategy_id: str) -> str | None:
         .join(Strategy, Strategy.logic_model_id == LogicModel.id)
         .where(Strategy.id == strategy_id)
     ).first()
-
-
-# --- sign-in ----------------------------------------------------------------------
-
-
-def _as_utc(now: datetime | None) -> datetime:
-    if now is None:
-        return now_utc()
-    if now.tzinfo is None:  # naive times are taken to be UTC
-        return now.replace(tzinfo=UTC)
-    return now.astimezone(UTC)
-
-
-def _dummy_verify(password: str) -> None:
-    # Unknown users still cost one Argon2 verify, so timing does not reveal who exists.
-    with contextlib.suppress(VerificationError):
-        password_hasher.verify(_dummy_hash(password_hasher), password)
-
-
-_dummy_hashes: dict[PasswordHasher, str] = {}
-
-
-def _dummy_hash(hasher: PasswordHasher) -> str:
-    if hasher not in _dummy_hashes:
-        _dummy_hashes[hasher] = hasher.hash("not anyone's password")
-    return _dummy_hashes[hasher]
-
-
-def _check_password(user: User | None, password: str) -> bool:
-    if user is None or user.password_hash is None:
-        _dummy_verify(password)
-        return False
-    try:
-        return password_hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def _record_failure(*, session: Session, key: str, now: datetime) -> datetime | None:
-    """Count a failure; return the lockout end if this failure locks the username."""
-    session.exec(
-        delete(SignInThrottle).where(
-            SignInThrottle.updated_at < now - max(FAILURE_WINDOW, LOCKOUT),
-            SignInThrottle.username != key,
-        )
-    )
-    # FOR UPDATE: concurrent failures for one username count one after the other
-    # (PostgreSQL; SQLite's write transaction already holds the database's lock).
-    throttle = session.get(
-        SignInThrottle, key, with_for_update=True, populate_existing=True
-    ) or SignInThrottle(username=key)
-    since = now - FAILURE_WINDOW
-    recent = [t for t in throttle.failures if datetime.fromisoformat(t) > since]
-    recent.append(now.isoformat())
-    locked_until = now + LOCKOUT if len(recent) >= MAX_FAILURES else None
-    throttle.failures = [] if locked_until else recent
-    throttle.locked_until = locked_until
-    throttle.updated_at = now
-    session.add(throttle)
-    try:
-        session.commit()
-    except IntegrityError:  # a concurrent first failure for this username won the insert
-        session.rollback()
-        return None
-    return locked_until
-
-
-def authenticate(
-    *, session: Session, username: str, password: str, now: datetime | None = None
-) -> User:
-    """The active user with this username and password, or SignInError.
-
-    Unknown username and wrong password get the same message. After MAX_FAILURES
-    failures within FAILURE_WINDOW the username (known or not) is locked for LOCKOUT:
-    AccountLocked is raised without checking the password. `now` defaults to the clock.
-    On a clean sign-in the failures are forgotten and an outdated hash is upgraded."""
-    now = _as_utc(now)
-    key = normalize_username(username)[:80]
-    if not key:
-        raise SignInError(WRONG_CREDENTIALS)
-    if "\x00" in key:  # no username has one, and PostgreSQL cannot compare it
-        _dummy_verify(password)
-        raise SignInError(WRONG_CREDENTIALS)
-
-    throttle = session.get(SignInThrottle, key)
-    if throttle is not None and throttle.locked_until is not None:
-        if throttle.locked_until > now:
-            raise AccountLocked(throttle.locked_until, now)
-        throttle.locked_until = None
-        session.add(throttle)
-
-    user = get_user_by_username(session=session, username=key)
-    if not _check_password(user, password):
-        locked_until = _record_failure(session=session, key=key, now=now)
-        if locked_until is not None:
-            raise AccountLocked(locked_until, now)
-        raise SignInError(WRONG_CREDENTIALS)
-
-    assert user is not None and user.password_hash is not None
-    if throttle is not None:
-        session.delete(throttle)
-    if password_hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = password_hasher.hash(password)
-        session.add(user)
-    session.commit()
-    session.refresh(user)
-    if not user.active:
-        raise SignInError("This account is deactivated. Ask an admin to reactivate it.")
-    return user

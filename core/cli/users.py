@@ -12,9 +12,11 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from core import accounts
-from core.accounts import AccountError, Role
-from core.db import init_db, make_engine
+from core.models import Role
+from core.people import accounts
+from core.people.accounts import AccountError
+from core.store.bootstrap import init_db
+from core.store.db import make_engine
 
 ROLES = [r.value for r in Role]
 

@@ -1,5 +1,6 @@
 """Who may do what: viewers read, leads update the outcomes assigned to them, admins
-do everything. Checks are pure functions of an `Actor`, built once per request."""
+do everything. Checks are pure functions of an `Actor`, built once per request.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from typing import NamedTuple
 
 from sqlmodel import Session, select
 
-from core.accounts import Assignment, Role, User
 from core.config import Settings
-from core.models import LogicModel, Outcome, Region, Strategy
+from core.models import Assignment, LogicModel, Outcome, Region, Role, Strategy, User
 
 
 class PermissionDenied(Exception):

@@ -1,0 +1,278 @@
+"""Command line: `python -m core {load,export,...}`; see `python -m core --help`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sqlmodel import Session
+
+from core.cli import users as users_cli
+from core.config import get_settings
+from core.io import exports
+from core.plan.files import PlanFileError
+from core.plan.loading import load_plan
+from core.progress import filters, queries
+from core.store import migrate
+from core.store.bootstrap import init_db
+from core.store.db import DatabaseUnavailable, make_engine
+
+
+def _engine():
+    engine = make_engine()
+    init_db(engine)
+    return engine
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    engine = _engine()
+    report = load_plan(engine, args.data_dir or get_settings().tracker_data_dir)
+    print(f"Loaded the plan: {report.summary()}")
+    return 0
+
+
+def _chosen_scope(session: Session, args: argparse.Namespace) -> list[str] | None:
+    """The names of the regions and needs given with --region/--need; None (after
+    saying which, and what exists) when one is unknown."""
+    names: list[str] = []
+    for label, chosen, known in (
+        ("region", args.region, {r["id"]: r["name"] for r in queries.regions(session)}),
+        ("need", args.need, {n["id"]: n["label"] for n in queries.needs(session)}),
+    ):
+        if unknown := [v for v in chosen if v not in known]:
+            print(
+                f"error: no {label} {', '.join(map(repr, unknown))}; "
+                f"choose from: {', '.join(known)}",
+                file=sys.stderr,
+            )
+            return None
+        names += [known[v] for v in chosen]
+    return names
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    # Imported here: only export and import need openpyxl and icalendar.
+
+    if args.format == "xlsx" and args.output is None:
+        print("error: --format xlsx writes a workbook: give --output FILE.xlsx", file=sys.stderr)
+        return 2
+    engine = _engine()
+    with Session(engine) as session:
+        if (chosen_names := _chosen_scope(session, args)) is None:
+            return 2
+        flt = filters.OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
+        rows = queries.export_rows(session, flt)
+    view = exports.view_name(chosen_names)
+    if args.format == "csv" and args.output is None:
+        exports.write_csv(rows, sys.stdout, lineterminator="\n")
+        return 0
+    if args.format == "json":
+        data = (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    elif args.format == "csv":
+        data = exports.to_csv(rows)
+    elif args.format == "xlsx":
+        data = exports.to_xlsx(rows, sheet_name=view)
+    else:
+        data = exports.to_ics(rows, calendar_name=exports.calendar_name(view))
+    if args.output is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    try:
+        args.output.write_bytes(data)
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote {len(rows)} outcomes ({view}) to {args.output}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from core.io.imports import command_line_actor, import_file
+    from core.people.permissions import PermissionDenied
+
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            actor = command_line_actor(session, args.as_user)
+    except PermissionDenied as exc:
+        print(f"error: {exc} Nothing was imported.", file=sys.stderr)
+        return 1
+    report = import_file(
+        engine,
+        args.file,
+        actor=actor,
+        reason=args.reason,
+        retire_missing=args.retire_missing,
+        dry_run=args.dry_run,
+    )
+    if report.errors:
+        print("\n".join(report.lines()), file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    # Imported here: only this command needs Altair and vl-convert.
+    from core.io.report import progress_report_html
+
+    engine = _engine()
+    with Session(engine) as session:
+        if _chosen_scope(session, args) is None:
+            return 2
+        flt = filters.OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
+        html = progress_report_html(session, today=get_settings().today(), flt=flt)
+    try:
+        args.file.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote the progress report to {args.file}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DatabaseError
+
+    from core.store.db import describe_db_error
+
+    engine = make_engine()  # not _engine(): init_db would upgrade (and seed) first
+    try:
+        if args.status:
+            print(migrate.status(engine).summary())
+            return 0
+        print(migrate.upgrade(engine, args.to).summary())
+    except migrate.MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from core.store.backup import BackupError, write_backup
+
+    try:
+        data = write_backup(_engine(), args.file, force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(data["row_counts"].values())
+    print(f"Wrote {rows:,} rows in {len(data['row_counts'])} tables to {args.file}. It holds")
+    print("password hashes: keep it as safe as the database.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DatabaseError
+
+    from core.store.backup import BackupError, read_backup, restore
+    from core.store.db import describe_db_error
+
+    engine = make_engine()  # not _engine(): a new database must stay empty, not seeded
+    try:
+        report = restore(engine, read_backup(args.file), replace=args.replace)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
+    print(report.summary())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m core",
+        description="Strategic-plan tracker: manage the database named by DATABASE_URL "
+        "(default: the embedded SQLite file).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "load", help="apply data/ to the database (idempotent; keeps status and history)"
+    )
+    p.add_argument("--data-dir", help="folder with plan.yaml and logic_models/ (default: data/)")
+    p.set_defaults(func=cmd_load)
+    p = sub.add_parser(
+        "export", help="write every outcome (or a region's or need's) to stdout or a file"
+    )
+    p.add_argument("--format", choices=["csv", "json", "xlsx", "ics"], default="csv")
+    p.add_argument("--region", action="append", default=[], help="a region id (repeatable)")
+    p.add_argument("--need", action="append", default=[], help="a need id (repeatable)")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser(
+        "import",
+        help="import one logic model from a .csv or .xlsx file with the export's columns",
+        description="Check the whole file first; import nothing unless every row passes. "
+        "Rows that match the plan change nothing. Status columns are not imported.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="act as this admin user (default: cli:<your login>, with admin rights)",
+    )
+    p.add_argument(
+        "--retire-missing",
+        action="store_true",
+        help="retire the logic model's outcomes the file leaves out (default: report them)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="check the file and say what it would change"
+    )
+    p.add_argument("--reason", help="why, for the plan's change log (default: the file name)")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser(
+        "report", help="write the printable progress report (self-contained HTML) to FILE"
+    )
+    p.add_argument("file", type=Path, metavar="FILE.html")
+    p.add_argument("--region", action="append", default=[], help="a region id (repeatable)")
+    p.add_argument("--need", action="append", default=[], help="a need id (repeatable)")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser(
+        "migrate",
+        help="upgrade the database schema to this version's (the app does it at start)",
+    )
+    p.add_argument("--to", default="head", metavar="REV", help="revision (default: newest)")
+    p.add_argument("--status", action="store_true", help="show the revisions; change nothing")
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser(
+        "backup",
+        help="write the whole database (plan, history, users with their password hashes: "
+        "keep the file safe) to a JSON file",
+    )
+    p.add_argument("file", type=Path, metavar="FILE.json")
+    p.add_argument("--force", action="store_true", help="overwrite FILE.json if it exists")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty database (or replace this one with --replace)",
+    )
+    p.add_argument("file", type=Path, metavar="FILE.json")
+    p.add_argument(
+        "--replace", action="store_true", help="replace everything the database holds now"
+    )
+    p.set_defaults(func=cmd_restore)
+    users_cli.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PlanFileError as exc:
+        print(f"error: {exc}\nNothing was changed.", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""What a plan field may hold: the one text, reason, date, list and term rule for every
+way the plan is edited (the plan editor, the import, the command line)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from core.models import (
+    Outcome,
+    Term,
+)
+from core.progress.updates import UpdateRejected
+
+REASON_MAX = 2_000
+TEXT_MAX = 2_000  # an outcome's sentence; the report's longest is ~400 characters
+TITLE_MAX = 300
+LABEL_MAX = 200
+ITEM_MAX = 1_000  # one resource or task
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
+NUMBER_MAX = Outcome.__table__.c.number.type.length  # "1", "2a"
+DATE_AS_WRITTEN_MAX = Outcome.__table__.c.date_as_written.type.length
+
+
+def clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise UpdateRejected("Give a reason for this change; it goes into the plan's history.")
+    return clean_text(reason, "The reason", REASON_MAX)
+
+
+def clean_text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
+    text = " ".join(str(value or "").split()) if value is not None else ""
+    if "\x00" in text:
+        raise UpdateRejected(f"{what} contains a NUL character; please remove it.")
+    if required and not text:
+        raise UpdateRejected(f"{what} cannot be empty.")
+    if len(text) > limit:
+        raise UpdateRejected(f"{what} is {len(text):,} characters; keep it under {limit:,}.")
+    return text
+
+
+def clean_date(value: Any, what: str) -> date:
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        raise UpdateRejected(f"{what} must be a date.")
+    if not EARLIEST <= value <= LATEST:
+        raise UpdateRejected(
+            f"{what} {value:%m/%d/%Y} is outside {EARLIEST.year}–{LATEST.year}; check the year."
+        )
+    return value
+
+
+def clean_items(values: Any, what: str) -> list[str]:
+    if isinstance(values, str):
+        values = values.splitlines()
+    out = [clean_text(v, f"Each {what}", ITEM_MAX) for v in values or [] if str(v or "").strip()]
+    return out
+
+
+def clean_term(term: str) -> str:
+    try:
+        return Term(str(term).strip().lower()).value
+    except ValueError:
+        raise UpdateRejected(
+            f"“{term}” is not a term; use one of {', '.join(t.value for t in Term)}."
+        ) from None

@@ -1,0 +1,119 @@
+"""What a view asks for (region, need, term, status, schedule, text), as SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import select
+
+from core.models import (
+    Flag,
+    LogicModel,
+    Need,
+    Outcome,
+    Region,
+    Strategy,
+)
+from core.progress.schedule import CLOSED, Schedule
+
+
+@dataclass(frozen=True)
+class OutcomeFilter:
+    """What a view asks for; empty tuples mean 'all'."""
+
+    regions: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    date_bases: tuple[str, ...] = ()
+    flagged_only: bool = False
+    search: str = ""
+    logic_models: tuple[str, ...] = ()
+    outcome_ids: tuple[str, ...] = ()
+    include_retired: bool = False
+    schedules: tuple[str, ...] = ()  # Schedule values; need `today`
+    today: date | None = None
+    soon_days: int = 60
+    order: str = "plan"  # "plan": the report's order; "due": earliest due date first
+    limit: int | None = None  # at most this many rows (views of very large plans)
+
+    def conditions(self) -> list[Any]:
+        cond: list[Any] = []
+        if not self.include_retired:
+            cond += [
+                Outcome.retired.is_(False),
+                Strategy.retired.is_(False),
+                LogicModel.retired.is_(False),
+            ]
+        if self.outcome_ids:
+            cond.append(Outcome.id.in_(self.outcome_ids))
+        if self.regions:
+            cond.append(LogicModel.region_id.in_(self.regions))
+        if self.needs:
+            cond.append(Strategy.need_id.in_(self.needs))
+        if self.terms:
+            cond.append(Outcome.term.in_(self.terms))
+        if self.statuses:
+            cond.append(Outcome.status.in_(self.statuses))
+        if self.date_bases:
+            cond.append(Outcome.date_basis.in_(self.date_bases))
+        if self.logic_models:
+            cond.append(
+                Outcome.strategy_id.in_(
+                    select(Strategy.id).where(Strategy.logic_model_id.in_(self.logic_models))
+                )
+            )
+        if self.flagged_only:
+            cond.append(
+                or_(
+                    Outcome.date_flag.is_not(None),
+                    Outcome.id.in_(select(Flag.subject_id).where(Flag.subject_kind == "outcome")),
+                    Outcome.strategy_id.in_(
+                        select(Flag.subject_id).where(Flag.subject_kind == "strategy")
+                    ),
+                    Outcome.strategy_id.in_(
+                        select(Strategy.id).where(
+                            Strategy.logic_model_id.in_(
+                                select(Flag.subject_id).where(Flag.subject_kind == "logic_model")
+                            )
+                        )
+                    ),
+                )
+            )
+        if self.schedules:
+            cond.append(or_(*[self._schedule_condition(Schedule(v)) for v in self.schedules]))
+        if self.search.strip():
+            for word in self.search.replace("\x00", " ").split():  # PostgreSQL: no NUL
+                like = f"%{word.lower()}%"
+                cond.append(
+                    or_(
+                        func.lower(Outcome.text).like(like),
+                        func.lower(Strategy.label).like(like),
+                        func.lower(Strategy.ultimate_outcome).like(like),
+                    )
+                )
+        return cond
+
+    def _schedule_condition(self, schedule: Schedule):
+        today = self.today or date.today()
+        horizon = today + timedelta(days=self.soon_days)
+        open_ = Outcome.status.not_in(CLOSED)
+        return {
+            Schedule.CLOSED: Outcome.status.in_(CLOSED),
+            Schedule.OVERDUE: and_(open_, Outcome.due_date < today),
+            Schedule.DUE_SOON: and_(open_, Outcome.due_date >= today, Outcome.due_date <= horizon),
+            Schedule.ON_TIME: and_(open_, Outcome.due_date > horizon),
+        }[schedule]
+
+
+def joined(columns):
+    return (
+        select(*columns)
+        .join(Strategy, Strategy.id == Outcome.strategy_id)
+        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
+        .join(Region, Region.id == LogicModel.region_id)
+        .join(Need, Need.id == Strategy.need_id)
+    )
