@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
+from core.errors import UpdateRejected
 from core.models import Term
 from core.people import permissions
 from core.plan import changelog, dates, editing, fields, redating
-from core.progress.updates import UpdateRejected
 from core.store.db import write_session
 from ui import auth, backup, data, shell, transfer
 
@@ -194,7 +194,7 @@ with tabs[0]:
         try:
             with Session(data.engine()) as session:
                 moves = redating.preview_rebaseline(
-                    session,
+                    session=session,
                     start_date=new_start,
                     logic_model_id=lm["id"] if lm else None,
                     region_id=region_id,
@@ -223,7 +223,7 @@ with tabs[0]:
             if st.button("Re-baseline", type="primary", key="rb_go"):
                 act(
                     lambda s, actor: redating.rebaseline(
-                        s,
+                        session=s,
                         actor=actor,
                         start_date=new_start,
                         reason=reason,
@@ -261,7 +261,7 @@ with tabs[1]:
             if st.form_submit_button("Re-date", type="primary"):
                 act(
                     lambda s, actor: redating.redate_outcome(
-                        s,
+                        session=s,
                         actor=actor,
                         outcome_id=outcome["id"],
                         due_date=new_due,
@@ -322,7 +322,7 @@ with tabs[2]:
                 act(
                     lambda s, actor: (
                         editing.edit_item(
-                            s,
+                            session=s,
                             actor=actor,
                             kind=kind,
                             item_id=item["id"],
@@ -360,7 +360,7 @@ with tabs[3]:
             if st.form_submit_button("Add logic model", type="primary"):
                 act(
                     lambda s, actor: editing.create_logic_model(
-                        s,
+                        session=s,
                         actor=actor,
                         region_id=region,
                         title=title,
@@ -383,7 +383,7 @@ with tabs[3]:
                 if st.form_submit_button("Add strategy", type="primary"):
                     act(
                         lambda s, actor: editing.create_strategy(
-                            s,
+                            session=s,
                             actor=actor,
                             logic_model_id=lm["id"],
                             need_id=need,
@@ -418,7 +418,7 @@ with tabs[3]:
                     else:
                         act(
                             lambda s, actor: editing.create_outcome(
-                                s,
+                                session=s,
                                 actor=actor,
                                 strategy_id=strategy["id"],
                                 term=term,
@@ -445,7 +445,7 @@ with tabs[4]:
             if st.form_submit_button(label, type="primary"):
                 act(
                     lambda s, actor: editing.set_retired(
-                        s,
+                        session=s,
                         actor=actor,
                         kind=kind,
                         item_id=item["id"],

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
+from core.errors import TrackerError
 from core.models import Role
 from core.people import accounts
 from core.people.accounts import AccountError
@@ -21,7 +22,7 @@ from core.store.db import make_engine
 ROLES = [r.value for r in Role]
 
 
-class PasswordInputError(Exception):
+class PasswordInputError(TrackerError):
     pass
 
 

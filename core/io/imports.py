@@ -21,7 +21,7 @@ import io
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +33,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from core.errors import TrackerError, UpdateRejected
 from core.io.columns import EXPORT_COLUMNS
 from core.io.exports import unescape
 from core.models import (
@@ -62,9 +63,11 @@ from core.plan.fields import (
     NUMBER_MAX,
     TEXT_MAX,
     TITLE_MAX,
+    TextProblem,
+    fold_whitespace,
+    text_problem,
 )
-from core.plan.ids import slug
-from core.progress.updates import UpdateRejected
+from core.plan.ids import Taken, new_logic_model_id, new_outcome_id, new_strategy_id
 from core.store.db import DatabaseUnavailable, describe_db_error, write_session
 
 # Every row needs these; the id columns and the strategy's ultimate outcome, label,
@@ -89,12 +92,11 @@ KIND_PLURAL = {"logic_model": "logic model", "strategy": "strategies", "outcome"
 _ID = re.compile(r"^[A-Za-z0-9._-]+$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _STRATEGY_FIELDS = ("need", "strategy", "strategy_label", "ultimate_outcome", "resources", "tasks")
 _LOGIC_MODEL_FIELDS = ("logic_model_id", "region", "logic_model", "logic_model_start")
 
 
-class ImportFileError(ValueError):
+class ImportFileError(TrackerError, ValueError):
     """The file cannot be read as a table; the message says why and what to do."""
 
 
@@ -242,8 +244,8 @@ class _Bad(ValueError):
 
 
 def _norm(value: Any) -> str:
-    """Whitespace collapsed, as core.plan_changes stores text."""
-    return " ".join(str(value or "").split())
+    """Whitespace collapsed, as the plan stores text (core.plan.fields)."""
+    return fold_whitespace(value)
 
 
 def _cell_text(raw: Any) -> str:
@@ -259,16 +261,12 @@ def _cell_text(raw: Any) -> str:
 
 
 def _text(raw: Any, limit: int, *, required: bool) -> str:
-    text = _cell_text(raw)
-    if "\x00" in text:
-        raise _Bad("NUL character")
-    text = _norm(text)
-    if _CONTROL.search(text):
-        raise _Bad("control character")
-    if required and not text:
-        raise _Bad("empty")
-    if len(text) > limit:
+    text = fold_whitespace(_cell_text(raw))
+    problem = text_problem(text, limit, required=required)
+    if problem is TextProblem.TOO_LONG:
         raise _Bad(f"too long: {len(text):,} characters (the limit is {limit:,})")
+    if problem is not None:
+        raise _Bad(problem.value)
     return text
 
 
@@ -280,13 +278,14 @@ def _lines(raw: Any) -> list[str]:
     text = _cell_text(raw)
     if "\x00" in text:
         raise _Bad("NUL character")
-    items = [_norm(line) for line in text.splitlines()]
+    items = [fold_whitespace(line) for line in text.splitlines()]
     items = [item for item in items if item]
     for item in items:
-        if _CONTROL.search(item):
-            raise _Bad("control character")
-        if len(item) > ITEM_MAX:
+        problem = text_problem(item, ITEM_MAX, required=False)
+        if problem is TextProblem.TOO_LONG:
             raise _Bad(f"a line is too long: {len(item):,} characters (the limit is {ITEM_MAX:,})")
+        if problem is not None:
+            raise _Bad(problem.value)
     return items
 
 
@@ -603,17 +602,12 @@ def _resolve_logic_model(db: _Database, rows: list[_Row]) -> tuple[str, _Row] | 
             ),
             key=lambda m: (m.retired, m.position),
         )
-        base = f"{region}-{slug(title, 30)}"[: ID_MAX["logic_model_id"] - 4].rstrip("-")
-        lm_id = same[0].id if same else _free(base, db.logic_models)
+        lm_id = same[0].id if same else new_logic_model_id(region, title, _in(db.logic_models))
     return lm_id, ref
 
 
-def _free(base: str, *taken) -> str:
-    candidate, n = base, 1
-    while any(candidate in t for t in taken):
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+def _in(*taken: Collection[str]) -> Taken:
+    return lambda item_id: any(item_id in t for t in taken)
 
 
 def _resolve_strategies(db: _Database, rows: list[_Row], lm_id: str) -> None:
@@ -635,7 +629,7 @@ def _resolve_strategies(db: _Database, rows: list[_Row], lm_id: str) -> None:
                 continue
             title = row.values["strategy"]
             if (sid := by_title.get(title)) is None:
-                sid = by_title[title] = _free(f"{lm_id}.{slug(title, 40)}", db.strategies, taken)
+                sid = by_title[title] = new_strategy_id(lm_id, title, _in(db.strategies, taken))
                 taken.add(sid)
         row.strategy_id = sid
         existing = db.strategies.get(sid)
@@ -711,14 +705,7 @@ def _resolve_outcomes(db: _Database, rows: list[_Row]) -> None:
             ),
             None,
         )
-        if match is not None:
-            oid = match.id
-        elif number is not None:
-            oid = _free(f"{sid}.{term}.{slug(number, NUMBER_MAX)}", taken)
-        else:
-            k = 1
-            while (oid := f"{sid}.{term}.n{k}") in taken:
-                k += 1
+        oid = match.id if match is not None else new_outcome_id(sid, term, number, _in(taken))
         referenced.add(oid)
         taken.add(oid)
         row.outcome_id = oid
@@ -900,7 +887,7 @@ def _planned_strategy(db: _Database, sid: str, row: int, values: dict[str, Any])
     )
 
 
-class ImportRejected(Exception):
+class ImportRejected(TrackerError):
     """A change the checks let through was refused while writing; nothing was written."""
 
     def __init__(self, errors: list[RowError]):
@@ -947,7 +934,7 @@ def apply(
         if retire_missing:
             for missing in plan.missing_outcomes:
                 editing.set_retired(
-                    session,
+                    session=session,
                     actor=actor,
                     kind="outcome",
                     item_id=missing.outcome_id,
@@ -963,7 +950,7 @@ def _apply_item(session: Session, actor: Actor, item: PlannedItem, reason: str) 
     if not item.exists:
         if item.kind == "logic_model":
             editing.create_logic_model(
-                session,
+                session=session,
                 actor=actor,
                 region_id=v["region_id"],
                 title=v["title"],
@@ -973,11 +960,11 @@ def _apply_item(session: Session, actor: Actor, item: PlannedItem, reason: str) 
             )
         elif item.kind == "strategy":
             editing.create_strategy(
-                session, actor=actor, strategy_id=item.item_id, reason=reason, **v
+                session=session, actor=actor, strategy_id=item.item_id, reason=reason, **v
             )
         else:
             editing.create_outcome(
-                session,
+                session=session,
                 actor=actor,
                 outcome_id=item.item_id,
                 strategy_id=v["strategy_id"],
@@ -992,12 +979,17 @@ def _apply_item(session: Session, actor: Actor, item: PlannedItem, reason: str) 
     changed = False
     if item.restore:
         editing.set_retired(
-            session, actor=actor, kind=item.kind, item_id=item.item_id, retired=False, reason=reason
+            session=session,
+            actor=actor,
+            kind=item.kind,
+            item_id=item.item_id,
+            retired=False,
+            reason=reason,
         )
         changed = True
     if item.changes:
         entry = editing.edit_item(
-            session,
+            session=session,
             actor=actor,
             kind=item.kind,
             item_id=item.item_id,
@@ -1007,7 +999,11 @@ def _apply_item(session: Session, actor: Actor, item: PlannedItem, reason: str) 
         changed = changed or entry is not None
     if item.redate is not None:
         redating.redate_outcome(
-            session, actor=actor, outcome_id=item.item_id, due_date=item.redate, reason=reason
+            session=session,
+            actor=actor,
+            outcome_id=item.item_id,
+            due_date=item.redate,
+            reason=reason,
         )
         changed = True
     return "changed" if changed else "unchanged"

@@ -12,6 +12,7 @@ import re
 from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
 
+from core.errors import TrackerError
 from core.models import Assignment, LogicModel, Region, Role, Strategy, User
 
 # Argon2id with argon2-cffi's defaults; tests may swap in a cheaper hasher.
@@ -23,7 +24,7 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
 
-class AccountError(ValueError):
+class AccountError(TrackerError, ValueError):
     """A user-management request that cannot be done; the message says why."""
 
 
@@ -199,8 +200,8 @@ def list_assignments(*, session: Session, user: User) -> list[Assignment]:
             .where(Assignment.user_id == user.id)
             .order_by(
                 col(Assignment.strategy_id).is_not(None),
-                Assignment.region_id,
-                Assignment.strategy_id,
+                col(Assignment.region_id),
+                col(Assignment.strategy_id),
             )
         ).all()
     )
@@ -231,12 +232,14 @@ def assign(
             "only leads have assignments. Make them a lead first."
         )
     if region_id is not None and session.get(Region, region_id) is None:
-        known = ", ".join(session.exec(select(Region.id).order_by(Region.position)).all())
+        known = ", ".join(session.exec(select(Region.id).order_by(col(Region.position))).all())
         raise AccountError(f"No region {region_id!r}. Regions: {known}.")
     if strategy_id is not None and session.get(Strategy, strategy_id) is None:
         raise AccountError(
             f"No strategy {strategy_id!r}. Strategy ids look like 'st-louis.legal-services'."
         )
+    if user.id is None:
+        raise AccountError(f"{user.username!r} is not saved yet; create the user first.")
     existing = session.exec(select(Assignment).where(Assignment.user_id == user.id, scope)).first()
     if existing is not None:
         return existing
@@ -267,6 +270,6 @@ def region_of_strategy(*, session: Session, strategy_id: str) -> str | None:
     """A strategy's region: the region of its logic model."""
     return session.exec(
         select(LogicModel.region_id)
-        .join(Strategy, Strategy.logic_model_id == LogicModel.id)
+        .join(Strategy, col(Strategy.logic_model_id) == LogicModel.id)
         .where(Strategy.id == strategy_id)
     ).first()

@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.config import Settings
+from core.errors import TrackerError
 from core.models import Assignment, LogicModel, Outcome, Region, Role, Strategy, User
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(TrackerError):
     """The actor may not do this; the message says what they may do instead."""
 
 
@@ -65,17 +66,17 @@ def actor_for(session: Session, user: User | None) -> Actor:
     if role == Role.LEAD:
         regions = session.exec(
             select(Region)
-            .join(Assignment, Assignment.region_id == Region.id)
+            .join(Assignment, col(Assignment.region_id) == Region.id)
             .where(Assignment.user_id == current.id)
-            .order_by(Region.position)
+            .order_by(col(Region.position))
         ).all()
         strategies = session.exec(
             select(Strategy, Region.name)
-            .join(Assignment, Assignment.strategy_id == Strategy.id)
-            .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
-            .join(Region, Region.id == LogicModel.region_id)
+            .join(Assignment, col(Assignment.strategy_id) == Strategy.id)
+            .join(LogicModel, col(LogicModel.id) == Strategy.logic_model_id)
+            .join(Region, col(Region.id) == LogicModel.region_id)
             .where(Assignment.user_id == current.id)
-            .order_by(Region.position, Strategy.logic_model_id, Strategy.position)
+            .order_by(col(Region.position), col(Strategy.logic_model_id), col(Strategy.position))
         ).all()
         region_ids = frozenset(r.id for r in regions)
         strategy_ids = frozenset(s.id for s, _ in strategies)
@@ -96,8 +97,8 @@ def outcome_scope(session: Session, *, outcome_id: str) -> Scope | None:
     """The region and strategy an outcome belongs to, for the checks below."""
     row = session.exec(
         select(LogicModel.region_id, Strategy.id)
-        .join(Strategy, Strategy.logic_model_id == LogicModel.id)
-        .join(Outcome, Outcome.strategy_id == Strategy.id)
+        .join(Strategy, col(Strategy.logic_model_id) == LogicModel.id)
+        .join(Outcome, col(Outcome.strategy_id) == Strategy.id)
         .where(Outcome.id == outcome_id)
     ).first()
     return Scope(*row) if row else None

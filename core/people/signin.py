@@ -10,9 +10,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.clock import utcnow
+from core.errors import TrackerError
 from core.models import SignInThrottle, User
 from core.people import accounts
 from core.people.accounts import get_user_by_username, normalize_username
@@ -24,7 +25,7 @@ LOCKOUT = timedelta(minutes=15)
 WRONG_CREDENTIALS = "Wrong username or password."
 
 
-class SignInError(Exception):
+class SignInError(TrackerError):
     """Sign-in refused; the message is safe to show as is."""
 
 
@@ -77,8 +78,8 @@ def _record_failure(*, session: Session, key: str, now: datetime) -> datetime | 
     """Count a failure; return the lockout end if this failure locks the username."""
     session.exec(
         delete(SignInThrottle).where(
-            SignInThrottle.updated_at < now - max(FAILURE_WINDOW, LOCKOUT),
-            SignInThrottle.username != key,
+            col(SignInThrottle.updated_at) < now - max(FAILURE_WINDOW, LOCKOUT),
+            col(SignInThrottle.username) != key,
         )
     )
     # FOR UPDATE: concurrent failures for one username count one after the other

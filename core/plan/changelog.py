@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.clock import utcnow
+from core.errors import UpdateRejected
 from core.models import (
     ChangeAction,
     LogicModel,
@@ -16,7 +18,6 @@ from core.models import (
     Strategy,
 )
 from core.people.permissions import Actor
-from core.progress.updates import UpdateRejected
 
 
 class StalePlanEdit(UpdateRejected):
@@ -82,8 +83,8 @@ def get_item(session: Session, kind: str, item_id: str):
 
 
 def record(
-    session: Session,
     *,
+    session: Session,
     actor: Actor,
     kind: str,
     subject_id: str,
@@ -103,7 +104,7 @@ def record(
         after=jsonable(after),
         reason=reason,
         batch=batch,
-        **({"changed_at": now} if now else {}),
+        changed_at=now or utcnow(),  # the column's default when no time is given
     )
     session.add(entry)
     return entry

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from core.errors import UpdateRejected
 from core.models import (
     ChangeAction,
     DateBasis,
@@ -28,6 +29,7 @@ from core.models import (
     Strategy,
 )
 from core.people.permissions import Actor, require_admin
+from core.plan import ids
 from core.plan.changelog import EDITABLE, KIND_LABEL, StalePlanEdit, get_item, record, snapshot
 from core.plan.fields import (
     DATE_AS_WRITTEN_MAX,
@@ -41,13 +43,16 @@ from core.plan.fields import (
     clean_term,
     clean_text,
 )
-from core.plan.ids import checked_id, slug, unique_id
-from core.progress.updates import UpdateRejected
+from core.plan.ids import checked_id
+
+
+def _exists(session: Session, model: ids.PlanModel) -> ids.Taken:
+    return lambda item_id: session.get(model, item_id) is not None
 
 
 def create_logic_model(
-    session: Session,
     *,
+    session: Session,
     actor: Actor,
     region_id: str,
     title: str,
@@ -63,7 +68,7 @@ def create_logic_model(
     if session.get(Region, region_id) is None:
         raise UpdateRejected(f"There is no region {region_id!r}.")
     lm_id = checked_id(LogicModel, logic_model_id, "logic_model") if logic_model_id else None
-    lm_id = lm_id or unique_id(session, LogicModel, f"{region_id}-{slug(title, 30)}")
+    lm_id = lm_id or ids.new_logic_model_id(region_id, title, _exists(session, LogicModel))
     if session.get(LogicModel, lm_id) is not None:
         raise UpdateRejected(f"A logic model {lm_id!r} exists already.")
     last = session.exec(select(LogicModel.position).order_by(LogicModel.position.desc())).first()
@@ -76,7 +81,7 @@ def create_logic_model(
     )
     session.add(lm)
     record(
-        session,
+        session=session,
         actor=actor,
         kind="logic_model",
         subject_id=lm_id,
@@ -89,8 +94,8 @@ def create_logic_model(
 
 
 def create_strategy(
-    session: Session,
     *,
+    session: Session,
     actor: Actor,
     logic_model_id: str,
     need_id: str,
@@ -109,7 +114,7 @@ def create_strategy(
         raise UpdateRejected(f"There is no need {need_id!r}.")
     title = clean_text(title, "The strategy's title", TITLE_MAX)
     st_id = checked_id(Strategy, strategy_id, "strategy") if strategy_id else None
-    st_id = st_id or unique_id(session, Strategy, f"{lm.id}.{slug(title, 40)}")
+    st_id = st_id or ids.new_strategy_id(lm.id, title, _exists(session, Strategy))
     if session.get(Strategy, st_id) is not None:
         raise UpdateRejected(f"A strategy {st_id!r} exists already.")
     last = session.exec(
@@ -132,7 +137,7 @@ def create_strategy(
     )
     session.add(st)
     record(
-        session,
+        session=session,
         actor=actor,
         kind="strategy",
         subject_id=st_id,
@@ -145,8 +150,8 @@ def create_strategy(
 
 
 def create_outcome(
-    session: Session,
     *,
+    session: Session,
     actor: Actor,
     strategy_id: str,
     term: str,
@@ -168,9 +173,7 @@ def create_outcome(
         select(Outcome).where(Outcome.strategy_id == st.id, Outcome.term == term)
     ).all()
     oc_id = checked_id(Outcome, outcome_id, "outcome") if outcome_id else None
-    oc_id = oc_id or unique_id(
-        session, Outcome, f"{st.id}.{term}.{number or f'n{len(siblings) + 1}'}"
-    )
+    oc_id = oc_id or ids.new_outcome_id(st.id, term, number, _exists(session, Outcome))
     if session.get(Outcome, oc_id) is not None:
         raise UpdateRejected(f"An outcome {oc_id!r} exists already.")
     oc = Outcome(
@@ -190,7 +193,7 @@ def create_outcome(
     )
     session.add(oc)
     record(
-        session,
+        session=session,
         actor=actor,
         kind="outcome",
         subject_id=oc_id,
@@ -231,8 +234,8 @@ def _clean(session: Session, kind: str, name: str, value: Any) -> Any:
 
 
 def edit_item(
-    session: Session,
     *,
+    session: Session,
     actor: Actor,
     kind: str,
     item_id: str,
@@ -270,7 +273,7 @@ def edit_item(
         obj.version += 1  # a status form opened on the old wording is refused
     session.add(obj)
     entry = record(
-        session,
+        session=session,
         actor=actor,
         kind=kind,
         subject_id=item_id,
@@ -284,8 +287,8 @@ def edit_item(
 
 
 def set_retired(
-    session: Session,
     *,
+    session: Session,
     actor: Actor,
     kind: str,
     item_id: str,
@@ -304,7 +307,7 @@ def set_retired(
         obj.version += 1
     session.add(obj)
     entry = record(
-        session,
+        session=session,
         actor=actor,
         kind=kind,
         subject_id=item_id,

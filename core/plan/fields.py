@@ -3,14 +3,16 @@ way the plan is edited (the plan editor, the import, the command line)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
+from core.errors import UpdateRejected
 from core.models import (
     Outcome,
     Term,
 )
-from core.progress.updates import UpdateRejected
 
 REASON_MAX = 2_000
 TEXT_MAX = 2_000  # an outcome's sentence; the report's longest is ~400 characters
@@ -29,13 +31,48 @@ def clean_reason(reason: str | None) -> str:
     return clean_text(reason, "The reason", REASON_MAX)
 
 
-def clean_text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
-    text = " ".join(str(value or "").split()) if value is not None else ""
+# C0 and C1 control characters; tabs and line breaks are folded to spaces first.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class TextProblem(StrEnum):
+    NUL = "NUL character"
+    CONTROL = "control character"
+    EMPTY = "empty"
+    TOO_LONG = "too long"
+
+
+def fold_whitespace(value: Any) -> str:
+    """Text as it is stored: runs of whitespace (line breaks, tabs) become one space."""
+    return " ".join(str(value or "").split()) if value is not None else ""
+
+
+def text_problem(text: str, limit: int, *, required: bool) -> TextProblem | None:
+    """What is wrong with a folded text, or None: the one rule for every plan field."""
     if "\x00" in text:
-        raise UpdateRejected(f"{what} contains a NUL character; please remove it.")
+        return TextProblem.NUL
+    if CONTROL_CHARACTERS.search(text):
+        return TextProblem.CONTROL
     if required and not text:
-        raise UpdateRejected(f"{what} cannot be empty.")
+        return TextProblem.EMPTY
     if len(text) > limit:
+        return TextProblem.TOO_LONG
+    return None
+
+
+def clean_text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
+    text = fold_whitespace(value)
+    problem = text_problem(text, limit, required=required)
+    if problem is TextProblem.NUL:
+        raise UpdateRejected(f"{what} contains a NUL character; please remove it.")
+    if problem is TextProblem.CONTROL:
+        raise UpdateRejected(
+            f"{what} contains a control character (an invisible code, often pasted from "
+            "another program); please remove it."
+        )
+    if problem is TextProblem.EMPTY:
+        raise UpdateRejected(f"{what} cannot be empty.")
+    if problem is TextProblem.TOO_LONG:
         raise UpdateRejected(f"{what} is {len(text):,} characters; keep it under {limit:,}.")
     return text
 

@@ -21,13 +21,15 @@ from pydantic import (
     model_validator,
 )
 
+from core.errors import TrackerError
 from core.models import Term
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9.\-]*$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=160)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 # The columns' lengths (core/models.py), which PostgreSQL enforces and SQLite does not.
-RegionId = NeedId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
+RegionId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
+NeedId = RegionId
 LogicModelId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=60)]
 StrategyId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=120)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -37,7 +39,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class PlanFileError(ValueError):
+class PlanFileError(TrackerError, ValueError):
     """A data file that cannot be loaded; the message names file, record and field."""
 
     def __init__(self, file: Path | str, record: str, field: str, problem: str):

@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from core.errors import UpdateRejected
 from core.models import (
     ChangeAction,
     LogicModel,
@@ -21,16 +22,15 @@ from core.people.permissions import Actor, require_admin
 from core.plan.changelog import StalePlanEdit, get_item, record
 from core.plan.dates import describe_offset, shift_date, start_offset
 from core.plan.fields import clean_date, clean_reason
-from core.progress.updates import UpdateRejected
 
 
 def outcomes_of(session: Session, logic_model_id: str) -> list[Outcome]:
     return list(
         session.exec(
             select(Outcome)
-            .join(Strategy, Strategy.id == Outcome.strategy_id)
-            .where(Strategy.logic_model_id == logic_model_id, Outcome.retired.is_(False))
-            .order_by(Strategy.position, Outcome.term, Outcome.position)
+            .join(Strategy, col(Strategy.id) == Outcome.strategy_id)
+            .where(Strategy.logic_model_id == logic_model_id, col(Outcome.retired).is_(False))
+            .order_by(col(Strategy.position), col(Outcome.term), col(Outcome.position))
             .with_for_update(of=Outcome)
             .execution_options(populate_existing=True)
         ).all()
@@ -49,8 +49,8 @@ class DateMove:
 
 
 def preview_rebaseline(
-    session: Session,
     *,
+    session: Session,
     start_date: date,
     logic_model_id: str | None = None,
     region_id: str | None = None,
@@ -82,8 +82,8 @@ def _logic_models(
     found = list(
         session.exec(
             select(LogicModel)
-            .where(LogicModel.region_id == region_id, LogicModel.retired.is_(False))
-            .order_by(LogicModel.position)
+            .where(LogicModel.region_id == region_id, col(LogicModel.retired).is_(False))
+            .order_by(col(LogicModel.position))
         ).all()
     )
     if not found:
@@ -92,8 +92,8 @@ def _logic_models(
 
 
 def rebaseline(
-    session: Session,
     *,
+    session: Session,
     actor: Actor,
     start_date: date,
     reason: str,
@@ -117,7 +117,7 @@ def rebaseline(
             continue
         offset = start_offset(lm.start_date, start_date)
         record(
-            session,
+            session=session,
             actor=actor,
             kind="logic_model",
             subject_id=lm.id,
@@ -134,7 +134,7 @@ def rebaseline(
             new_due = shift_date(oc.due_date, offset)
             moves.append(DateMove(oc.id, lm.id, oc.text, oc.due_date, new_due))
             record(
-                session,
+                session=session,
                 actor=actor,
                 kind="outcome",
                 subject_id=oc.id,
@@ -153,8 +153,8 @@ def rebaseline(
 
 
 def redate_outcome(
-    session: Session,
     *,
+    session: Session,
     actor: Actor,
     outcome_id: str,
     due_date: date,
@@ -178,7 +178,7 @@ def redate_outcome(
     if oc.due_date == due_date:
         raise UpdateRejected(f"The outcome is already due on {due_date:%m/%d/%Y}.")
     entry = record(
-        session,
+        session=session,
         actor=actor,
         kind="outcome",
         subject_id=oc.id,

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.clock import as_utc
+from core.errors import UpdateRejected
 from core.models import LogicModel, Outcome, Status, StatusUpdate, Strategy
 from core.people.permissions import Actor, require_update_outcome
 
@@ -24,10 +25,6 @@ NOTE_REQUIRED = {
     Status.BLOCKED: "Say what is blocking this outcome, so others can help.",
     Status.DROPPED: "Give the reason this outcome is dropped.",
 }
-
-
-class UpdateRejected(ValueError):
-    """The update cannot be saved as asked; the message says why."""
 
 
 class StaleUpdate(UpdateRejected):

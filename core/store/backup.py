@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlmodel import SQLModel
 
+from core.errors import TrackerError
 from core.people.permissions import Actor, require_admin
 from core.store import migrate
 
@@ -52,7 +53,7 @@ FORMAT_VERSION = 1
 KINDS = ("string", "integer", "float", "decimal", "boolean", "date", "datetime", "json", "bytes")
 
 
-class BackupError(ValueError):
+class BackupError(TrackerError, ValueError):
     """A backup or restore that cannot be done; the message says why. Nothing was
     changed."""
 
@@ -131,14 +132,18 @@ def decode(value: Any, kind: str) -> Any:
         return base64.b64decode(value, validate=True)
     if kind == "decimal":
         return Decimal(value)
-    expected = {
+    types: dict[str, type | tuple[type, ...]] = {
         "string": str,
         "integer": int,
         "float": (int, float),
         "boolean": bool,
         "json": (dict, list, str, int, float, bool),
-    }[kind]
-    if not isinstance(value, expected) or (kind == "integer" and isinstance(value, bool)):
+    }
+    expected = types[kind]
+    # bool is an int subclass, but true/false is no number
+    if not isinstance(value, expected) or (
+        kind in ("integer", "float") and isinstance(value, bool)
+    ):
         raise TypeError(f"{value!r} is not a {kind}")
     return value
 

@@ -12,9 +12,10 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from core.config import get_settings
+from core.errors import TrackerError
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(TrackerError, RuntimeError):
     """The database cannot be opened or written; the message says what to do."""
 
 

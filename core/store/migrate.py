@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
 from core.config import get_settings
+from core.errors import TrackerError
 from core.store.db import DatabaseUnavailable, make_engine
 from core.store.guard import APPEND_ONLY, history_guard_postgres, history_guard_sqlite
 
@@ -46,7 +47,7 @@ VERSION_TABLE = "alembic_version"
 PG_LOCK_KEY = 4_815_162_342
 
 
-class MigrationError(ValueError):
+class MigrationError(TrackerError, ValueError):
     """A migration request that cannot be done (unknown or older target revision)."""
 
 
@@ -173,6 +174,8 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
         if sqlite:
             # The pragma is a no-op inside a transaction, so set it before BEGIN.
             driver = connection.connection.driver_connection
+            if driver is None:  # only for a connection already invalidated
+                raise DatabaseUnavailable("The database connection was lost; try again.")
             fk_before = driver.execute("PRAGMA foreign_keys").fetchone()[0]
             driver.execute("PRAGMA foreign_keys=OFF")
             connection.execution_options(sqlite_begin="IMMEDIATE")
@@ -223,10 +226,11 @@ def create_schema(connection: Connection) -> None:
     build = {"sqlite": history_guard_sqlite, "postgresql": history_guard_postgres}.get(
         connection.dialect.name
     )
-    for table, what in APPEND_ONLY.items() if build else ():
-        for statement in build(table, what):
-            # no_parameters: psycopg would read any "%" in the SQL as a placeholder
-            connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
+    if build is not None:
+        for table, what in APPEND_ONLY.items():
+            for statement in build(table, what):
+                # no_parameters: psycopg would read any "%" in the SQL as a placeholder
+                connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
     _stamp(connection, head())
 
 

@@ -80,7 +80,7 @@ def add_activity(engine: Engine) -> None:
         revert_update(session=session, actor=ADMIN, status_update_id=second, expected_version=3)
     with write_session(engine) as session:
         redate_outcome(
-            session,
+            session=session,
             actor=ADMIN,
             outcome_id=OTHER,
             due_date=date(2027, 6, 30),
@@ -124,7 +124,11 @@ def assert_guarded(engine: Engine) -> None:
     (row triggers: each table gets a row first)."""
     with write_session(engine) as session:
         redate_outcome(
-            session, actor=ADMIN, outcome_id=OUTCOME, due_date=date(2029, 1, 31), reason="guard"
+            session=session,
+            actor=ADMIN,
+            outcome_id=OUTCOME,
+            due_date=date(2029, 1, 31),
+            reason="guard",
         )
     for statement in (
         "UPDATE status_update SET note = 'rewritten'",
@@ -218,7 +222,11 @@ def test_restored_database_keeps_working(source, new_engine):
         changes = session.exec(select(PlanChange.id)).all()
     with write_session(target) as session:
         redate_outcome(
-            session, actor=ADMIN, outcome_id=OTHER, due_date=date(2028, 1, 31), reason="again"
+            session=session,
+            actor=ADMIN,
+            outcome_id=OTHER,
+            due_date=date(2028, 1, 31),
+            reason="again",
         )
     with Session(target) as session:
         assert max(session.exec(select(PlanChange.id)).all()) == max(changes) + 1

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core.cli.main import main
+from core.errors import UpdateRejected
 from core.io import exports
 from core.io.columns import EXPORT_COLUMNS
 from core.io.exports import escape, unescape
@@ -27,7 +28,6 @@ from core.people.permissions import Actor
 from core.plan import editing, redating
 from core.progress.filters import OutcomeFilter
 from core.progress.queries import export_rows
-from core.progress.updates import UpdateRejected
 from core.store.db import make_engine, write_session
 
 ADMIN = Actor(user_id=None, username="cli:tester", display_name="Tester", role=Role.ADMIN)
@@ -124,7 +124,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
     source, target = seeded_copy(), seeded_copy()
     with write_session(source) as s:
         editing.edit_item(
-            s,
+            session=s,
             actor=ADMIN,
             kind="outcome",
             item_id="st-louis.adult-shelter.short.1",
@@ -132,14 +132,14 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
             reason="test",
         )
         redating.redate_outcome(
-            s,
+            session=s,
             actor=ADMIN,
             outcome_id="st-louis.adult-shelter.short.2",
             due_date=date(2021, 3, 15),
             reason="test",
         )
         editing.edit_item(
-            s,
+            session=s,
             actor=ADMIN,
             kind="strategy",
             item_id="st-louis.adult-shelter",
@@ -147,7 +147,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
             reason="test",
         )
         editing.edit_item(
-            s,
+            session=s,
             actor=ADMIN,
             kind="logic_model",
             item_id="st-louis",
@@ -155,7 +155,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
             reason="test",
         )
         new = editing.create_strategy(
-            s,
+            session=s,
             actor=ADMIN,
             logic_model_id="st-louis",
             need_id="transportation",
@@ -166,7 +166,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
         )
         for term, text in (("short", "Recruit 5 drivers"), ("short", "\t-Map routes")):
             editing.create_outcome(
-                s,
+                session=s,
                 actor=ADMIN,
                 strategy_id=new.id,
                 term=term,
@@ -175,7 +175,7 @@ def test_round_trip_of_an_edited_logic_model_into_a_fresh_database(seeded_copy, 
                 reason="test",
             )
         editing.set_retired(
-            s,
+            session=s,
             actor=ADMIN,
             kind="outcome",
             item_id="st-louis.adult-shelter.long.2",
@@ -377,10 +377,10 @@ def test_a_refusal_while_writing_is_reported_with_its_row(engine, monkeypatch):
     rows[0]["text"] = "Edited first"
     rows[4]["text"] = "Edited fifth"
 
-    def refuse(session, *, item_id, **kw):
+    def refuse(*, session, item_id, **kw):
         if item_id == rows[4]["outcome_id"]:
             raise UpdateRejected("Refused for the test.")
-        return real(session, item_id=item_id, **kw)
+        return real(session=session, item_id=item_id, **kw)
 
     real = editing.edit_item
     monkeypatch.setattr(editing, "edit_item", refuse)

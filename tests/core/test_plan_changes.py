@@ -11,6 +11,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from core.errors import UpdateRejected
 from core.models import ChangeAction, LogicModel, Outcome, PlanChange, Role, Status
 from core.people.permissions import Actor, PermissionDenied
 from core.plan.dates import describe_offset, is_month_end, shift_date, start_offset
@@ -26,7 +27,7 @@ from core.plan.redating import preview_rebaseline, rebaseline, redate_outcome
 from core.progress import queries
 from core.progress.filters import OutcomeFilter
 from core.progress.schedule import Schedule
-from core.progress.updates import UpdateRejected, update_status
+from core.progress.updates import update_status
 from core.store.db import write_session
 
 ADMIN = Actor(user_id=1, username="ada", display_name="Ada", role=Role.ADMIN)
@@ -100,7 +101,7 @@ def test_rebaseline_logic_model_shifts_every_date_and_keeps_gaps(engine):
     before = dues(engine, "southwest")
     with write_session(engine) as s:
         moves = rebaseline(
-            s,
+            session=s,
             actor=ADMIN,
             logic_model_id="southwest",
             start_date=date(2025, 3, 1),
@@ -133,7 +134,7 @@ def test_rebaseline_logic_model_shifts_every_date_and_keeps_gaps(engine):
 def test_rebaseline_is_logged_with_reason_in_one_batch(engine):
     with write_session(engine) as s:
         rebaseline(
-            s,
+            session=s,
             actor=ADMIN,
             logic_model_id="southwest",
             start_date=date(2025, 3, 1),
@@ -156,7 +157,7 @@ def test_rebaseline_is_logged_with_reason_in_one_batch(engine):
 def test_rebaseline_region_moves_each_logic_model(engine):
     with write_session(engine) as s:
         moves = rebaseline(
-            s, actor=ADMIN, region_id="state", start_date=date(2024, 1, 1), reason="Adopted"
+            session=s, actor=ADMIN, region_id="state", start_date=date(2024, 1, 1), reason="Adopted"
         )
     assert {m.logic_model_id for m in moves} == {"state-housing", "state-mental-health"}
     assert get(engine, LogicModel, "state-housing").start_date == date(2024, 1, 1)
@@ -166,7 +167,9 @@ def test_rebaseline_region_moves_each_logic_model(engine):
 def test_rebaseline_twice_keeps_month_ends_and_counts(engine):
     for start in (date(2025, 3, 1), date(2026, 1, 1)):
         with write_session(engine) as s:
-            rebaseline(s, actor=ADMIN, logic_model_id="southwest", start_date=start, reason="r")
+            rebaseline(
+                session=s, actor=ADMIN, logic_model_id="southwest", start_date=start, reason="r"
+            )
     oc = get(engine, Outcome, SW_OUTCOME)
     assert oc.due_date == date(2026, 8, 31)  # 2/2020 + 6 years 6 months
     assert oc.redate_count == 2
@@ -174,11 +177,17 @@ def test_rebaseline_twice_keeps_month_ends_and_counts(engine):
 
 def test_preview_matches_rebaseline_and_writes_nothing(engine):
     with Session(engine) as s:
-        preview = preview_rebaseline(s, logic_model_id="southwest", start_date=date(2025, 3, 1))
+        preview = preview_rebaseline(
+            session=s, logic_model_id="southwest", start_date=date(2025, 3, 1)
+        )
     assert change_count(engine) == 0
     with write_session(engine) as s:
         moves = rebaseline(
-            s, actor=ADMIN, logic_model_id="southwest", start_date=date(2025, 3, 1), reason="r"
+            session=s,
+            actor=ADMIN,
+            logic_model_id="southwest",
+            start_date=date(2025, 3, 1),
+            reason="r",
         )
     assert preview == moves
 
@@ -187,7 +196,11 @@ def test_preview_matches_rebaseline_and_writes_nothing(engine):
 def test_rebaseline_needs_a_reason(engine, reason):
     with pytest.raises(UpdateRejected, match="reason"), write_session(engine) as s:
         rebaseline(
-            s, actor=ADMIN, logic_model_id="southwest", start_date=date(2025, 3, 1), reason=reason
+            session=s,
+            actor=ADMIN,
+            logic_model_id="southwest",
+            start_date=date(2025, 3, 1),
+            reason=reason,
         )
     assert change_count(engine) == 0
     assert get(engine, Outcome, SW_OUTCOME).due_date == date(2020, 2, 29)
@@ -213,20 +226,31 @@ def test_rebaseline_needs_a_reason(engine, reason):
 )
 def test_rebaseline_refuses_bad_requests(engine, kwargs, message):
     with pytest.raises(UpdateRejected, match=message), write_session(engine) as s:
-        rebaseline(s, actor=ADMIN, reason="r", **kwargs)
+        rebaseline(session=s, actor=ADMIN, reason="r", **kwargs)
     assert change_count(engine) == 0
 
 
 def test_only_admins_change_the_plan(engine):
     with pytest.raises(PermissionDenied), write_session(engine) as s:
         rebaseline(
-            s, actor=LEAD, logic_model_id="southwest", start_date=date(2025, 3, 1), reason="r"
+            session=s,
+            actor=LEAD,
+            logic_model_id="southwest",
+            start_date=date(2025, 3, 1),
+            reason="r",
         )
     with pytest.raises(PermissionDenied), write_session(engine) as s:
-        redate_outcome(s, actor=LEAD, outcome_id=SW_OUTCOME, due_date=date(2026, 1, 31), reason="r")
+        redate_outcome(
+            session=s, actor=LEAD, outcome_id=SW_OUTCOME, due_date=date(2026, 1, 31), reason="r"
+        )
     with pytest.raises(PermissionDenied), write_session(engine) as s:
         edit_item(
-            s, actor=LEAD, kind="outcome", item_id=SW_OUTCOME, changes={"text": "x"}, reason="r"
+            session=s,
+            actor=LEAD,
+            kind="outcome",
+            item_id=SW_OUTCOME,
+            changes={"text": "x"},
+            reason="r",
         )
     assert change_count(engine) == 0
 
@@ -238,7 +262,11 @@ def test_rebaselined_outcomes_are_no_longer_overdue(engine):
         assert len(queries.outcome_rows(s, flt)) == 32
     with write_session(engine) as s:
         rebaseline(
-            s, actor=ADMIN, logic_model_id="southwest", start_date=date(2026, 9, 1), reason="r"
+            session=s,
+            actor=ADMIN,
+            logic_model_id="southwest",
+            start_date=date(2026, 9, 1),
+            reason="r",
         )
     with Session(engine) as s:
         assert queries.outcome_rows(s, flt) == []
@@ -250,7 +278,7 @@ def test_rebaselined_outcomes_are_no_longer_overdue(engine):
 def test_redate_outcome_records_slip_and_count(engine):
     with write_session(engine) as s:
         redate_outcome(
-            s,
+            session=s,
             actor=ADMIN,
             outcome_id=SW_OUTCOME,
             due_date=date(2020, 4, 30),
@@ -271,11 +299,11 @@ def test_redate_outcome_records_slip_and_count(engine):
 def test_redate_refuses_when_someone_moved_it_first(engine):
     with write_session(engine) as s:
         redate_outcome(
-            s, actor=ADMIN, outcome_id=SW_OUTCOME, due_date=date(2020, 5, 31), reason="a"
+            session=s, actor=ADMIN, outcome_id=SW_OUTCOME, due_date=date(2020, 5, 31), reason="a"
         )
     with pytest.raises(UpdateRejected, match="Someone moved"), write_session(engine) as s:
         redate_outcome(
-            s,
+            session=s,
             actor=ADMIN,
             outcome_id=SW_OUTCOME,
             due_date=date(2020, 6, 30),
@@ -290,7 +318,7 @@ def test_redate_keeps_open_status_forms_valid(engine):
     version = get(engine, Outcome, SW_OUTCOME).version
     with write_session(engine) as s:
         redate_outcome(
-            s, actor=ADMIN, outcome_id=SW_OUTCOME, due_date=date(2021, 1, 31), reason="r"
+            session=s, actor=ADMIN, outcome_id=SW_OUTCOME, due_date=date(2021, 1, 31), reason="r"
         )
     with write_session(engine) as s:
         update_status(
@@ -305,7 +333,11 @@ def test_redate_keeps_open_status_forms_valid(engine):
 def test_reload_of_data_keeps_rebaselined_dates(engine, data_copy):
     with write_session(engine) as s:
         rebaseline(
-            s, actor=ADMIN, logic_model_id="southwest", start_date=date(2025, 3, 1), reason="r"
+            session=s,
+            actor=ADMIN,
+            logic_model_id="southwest",
+            start_date=date(2025, 3, 1),
+            reason="r",
         )
     before = dues(engine, "southwest")
     load_plan(engine, data_copy)
@@ -319,7 +351,7 @@ def test_reload_of_data_keeps_rebaselined_dates(engine, data_copy):
 def test_add_a_new_workgroup_plan(engine):
     with write_session(engine) as s:
         lm = create_logic_model(
-            s,
+            session=s,
             actor=ADMIN,
             region_id="central",
             title="Youth host homes",
@@ -327,7 +359,7 @@ def test_add_a_new_workgroup_plan(engine):
             reason="New workgroup",
         )
         st = create_strategy(
-            s,
+            session=s,
             actor=ADMIN,
             logic_model_id=lm.id,
             need_id="minor-shelter",
@@ -337,7 +369,7 @@ def test_add_a_new_workgroup_plan(engine):
             reason="New workgroup",
         )
         oc = create_outcome(
-            s,
+            session=s,
             actor=ADMIN,
             strategy_id=st.id,
             term="short",
@@ -367,7 +399,7 @@ def test_edit_records_before_and_after_and_refuses_stale_forms(engine):
     old = get(engine, Outcome, SW_OUTCOME)
     with write_session(engine) as s:
         entry = edit_item(
-            s,
+            session=s,
             actor=ADMIN,
             kind="outcome",
             item_id=SW_OUTCOME,
@@ -382,7 +414,7 @@ def test_edit_records_before_and_after_and_refuses_stale_forms(engine):
     assert new.version == old.version + 1  # a status form opened on the old text is refused
     with pytest.raises(UpdateRejected, match="after you opened"), write_session(engine) as s:
         edit_item(
-            s,
+            session=s,
             actor=ADMIN,
             kind="outcome",
             item_id=SW_OUTCOME,
@@ -394,7 +426,7 @@ def test_edit_records_before_and_after_and_refuses_stale_forms(engine):
     with write_session(engine) as s:
         assert (
             edit_item(
-                s,
+                session=s,
                 actor=ADMIN,
                 kind="outcome",
                 item_id=SW_OUTCOME,
@@ -426,7 +458,9 @@ def test_edit_validation(engine, kind, changes, message):
         "logic_model": "southwest",
     }
     with pytest.raises(UpdateRejected, match=message), write_session(engine) as s:
-        edit_item(s, actor=ADMIN, kind=kind, item_id=item[kind], changes=changes, reason="r")
+        edit_item(
+            session=s, actor=ADMIN, kind=kind, item_id=item[kind], changes=changes, reason="r"
+        )
     assert change_count(engine) == 0
 
 
@@ -434,7 +468,12 @@ def test_edit_keeps_right_to_left_text_and_emoji(engine):
     text = "تأمين سكن آمن للناجين 🏠"
     with write_session(engine) as s:
         edit_item(
-            s, actor=ADMIN, kind="outcome", item_id=SW_OUTCOME, changes={"text": text}, reason="r"
+            session=s,
+            actor=ADMIN,
+            kind="outcome",
+            item_id=SW_OUTCOME,
+            changes={"text": text},
+            reason="r",
         )
     assert get(engine, Outcome, SW_OUTCOME).text == text
 
@@ -445,7 +484,7 @@ def test_retired_items_leave_views_and_rates_and_come_back(engine):
         sw_rows = len(queries.outcome_rows(s, OutcomeFilter(regions=("southwest",))))
     with write_session(engine) as s:
         set_retired(
-            s,
+            session=s,
             actor=ADMIN,
             kind="strategy",
             item_id="southwest.legal-services",
@@ -461,7 +500,7 @@ def test_retired_items_leave_views_and_rates_and_come_back(engine):
     assert log[0]["action"] == ChangeAction.RETIRED
     with pytest.raises(UpdateRejected, match="already retired"), write_session(engine) as s:
         set_retired(
-            s,
+            session=s,
             actor=ADMIN,
             kind="strategy",
             item_id="southwest.legal-services",
@@ -470,7 +509,7 @@ def test_retired_items_leave_views_and_rates_and_come_back(engine):
         )
     with write_session(engine) as s:
         set_retired(
-            s,
+            session=s,
             actor=ADMIN,
             kind="strategy",
             item_id="southwest.legal-services",
@@ -484,17 +523,23 @@ def test_retired_items_leave_views_and_rates_and_come_back(engine):
 
 def test_retired_logic_model_cannot_be_rebaselined(engine):
     with write_session(engine) as s:
-        set_retired(s, actor=ADMIN, kind="logic_model", item_id="central", retired=True, reason="r")
+        set_retired(
+            session=s, actor=ADMIN, kind="logic_model", item_id="central", retired=True, reason="r"
+        )
     with pytest.raises(UpdateRejected, match="retired"), write_session(engine) as s:
         rebaseline(
-            s, actor=ADMIN, logic_model_id="central", start_date=date(2025, 1, 1), reason="r"
+            session=s,
+            actor=ADMIN,
+            logic_model_id="central",
+            start_date=date(2025, 1, 1),
+            reason="r",
         )
 
 
 def test_plan_change_log_is_append_only(engine):
     with write_session(engine) as s:
         redate_outcome(
-            s, actor=ADMIN, outcome_id=SW_OUTCOME, due_date=date(2021, 1, 31), reason="r"
+            session=s, actor=ADMIN, outcome_id=SW_OUTCOME, due_date=date(2021, 1, 31), reason="r"
         )
     with Session(engine) as s:
         entry = s.exec(select(PlanChange)).one()

@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from core import models
 from core.config import PROJECT_ROOT, Settings
+from core.errors import UpdateRejected
 from core.models import (
     LogicModel,
     Outcome,
@@ -48,7 +49,7 @@ from core.plan.files import PlanFileError, read_plan
 from core.progress import updates
 from core.progress.filters import OutcomeFilter
 from core.progress.queries import outcome_rows
-from core.progress.updates import StaleUpdate, UpdateRejected
+from core.progress.updates import StaleUpdate
 from core.store import migrate
 from core.store.bootstrap import init_db
 from core.store.db import (
@@ -97,7 +98,7 @@ def count(engine: Engine, model) -> int:
 
 def redate(session: Session, day: date, expected: date | None = None) -> PlanChange:
     return redating.redate_outcome(
-        session,
+        session=session,
         actor=ADMIN,
         outcome_id=OUTCOME,
         due_date=day,
@@ -216,7 +217,7 @@ def test_app_role_does_the_apps_work(hosted, backend):
     with write_session(app) as session:
         redate(session, date(2022, 3, 31))
         editing.edit_item(
-            session,
+            session=session,
             actor=ADMIN,
             kind="outcome",
             item_id=OUTCOME,
@@ -476,7 +477,7 @@ def lead_plan(session: Session, **kw):
         "due_date": date(2022, 1, 31),
         "reason": "Added.",
     }
-    return editing.create_outcome(session, **{**base, **kw})
+    return editing.create_outcome(session=session, **{**base, **kw})
 
 
 @pytest.mark.parametrize(
@@ -489,7 +490,7 @@ def lead_plan(session: Session, **kw):
         (lambda s: lead_plan(s, text="t" * 2001), "keep it under 2,000"),
         (
             lambda s: editing.create_strategy(
-                s,
+                session=s,
                 actor=ADMIN,
                 logic_model_id=LOGIC_MODEL,
                 need_id="legal-services",
@@ -501,7 +502,7 @@ def lead_plan(session: Session, **kw):
         ),
         (
             lambda s: editing.create_strategy(
-                s,
+                session=s,
                 actor=ADMIN,
                 logic_model_id=LOGIC_MODEL,
                 need_id="legal-services",
@@ -512,7 +513,7 @@ def lead_plan(session: Session, **kw):
         ),
         (
             lambda s: editing.create_logic_model(
-                s,
+                session=s,
                 actor=ADMIN,
                 region_id="southwest",
                 title="New workgroup",
@@ -533,7 +534,7 @@ def test_plan_change_fields_are_checked(engine, make, message):
 def test_generated_ids_fit_their_columns(engine):
     with write_session(engine) as session:
         lm = editing.create_logic_model(
-            session,
+            session=session,
             actor=ADMIN,
             region_id="southwest",
             title="W" * 300,
@@ -541,7 +542,7 @@ def test_generated_ids_fit_their_columns(engine):
             reason="Added.",
         )
         st = editing.create_strategy(
-            session,
+            session=session,
             actor=ADMIN,
             logic_model_id=lm.id,
             need_id="legal-services",
@@ -614,7 +615,7 @@ def test_sessions_work_in_utc_whatever_the_servers_zone(engine, backend, pg_serv
 def test_json_columns_round_trip(engine):
     with write_session(engine) as session:
         entry = editing.edit_item(
-            session,
+            session=session,
             actor=ADMIN,
             kind="strategy",
             item_id="southwest.legal-services",
