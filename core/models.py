@@ -28,10 +28,10 @@ class Term(StrEnum):
 
     @property
     def rank(self) -> int:
-        return _TERM_RANKS[self.value]
+        return _TERM_RANKS[self]
 
 
-_TERM_RANKS = {"short": 0, "medium": 1, "long": 2}  # Term's order, looked up per row
+_TERM_RANKS = {t: i for i, t in enumerate(Term)}  # the order they are declared in
 
 
 class Status(StrEnum):

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
+from core.errors import TrackerError
 from core.models import Status
 from core.people import permissions
 from core.plan import changelog
 from core.progress import updates
 from core.progress.filters import OutcomeFilter
-from core.store.db import DatabaseUnavailable, describe_db_error, write_session
-from ui import auth, components, data
+from ui import actions, auth, components, data
 
 NOTE_HELP = "Say what happened or why it is late. Required for Blocked and Dropped."
 
@@ -27,16 +26,12 @@ def can_update(row: dict) -> bool:
     )
 
 
-def _run(action, success: str) -> Exception | None:
-    """Run a service call in a write transaction. Returns the refusal (its message is
-    for the user), or None after telling the user it worked."""
-    try:
-        with write_session(data.engine()) as session:
-            action(session)
-    except (updates.UpdateRejected, permissions.PermissionDenied, DatabaseUnavailable) as exc:
-        return exc
-    except SQLAlchemyError as exc:
-        return DatabaseUnavailable(describe_db_error(exc, data.engine()))
+def _run(action, success: str) -> TrackerError | None:
+    """Run a service call through the action runner. Returns the refusal (its message
+    is for the user), or None after telling the user it worked."""
+    result = actions.run(action)
+    if not result.ok:
+        return result.error
     st.toast(success, icon=":material/check_circle:")
     return None
 

@@ -27,7 +27,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from core.io.columns import EXPORT_COLUMNS
-from core.models import Status, Term
+from core.models import Term
+from core.progress.schedule import is_closed
 
 Row = Mapping[str, Any]
 
@@ -109,7 +110,6 @@ TEMPLATE_NOTES = (
 
 UID_DOMAIN = "mo-plan-tracker"
 PRODID = "-//Missouri Anti-Trafficking Plan Tracker//mo-plan-tracker//EN"
-CLOSED_STATUSES = (Status.DONE.value, Status.DROPPED.value)
 
 
 def view_name(parts: Iterable[str]) -> str:
@@ -292,7 +292,7 @@ def to_ics(rows: Iterable[Row], *, calendar_name: str, now: datetime | None = No
         description="Due dates of the Missouri anti-trafficking strategic plan's outcomes.",
     )
     for row in rows:
-        if row["status"] in CLOSED_STATUSES:
+        if is_closed(row["status"]):
             continue
         due = _day(row["due_date"])
         event = Event.new(

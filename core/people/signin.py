@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from core.clock import utcnow
+from core.clock import as_utc
 from core.errors import TrackerError
 from core.models import SignInThrottle, User
 from core.people import accounts
@@ -39,14 +39,6 @@ class AccountLocked(SignInError):
             f"(after {locked_until:%H:%M} UTC)."
         )
         self.locked_until = locked_until
-
-
-def _as_utc(now: datetime | None) -> datetime:
-    if now is None:
-        return utcnow()
-    if now.tzinfo is None:  # naive times are taken to be UTC
-        return now.replace(tzinfo=UTC)
-    return now.astimezone(UTC)
 
 
 def _dummy_verify(password: str) -> None:
@@ -112,7 +104,7 @@ def authenticate(
     failures within FAILURE_WINDOW the username (known or not) is locked for LOCKOUT:
     AccountLocked is raised without checking the password. `now` defaults to the clock.
     On a clean sign-in the failures are forgotten and an outdated hash is upgraded."""
-    now = _as_utc(now)
+    now = as_utc(now)
     key = normalize_username(username)[:80]
     if not key:
         raise SignInError(WRONG_CREDENTIALS)

@@ -9,11 +9,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from core.models import LogicModel, Outcome, Status, Strategy, Term
-from core.progress.schedule import CLOSED, DEFAULT_SOON_DAYS, Schedule, freshness_days, schedule_of
+from core.models import LogicModel, Outcome, Strategy, Term
+from core.progress.schedule import (
+    DEFAULT_SOON_DAYS,
+    Schedule,
+    freshness_days,
+    is_closed,
+    late_sql,
+    schedule_of,
+)
 
 
 @dataclass(frozen=True)
@@ -27,10 +34,7 @@ def term_summaries(
 ) -> dict[tuple[str, str], TermSummary]:
     """Per (strategy, term): the latest due date and how many outcomes are late.
     One aggregate query; the views use it for Gantt starts and 'upstream late'."""
-    late = or_(
-        Outcome.status == Status.BLOCKED.value,
-        and_(Outcome.due_date < today, Outcome.status.not_in(CLOSED)),
-    )
+    late = late_sql(today)
     stmt = (
         select(
             Outcome.strategy_id,
@@ -84,7 +88,7 @@ def annotate(
             start = previous.latest_due
         row["start_date"] = min(start, due)
         late_upstream = sum(s.late_count for s in earlier)
-        row["upstream_late"] = bool(late_upstream) and status not in CLOSED
+        row["upstream_late"] = bool(late_upstream) and not is_closed(status)
         row["upstream_note"] = (
             f"{late_upstream} earlier-term outcome{'s' if late_upstream != 1 else ''} "
             "in this strategy overdue or blocked"

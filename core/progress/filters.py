@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import select
 
 from core.models import (
@@ -17,7 +17,7 @@ from core.models import (
     Region,
     Strategy,
 )
-from core.progress.schedule import CLOSED, Schedule
+from core.progress.schedule import Schedule, schedule_sql
 
 
 @dataclass(frozen=True)
@@ -98,15 +98,7 @@ class OutcomeFilter:
         return cond
 
     def _schedule_condition(self, schedule: Schedule):
-        today = self.today or date.today()
-        horizon = today + timedelta(days=self.soon_days)
-        open_ = Outcome.status.not_in(CLOSED)
-        return {
-            Schedule.CLOSED: Outcome.status.in_(CLOSED),
-            Schedule.OVERDUE: and_(open_, Outcome.due_date < today),
-            Schedule.DUE_SOON: and_(open_, Outcome.due_date >= today, Outcome.due_date <= horizon),
-            Schedule.ON_TIME: and_(open_, Outcome.due_date > horizon),
-        }[schedule]
+        return schedule_sql(schedule, self.today or date.today(), self.soon_days)
 
 
 def joined(columns):
@@ -117,3 +109,38 @@ def joined(columns):
         .join(Region, Region.id == LogicModel.region_id)
         .join(Need, Need.id == Strategy.need_id)
     )
+
+
+# The filter in words ("" for the whole plan), for the dashboard and the printed report.
+def describe(
+    flt: OutcomeFilter,
+    *,
+    regions: dict[str, str] | None = None,
+    needs: dict[str, str] | None = None,
+    logic_models: dict[str, str] | None = None,
+) -> str:
+    """`regions`, `needs` and `logic_models` map ids to the names shown (region name,
+    need label, logic model title); an id missing from them is shown as it is."""
+    from core.models import Term  # here, so the module's imports above stay as they are
+
+    terms = {t.value: t.label for t in Term}
+    parts = [
+        f"{label}: {', '.join(names.get(v, v) for v in values)}"
+        for label, values, names in (
+            ("Region", flt.regions, regions or {}),
+            ("Logic model", flt.logic_models, logic_models or {}),
+            ("Need", flt.needs, needs or {}),
+            ("Term", flt.terms, terms),
+            ("Status", flt.statuses, {}),
+            ("Schedule", flt.schedules, {}),
+            ("Date basis", flt.date_bases, {}),
+        )
+        if values
+    ]
+    if search := flt.search.strip():
+        parts.append(f"text “{search}”")
+    if flt.flagged_only:
+        parts.append("flagged items only")
+    if flt.outcome_ids:
+        parts.append(f"{len(flt.outcome_ids):,} chosen outcomes")
+    return "; ".join(parts)

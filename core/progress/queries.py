@@ -7,7 +7,7 @@ never live ORM objects, so results can be cached by the views.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
@@ -29,7 +29,13 @@ from core.models import (
     Strategy,
 )
 from core.progress.filters import OutcomeFilter, joined
-from core.progress.schedule import CLOSED, TERM_ORDER
+from core.progress.schedule import (
+    Schedule,
+    freshness_days,
+    open_sql,
+    schedule_sql,
+    term_rank_sql,
+)
 
 
 def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dict[str, Any]]:
@@ -88,7 +94,7 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
         Region.position,
         LogicModel.position,
         Strategy.position,
-        TERM_ORDER,
+        term_rank_sql(),
         Outcome.position,
     )
     if flt.order == "due":
@@ -206,7 +212,7 @@ def plan_items(
         stmt = stmt.order_by(Strategy.position)
     elif kind == "outcome":
         stmt = select(Outcome).where(Outcome.strategy_id == parent_id)
-        stmt = stmt.order_by(TERM_ORDER, Outcome.position)
+        stmt = stmt.order_by(term_rank_sql(), Outcome.position)
     else:
         raise ValueError(f"unknown kind {kind!r}")
     return [item.model_dump() for item in session.exec(stmt).all()]
@@ -311,18 +317,11 @@ def schedule_counts(
 ) -> dict[str, int]:
     """Open, overdue and due-soon counts, in SQL."""
     flt = flt or OutcomeFilter()
-    open_ = Outcome.status.not_in(CLOSED)
-    horizon = today + timedelta(days=soon_days)
     stmt = joined(
         [
-            func.sum(case((open_, 1), else_=0)),
-            func.sum(case((and_(open_, Outcome.due_date < today), 1), else_=0)),
-            func.sum(
-                case(
-                    (and_(open_, Outcome.due_date >= today, Outcome.due_date <= horizon), 1),
-                    else_=0,
-                )
-            ),
+            func.sum(case((open_sql(), 1), else_=0)),
+            func.sum(case((schedule_sql(Schedule.OVERDUE, today, soon_days), 1), else_=0)),
+            func.sum(case((schedule_sql(Schedule.DUE_SOON, today, soon_days), 1), else_=0)),
             func.sum(case((Outcome.status == Status.BLOCKED.value, 1), else_=0)),
         ]
     ).where(and_(True, *flt.conditions()))
@@ -398,7 +397,7 @@ def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
     for region_id, name, last_at in session.exec(stmt).all():
         if isinstance(last_at, str):
             last_at = datetime.fromisoformat(last_at)
-        days = None if last_at is None else max(0, (today - last_at.date()).days)
+        days = freshness_days(last_at, today)
         out.append(
             {
                 "region_id": region_id,

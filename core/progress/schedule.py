@@ -1,17 +1,24 @@
-"""The schedule rule (on time, due soon, overdue, closed) and the term order, each in
-Python and in SQL side by side; tests/core/progress/test_schedule.py checks they agree."""
+"""The progress rules, each in Python and in SQL side by side, so a view that counts in
+SQL and a view that annotates rows in Python can never disagree
+(tests/core/test_schedule_rules.py checks every case on both backends):
+
+- closed: done or dropped outcomes are off the schedule;
+- schedule: on time, due soon (within `soon_days`), overdue, closed;
+- late: overdue or blocked (an earlier term that is late makes later ones "upstream late");
+- term order: short → medium → long;
+- freshness: whole days since the last status update, never negative.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import ColumnElement, and_, case, or_
+from sqlmodel import col
 
-from core.models import (
-    Outcome,
-    Status,
-)
+from core.models import Outcome, Status, Term
 
 CLOSED = (Status.DONE.value, Status.DROPPED.value)
 DEFAULT_SOON_DAYS = 60
@@ -24,10 +31,28 @@ class Schedule(StrEnum):
     CLOSED = "Closed"  # done or dropped: no longer on a schedule
 
 
+# ---- closed ------------------------------------------------------------------------
+
+
+def is_closed(status: str) -> bool:
+    return status in CLOSED
+
+
+def closed_sql() -> ColumnElement[bool]:
+    return col(Outcome.status).in_(CLOSED)
+
+
+def open_sql() -> ColumnElement[bool]:
+    return col(Outcome.status).not_in(CLOSED)
+
+
+# ---- schedule ----------------------------------------------------------------------
+
+
 def schedule_of(
     status: str, due: date, today: date, soon_days: int = DEFAULT_SOON_DAYS
 ) -> Schedule:
-    if status in CLOSED:
+    if is_closed(status):
         return Schedule.CLOSED
     if due < today:
         return Schedule.OVERDUE
@@ -36,8 +61,50 @@ def schedule_of(
     return Schedule.ON_TIME
 
 
+def schedule_sql(
+    schedule: Schedule, today: date, soon_days: int = DEFAULT_SOON_DAYS
+) -> ColumnElement[bool]:
+    """The condition an outcome meets when `schedule_of` gives `schedule`."""
+    due = col(Outcome.due_date)
+    horizon = today + timedelta(days=soon_days)
+    return {
+        Schedule.CLOSED: closed_sql(),
+        Schedule.OVERDUE: and_(open_sql(), due < today),
+        Schedule.DUE_SOON: and_(open_sql(), due >= today, due <= horizon),
+        Schedule.ON_TIME: and_(open_sql(), due > horizon),
+    }[schedule]
+
+
+# ---- late --------------------------------------------------------------------------
+
+
+def is_late(status: str, due: date, today: date) -> bool:
+    return status == Status.BLOCKED.value or schedule_of(status, due, today) is Schedule.OVERDUE
+
+
+def late_sql(today: date) -> ColumnElement[bool]:
+    return or_(col(Outcome.status) == Status.BLOCKED.value, schedule_sql(Schedule.OVERDUE, today))
+
+
+# ---- term order --------------------------------------------------------------------
+
+
+def term_rank(term: str) -> int:
+    """Short 0, medium 1, long 2; anything else sorts last."""
+    try:
+        return Term(term).rank
+    except ValueError:
+        return len(Term)
+
+
+def term_rank_sql() -> Any:
+    return case({t.value: t.rank for t in Term}, value=col(Outcome.term), else_=len(Term))
+
+
+# ---- freshness ---------------------------------------------------------------------
+
+
 def freshness_days(last_updated: datetime | None, today: date) -> int | None:
+    """Whole days since `last_updated` (None: never updated); a clock that runs ahead
+    of today counts as 0, not as a negative age."""
     return None if last_updated is None else max(0, (today - last_updated.date()).days)
-
-
-TERM_ORDER = case({"short": 0, "medium": 1, "long": 2}, value=Outcome.term, else_=3)

@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlmodel import SQLModel
 
+from core.clock import as_utc
 from core.errors import TrackerError
 from core.people.permissions import Actor, require_admin
 from core.store import migrate
@@ -99,15 +100,11 @@ def column_kind(type_: sa.types.TypeEngine) -> str:
     raise BackupError(f"Cannot back up a column of type {type_!r}.")
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
-
-
 def encode(value: Any, kind: str) -> Any:
     if value is None:
         return None
     if kind == "datetime":
-        return _utc(value).isoformat()
+        return as_utc(value).isoformat()
     if kind == "date":
         return value.isoformat()
     if kind == "bytes":
