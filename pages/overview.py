@@ -1,11 +1,11 @@
-"""Overview: where the plan stands statewide, per region and per need."""
+"""Overview: where the plan stands statewide, per region and per need. The sections
+are panels in ui/panels/overview.py."""
 
-import pandas as pd
 import streamlit as st
 
-from core import charts
 from core.models import Status
 from ui import components, data, filters, shell
+from ui.panels import overview
 from ui.report import report_download
 
 shell.page()
@@ -15,26 +15,7 @@ flt = filters.current()
 soon = filters.soon_days()
 st.caption(f"Showing {filters.describe()} · today is {data.today():%B %-d, %Y}.")
 report_download(flt)  # the printable report for these filters (ui/report.py)
-
-with st.expander("How to read this", icon=":material/help:"):
-    st.markdown(
-        """
-The 2019 strategic plan sets out ten logic models: two statewide (housing; mental health and
-substance use) and one per region. Each **strategy** is a row of a logic model (a need, its
-resources and tasks); each **outcome** is one of its short-, medium- or long-term milestones.
-
-- **Completion** is done outcomes ÷ active outcomes. Dropped outcomes are not counted.
-- **Status** is what workgroup leads record. **Schedule** is computed: *overdue* (past due and not
-  done), *due soon* (within the window you pick on *Overdue & due soon*), *on time*, or *closed*.
-- **Upstream late**: an earlier-term outcome of the same strategy is overdue or blocked; the
-  report's short → medium → long outcomes build on each other.
-- **Date basis** says how a due date was read from the report: *as written* (a day was given),
-  *end of month* (month/year), *corrected* (an impossible day such as 2/31/2020, moved to the month's
-  last day), *inferred* (no usable date; planned from the outcome's term).
-- The report's timelines are guidance, meant to be moved to each community's real start date; many
-  2020–2022 dates are therefore past.
-"""
-    )
+overview.how_to_read()
 
 total = data.completion(flt)
 if total.empty or int(total["total"].iloc[0]) == 0:
@@ -44,92 +25,11 @@ if total.empty or int(total["total"].iloc[0]) == 0:
     )
     st.stop()
 
-overall = total.iloc[0]
-counts = data.schedule_counts(flt, soon)
 status = data.status_counts(flt)
-rate = overall["rate"]
-
-c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric(
-    "Completion",
-    components.rate_text(rate),
-    help=f"{int(overall['done'])} done ÷ {int(overall['active'])} active outcomes "
-    f"({int(overall['dropped'])} dropped are left out).",
-)
-c2.metric("Done", f"{int(overall['done']):,}", help="Outcomes whose latest status is Done.")
-c3.metric(
-    "Overdue",
-    f"{counts['overdue']}",
-    help="Past their due date and neither done nor dropped.",
-)
-c4.metric(
-    f"Due in {soon} days",
-    f"{counts['due_soon']}",
-    help=f"Open outcomes due between today and {soon} days from now.",
-)
-c5.metric(
-    "Blocked", f"{counts['blocked']}", help="Outcomes a lead marked Blocked, with a note why."
-)
-
-components.altair_chart(
-    charts.status_bar(pd.DataFrame({"status": list(status), "count": list(status.values())}))
-)
-st.caption("Outcomes by their latest recorded status.")
-
-left, right = st.columns(2)
-with left:
-    st.subheader("Completion by region")
-    by_region = data.completion(flt, by=("region",)).rename(columns={"region": "label"})
-    components.altair_chart(charts.completion_by(by_region, "Region"))
-    st.caption(
-        "Done ÷ active outcomes of each region's logic model(s); State holds the two statewide models."
-    )
-with right:
-    st.subheader("Completion by need")
-    by_need = data.completion(flt, by=("need",)).rename(columns={"need": "label"})
-    components.altair_chart(charts.completion_by(by_need, "Need"))
-    st.caption("Done ÷ active outcomes of strategies addressing each need.")
-
-st.subheader("Region × need")
-grid = data.completion(flt, by=("region", "need"))
-components.altair_chart(charts.heatmap(grid))
-st.caption(
-    "Completion of each region's strategies per need; an empty cell means the region has no strategy for that need."
-)
-
-left, right = st.columns(2)
-with left:
-    st.subheader("Completions over time")
-    hist = data.history(flt, limit=5)  # the latest, listed below
-    if hist.empty:
-        components.empty_state(
-            "No status updates yet.",
-            hint="Workgroup leads: sign in from the sidebar, then mark outcomes done or in progress "
-            "from the Regions, Overdue or Plan browser pages. Progress appears here as it is recorded.",
-        )
-    else:
-        components.altair_chart(charts.completions_over_time(data.history(flt, done_only=True)))
-        st.caption("Outcomes marked Done, net of undos and reopenings, week by week.")
-with right:
-    st.subheader("Freshness")
-    fresh = data.freshness()
-    components.altair_chart(charts.freshness(fresh))
-    st.caption(
-        "Days since each region's last status update. Regions with no updates yet are marked."
-    )
-
-if not hist.empty:
-    st.subheader("Latest updates")
-    for row in hist.to_dict("records"):
-        note = f" — “{row['note']}”" if row["note"] else ""
-        text = (
-            row["outcome_text"]
-            if len(row["outcome_text"]) <= 90
-            else row["outcome_text"][:89] + "…"
-        )
-        st.markdown(
-            f"**{row['changed_by']}** · {row['region']}: {text} → **{row['new_status']}** "
-            f"(was {row['old_status']}; {row['changed_at']:%b %-d, %Y %H:%M} UTC){note}"
-        )
+overview.headline(total.iloc[0], data.schedule_counts(flt, soon), soon)
+overview.status_chart(status)
+overview.completion_charts(flt)
+hist = overview.activity(flt)
+overview.latest_updates(hist)
 if status.get(Status.DONE.value, 0) == 0 and hist.empty:
     st.caption("Every outcome starts as “Not started”: the plan is ready for its first update.")

@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import config
 from core.config import PROJECT_ROOT, Settings
+from core.people import accounts
 from core.store.bootstrap import init_db
 from core.store.db import make_engine
 from tests.pg import PostgresServer, PostgresUnavailable
@@ -49,6 +51,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         else:
             names = BACKENDS
         metafunc.parametrize("backend", names, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hasher(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """Argon2 at its cheapest for every test (the production cost takes ~50 ms a hash).
+    AppTest runs the app in this process, so the app signs in with it too."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(accounts, "password_hasher", hasher)
+    return hasher
 
 
 @pytest.fixture

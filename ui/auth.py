@@ -27,9 +27,10 @@ _ACTOR = "_actor"
 
 def _load_actor() -> Actor:
     user_id = st.session_state.get("user_id")
-    email = None
+    email: str | None = None
     if user_id is None and _oidc_configured() and getattr(st.user, "is_logged_in", False):
-        email = st.user.get("email")
+        claim = st.user.get("email")
+        email = claim if isinstance(claim, str) else None  # a claim may be any JSON value
     if user_id is None and not email:
         return ANONYMOUS_VIEWER
     with Session(data.engine()) as session:

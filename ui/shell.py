@@ -11,11 +11,12 @@ resolves the requested page) and reruns through dashboard.py, query string intac
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 _ENTERED = "_entered_via_dashboard"
 
 
-def navigation(*, admin: bool) -> st.navigation:
+def navigation(*, admin: bool) -> StreamlitPage:
     pages = {
         "Progress": [
             st.Page(

@@ -98,7 +98,7 @@ def export_buttons(flt: OutcomeFilter, count: int | None = None, *, key: str = "
             pick = st.selectbox(
                 "Calendar of due dates for",
                 list(choices),
-                format_func=choices.get,
+                format_func=choices.__getitem__,
                 index=None,
                 placeholder="Choose a region or need",
                 key=f"{key}_calendar_for",
@@ -200,7 +200,7 @@ def _templates(key: str) -> None:
         pick = st.selectbox(
             "A logic model of the plan",
             list(models),
-            format_func=models.get,
+            format_func=models.__getitem__,
             index=None,
             placeholder="Choose one to download",
             key=f"{key}_template_model",

@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlmodel import Session
 
@@ -17,7 +18,7 @@ from core.models import Role
 from core.people import accounts
 from core.people.accounts import AccountError
 from core.store.bootstrap import init_db
-from core.store.db import make_engine
+from core.store.db import make_engine, write_session
 
 ROLES = [r.value for r in Role]
 
@@ -26,10 +27,13 @@ class PasswordInputError(TrackerError):
     pass
 
 
-def _session() -> Session:
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One write transaction per command: committed when it returns, else rolled back."""
     engine = make_engine()
     init_db(engine)
-    return Session(engine)
+    with write_session(engine) as session:
+        yield session
 
 
 def _read_password(args: argparse.Namespace) -> str:

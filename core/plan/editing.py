@@ -12,10 +12,11 @@ Functions take keyword-only arguments and a session from `core.db.write_session`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.errors import UpdateRejected
 from core.models import (
@@ -71,7 +72,9 @@ def create_logic_model(
     lm_id = lm_id or ids.new_logic_model_id(region_id, title, _exists(session, LogicModel))
     if session.get(LogicModel, lm_id) is not None:
         raise UpdateRejected(f"A logic model {lm_id!r} exists already.")
-    last = session.exec(select(LogicModel.position).order_by(LogicModel.position.desc())).first()
+    last = session.exec(
+        select(LogicModel.position).order_by(col(LogicModel.position).desc())
+    ).first()
     lm = LogicModel(
         id=lm_id,
         region_id=region_id,
@@ -102,8 +105,8 @@ def create_strategy(
     title: str,
     reason: str,
     label: str | None = None,
-    resources: list[str] | str = (),
-    tasks: list[str] | str = (),
+    resources: Sequence[str] | str = (),  # a str: one item a line
+    tasks: Sequence[str] | str = (),
     ultimate_outcome: str = "",
     strategy_id: str | None = None,
 ) -> Strategy:
@@ -120,7 +123,7 @@ def create_strategy(
     last = session.exec(
         select(Strategy.position)
         .where(Strategy.logic_model_id == lm.id)
-        .order_by(Strategy.position.desc())
+        .order_by(col(Strategy.position).desc())
     ).first()
     st = Strategy(
         id=st_id,

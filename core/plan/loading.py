@@ -12,9 +12,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, inspect
 from sqlmodel import Session, SQLModel, select
 
 from core.models import (
@@ -34,6 +34,10 @@ from core.plan.changelog import jsonable
 from core.plan.dates import DatedItem, infer_due_dates, parse_date_as_written
 from core.plan.files import PlanData, read_plan
 from core.store.db import write_session
+
+# The tables `data/` fills.
+PlanTable = Plan | Need | Region | LogicModel | Strategy | Outcome | AppendixItem
+_Row = TypeVar("_Row", bound=PlanTable)
 
 
 @dataclass
@@ -77,11 +81,11 @@ def load_plan(engine: Engine, data_dir: Path) -> LoadReport:
     return report
 
 
-def plan_rows(data: PlanData) -> dict[type[SQLModel], list[dict[str, Any]]]:
+def plan_rows(data: PlanData) -> dict[type[PlanTable], list[dict[str, Any]]]:
     """The rows each table should hold according to `data/`, dates computed."""
     plan = data.plan
     first_year, last_year = plan.plan_years
-    rows: dict[type[SQLModel], list[dict[str, Any]]] = {
+    rows: dict[type[PlanTable], list[dict[str, Any]]] = {
         Plan: [
             dict(
                 id=1,
@@ -189,21 +193,21 @@ def plan_rows(data: PlanData) -> dict[type[SQLModel], list[dict[str, Any]]]:
 
 
 # Plan items that leave data/ are retired (kept with their history), never deleted.
-_RETIRABLE = {LogicModel, Strategy, Outcome}
+_RETIRABLE: set[type[PlanTable]] = {LogicModel, Strategy, Outcome}
 
 
 # Fields the app owns once an item exists: re-baselining moves them.
-_KEPT_ON_RELOAD = {LogicModel: {"start_date"}}
+_KEPT_ON_RELOAD: dict[type[SQLModel], set[str]] = {LogicModel: {"start_date"}}
 
 
 def _upsert(
     session: Session,
-    model: type[SQLModel],
+    model: type[_Row],
     items: list[dict[str, Any]],
     report: LoadReport,
     batch: str | None,
 ) -> None:
-    kind = model.__tablename__
+    kind = inspect(model).local_table.name
     existing = {obj.id: obj for obj in session.exec(select(model)).all()}
     logged = batch is not None and model in _RETIRABLE
     if not existing and not logged and items:
@@ -229,7 +233,7 @@ def _upsert(
             action = ChangeAction.RESTORED if changed == {"retired"} else ChangeAction.EDITED
             before = {name: getattr(obj, name) for name in sorted(changed)}
             after = {name: item[name] for name in sorted(changed)}
-            _log(session, kind, obj.id, action, before, after, batch)
+            _log(session, kind, item["id"], action, before, after, batch)
         for name in changed:
             setattr(obj, name, item[name])
         if changed:
@@ -241,16 +245,15 @@ def _upsert(
             report.updated[kind] += 1
         else:
             report.unchanged[kind] += 1
-    if model in _RETIRABLE:
-        for obj in existing.values():
+    for obj in existing.values():  # rows data/ no longer has
+        if isinstance(obj, LogicModel | Strategy | Outcome):  # the _RETIRABLE models
             if not obj.retired:
                 obj.retired = True
                 session.add(obj)
                 report.retired[kind] += 1
                 if logged:
                     _log(session, kind, obj.id, ChangeAction.RETIRED, None, None, batch)
-    elif model is AppendixItem:
-        for obj in existing.values():
+        elif isinstance(obj, AppendixItem):
             session.delete(obj)
             report.retired[kind] += 1
     session.flush()

@@ -19,6 +19,7 @@ PostgreSQL advisory lock, and the second finds the work done.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -173,9 +174,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection:
         if sqlite:
             # The pragma is a no-op inside a transaction, so set it before BEGIN.
-            driver = connection.connection.driver_connection
-            if driver is None:  # only for a connection already invalidated
-                raise DatabaseUnavailable("The database connection was lost; try again.")
+            driver = _sqlite_driver(connection)
             fk_before = driver.execute("PRAGMA foreign_keys").fetchone()[0]
             driver.execute("PRAGMA foreign_keys=OFF")
             connection.execution_options(sqlite_begin="IMMEDIATE")
@@ -192,6 +191,14 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
         finally:
             if sqlite and not connection.invalidated:
                 driver.execute(f"PRAGMA foreign_keys={'ON' if fk_before else 'OFF'}")
+
+
+def _sqlite_driver(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under `connection`, for pragmas outside a transaction."""
+    driver = connection.connection.driver_connection
+    if driver is None:  # only for a connection already invalidated
+        raise DatabaseUnavailable("The database connection was lost; try again.")
+    return driver
 
 
 def _broken_references(connection: Connection) -> Counter[str]:

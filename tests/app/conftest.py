@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from streamlit.runtime.pages_manager import PagesManager
@@ -82,14 +81,6 @@ class _WarmPagesManager(PagesManager):
 @pytest.fixture(autouse=True)
 def _warm_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_test, "PagesManager", _WarmPagesManager)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # AppTest runs the app in this process, so the app signs in with this hasher too.
-    monkeypatch.setattr(
-        accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from core.models import LogicModel, Outcome, PlanChange
+from core.plan import redating
 
 from .conftest import make_user, texts
 
@@ -155,3 +157,27 @@ def test_edit_outcome_text_is_logged(db, admin_app) -> None:
         ("edited", SW_OUTCOME, {"text": "A corrected sentence."})
     ]
     assert log[0].changed_by == "admin" and log[0].reason == "Typo in the report"
+
+
+def test_database_error_during_a_save_is_a_message_not_a_traceback(
+    db, admin_app, monkeypatch
+) -> None:
+    """A save that fails in the database (here a disk I/O error) is shown as a message
+    through the action runner; the form keeps what was typed and nothing is written."""
+
+    def disk_fails(**_kwargs):
+        raise OperationalError("x", {}, Exception("disk I/O error"))
+
+    at = admin_app()
+    at.selectbox(key="rb_lm").select_index(SOUTHWEST)
+    at.date_input(key="rb_start").set_value(date(2025, 3, 1)).run()
+    at.text_area(key="rb_reason").input("The workgroup formed in March 2025")
+    monkeypatch.setattr(redating, "rebaseline", disk_fails)
+    at.button(key="rb_go").click().run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(at.error) == 1 and "disk I/O error" in at.error[0].value
+    assert not at.success
+    assert at.text_area(key="rb_reason").value == "The workgroup formed in March 2025"
+    assert due(db) == date(2020, 2, 29)
+    assert changes(db) == []

@@ -30,15 +30,6 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WRONG = f"^{re.escape('Wrong username or password.')}$"
 
 
-def cheap_hasher() -> PasswordHasher:
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch):
-    monkeypatch.setattr(accounts, "password_hasher", cheap_hasher())
-
-
 def add_user(session: Session, username: str = "alice", role: str = "lead", **kw) -> User:
     kw.setdefault("password", PASSWORD)
     return accounts.create_user(session=session, username=username, role=role, **kw)

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
@@ -33,13 +32,6 @@ OUTCOME = "st-louis.adult-shelter.short.1"
 OTHER = "southwest.legal-services.short.1"
 PASSWORD = "correct horse battery"
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hasher(monkeypatch):
-    monkeypatch.setattr(
-        accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 def add_activity(engine: Engine) -> None:

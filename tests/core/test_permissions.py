@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
 from core import models
@@ -27,13 +26,6 @@ STL = ("st-louis", "st-louis.legal-services")
 STL_SHELTER = ("st-louis", "st-louis.adult-shelter")
 SW_LEGAL = ("southwest", "southwest.legal-services")
 SW_SHELTER = ("southwest", "southwest.minor-shelter")
-
-
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch):
-    monkeypatch.setattr(
-        accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 def make(session: Session, username: str, role: str, **scope: str) -> models.User:

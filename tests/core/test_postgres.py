@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlmodel import Session, select
@@ -68,13 +67,6 @@ PASSWORD = "correct horse battery"
 WHEN = datetime(2021, 5, 3, 15, 30, tzinfo=UTC)
 README = PROJECT_ROOT / "README.md"
 pg_only = pytest.mark.backends("postgresql")
-
-
-@pytest.fixture(autouse=True)
-def _fast_argon2(monkeypatch):
-    monkeypatch.setattr(
-        accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 def save(engine: Engine, status: str = "Done", *, version: int | None = None, **kw):

@@ -1,0 +1,133 @@
+"""The Overview page's panels: how to read it, the headline figures, completion by
+region, by need and region × need, completions over time with each region's
+freshness, and the latest status updates."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import charts
+from core.progress.filters import OutcomeFilter
+from ui import components, data
+
+HOW_TO_READ = """
+The 2019 strategic plan sets out ten logic models: two statewide (housing; mental health and
+substance use) and one per region. Each **strategy** is a row of a logic model (a need, its
+resources and tasks); each **outcome** is one of its short-, medium- or long-term milestones.
+
+- **Completion** is done outcomes ÷ active outcomes. Dropped outcomes are not counted.
+- **Status** is what workgroup leads record. **Schedule** is computed: *overdue* (past due and not
+  done), *due soon* (within the window you pick on *Overdue & due soon*), *on time*, or *closed*.
+- **Upstream late**: an earlier-term outcome of the same strategy is overdue or blocked; the
+  report's short → medium → long outcomes build on each other.
+- **Date basis** says how a due date was read from the report: *as written* (a day was given),
+  *end of month* (month/year), *corrected* (an impossible day such as 2/31/2020, moved to the month's
+  last day), *inferred* (no usable date; planned from the outcome's term).
+- The report's timelines are guidance, meant to be moved to each community's real start date; many
+  2020–2022 dates are therefore past.
+"""
+
+
+def how_to_read() -> None:
+    with st.expander("How to read this", icon=":material/help:"):
+        st.markdown(HOW_TO_READ)
+
+
+def headline(overall: pd.Series, counts: dict, soon: int) -> None:
+    """Completion, done, overdue, due soon and blocked, side by side."""
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric(
+        "Completion",
+        components.rate_text(overall["rate"]),
+        help=f"{int(overall['done'])} done ÷ {int(overall['active'])} active outcomes "
+        f"({int(overall['dropped'])} dropped are left out).",
+    )
+    c2.metric("Done", f"{int(overall['done']):,}", help="Outcomes whose latest status is Done.")
+    c3.metric(
+        "Overdue",
+        f"{counts['overdue']}",
+        help="Past their due date and neither done nor dropped.",
+    )
+    c4.metric(
+        f"Due in {soon} days",
+        f"{counts['due_soon']}",
+        help=f"Open outcomes due between today and {soon} days from now.",
+    )
+    c5.metric(
+        "Blocked", f"{counts['blocked']}", help="Outcomes a lead marked Blocked, with a note why."
+    )
+
+
+def status_chart(status: dict) -> None:
+    components.altair_chart(
+        charts.status_bar(pd.DataFrame({"status": list(status), "count": list(status.values())}))
+    )
+    st.caption("Outcomes by their latest recorded status.")
+
+
+def completion_charts(flt: OutcomeFilter) -> None:
+    """Completion by region and by need side by side, then region × need."""
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Completion by region")
+        by_region = data.completion(flt, by=("region",)).rename(columns={"region": "label"})
+        components.altair_chart(charts.completion_by(by_region, "Region"))
+        st.caption(
+            "Done ÷ active outcomes of each region's logic model(s); State holds the two statewide models."
+        )
+    with right:
+        st.subheader("Completion by need")
+        by_need = data.completion(flt, by=("need",)).rename(columns={"need": "label"})
+        components.altair_chart(charts.completion_by(by_need, "Need"))
+        st.caption("Done ÷ active outcomes of strategies addressing each need.")
+
+    st.subheader("Region × need")
+    grid = data.completion(flt, by=("region", "need"))
+    components.altair_chart(charts.heatmap(grid))
+    st.caption(
+        "Completion of each region's strategies per need; an empty cell means the region has no strategy for that need."
+    )
+
+
+def activity(flt: OutcomeFilter) -> pd.DataFrame:
+    """Completions over time beside each region's freshness; returns the latest status
+    updates (at most five) for `latest_updates`."""
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Completions over time")
+        hist = data.history(flt, limit=5)
+        if hist.empty:
+            components.empty_state(
+                "No status updates yet.",
+                hint="Workgroup leads: sign in from the sidebar, then mark outcomes done or in progress "
+                "from the Regions, Overdue or Plan browser pages. Progress appears here as it is recorded.",
+            )
+        else:
+            components.altair_chart(charts.completions_over_time(data.history(flt, done_only=True)))
+            st.caption("Outcomes marked Done, net of undos and reopenings, week by week.")
+    with right:
+        st.subheader("Freshness")
+        fresh = data.freshness()
+        components.altair_chart(charts.freshness(fresh))
+        st.caption(
+            "Days since each region's last status update. Regions with no updates yet are marked."
+        )
+    return hist
+
+
+def latest_updates(hist: pd.DataFrame) -> None:
+    if hist.empty:
+        return
+    st.subheader("Latest updates")
+    for row in hist.to_dict("records"):
+        note = f" — “{row['note']}”" if row["note"] else ""
+        text = (
+            row["outcome_text"]
+            if len(row["outcome_text"]) <= 90
+            else row["outcome_text"][:89] + "…"
+        )
+        st.markdown(
+            f"**{row['changed_by']}** · {row['region']}: {text} → **{row['new_status']}** "
+            f"(was {row['old_status']}; {row['changed_at']:%b %-d, %Y %H:%M} UTC){note}"
+        )

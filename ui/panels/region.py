@@ -1,0 +1,121 @@
+"""The Regions page's panels: the region picker, its profile from the needs assessment,
+its headline figures, and its logic model(s) laid out as in the report (a strategy per
+row: resources, tasks, short-, medium- and long-term outcomes, ultimate outcome), each
+outcome with its status update controls."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.models import Term
+from core.progress.filters import OutcomeFilter
+from ui import components, data, filters, updates
+
+TERMS = [(Term.SHORT, "Short term"), (Term.MEDIUM, "Medium term"), (Term.LONG, "Long term")]
+
+
+def pick_region(regions: dict[str, dict]) -> str:
+    """The region to show; defaults to the one chosen in the sidebar filter."""
+    chosen = st.session_state.get("f_region") or []
+    default = chosen[0] if len(chosen) == 1 else next(iter(regions))
+    return st.selectbox(
+        "Region",
+        list(regions),
+        index=list(regions).index(default),
+        format_func=lambda r: regions[r]["name"],
+        key="region_page_pick",
+        help="Defaults to the region chosen in the sidebar filter.",
+    )
+
+
+def profile(region: dict) -> None:
+    """Survivors served, trafficking mix and top needs, from the needs assessment."""
+    with st.container(border=True):
+        c1, c2, c3 = st.columns([1, 1, 2])
+        served = region["survivors_served"]
+        c1.metric(
+            "Survivors served",
+            "not reported" if served is None else f"{served:,}",
+            help="Survivors identified by responding providers in the 2019 needs assessment (previous 12 months).",
+        )
+        c2.markdown(
+            "**Trafficking mix**\n\n" + (region["trafficking_mix_as_written"] or "not reported")
+        )
+        tops = region["top_needs"]
+        c3.markdown(
+            "**Top identified needs, in order**\n\n"
+            + (
+                "\n".join(f"{i}. {t['as_written']}" for i, t in enumerate(tops, 1))
+                or "not reported"
+            )
+        )
+        if region["summary"]:
+            st.caption(region["summary"])
+
+
+def headline(flt: OutcomeFilter) -> None:
+    comp = data.completion(flt).iloc[0]
+    counts = data.schedule_counts(flt, filters.soon_days())
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(
+        "Completion",
+        components.rate_text(comp["rate"]),
+        help=f"{comp['done']} done ÷ {comp['active']} active outcomes (dropped left out).",
+    )
+    m2.metric("Overdue", counts["overdue"], help="Past due and neither done nor dropped.")
+    m3.metric(f"Due in {filters.soon_days()} days", counts["due_soon"])
+    m4.metric("Blocked", counts["blocked"])
+
+
+def logic_models(region_id: str, df: pd.DataFrame) -> None:
+    """Each logic model of the region, with the strategies that have outcomes in `df`."""
+    ref = data.reference()
+    needs = {n["id"]: n["label"] for n in ref["needs"]}
+    # The outcomes of each (strategy, term) cell, split once (not one filter per cell).
+    cells: dict[tuple[str, str], list[dict]] = {}
+    for row in df.to_dict("records"):
+        cells.setdefault((row["strategy_id"], row["term"]), []).append(row)
+    for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
+        _model_header(model, ref["plan"].get("baseline_start"))
+        for strategy in data.strategies(model["id"]):
+            if any((strategy["id"], term.value) in cells for term, _ in TERMS):
+                _strategy_row(strategy, cells, needs)
+
+
+def _model_header(model: dict, report_start) -> None:
+    st.header(model["title"], divider="gray")
+    moved = (
+        f" (re-baselined; the report's timeline starts {report_start:%B %Y})"
+        if report_start and model["start_date"] != report_start
+        else ""
+    )
+    label = f"“{model['report_region_label']}” · " if model["report_region_label"] else ""
+    st.caption(f"Logic model {label}starts {model['start_date']:%B %-d, %Y}{moved}")
+    for flag_code, reason in data.flags_for("logic_model", model["id"]):
+        st.warning(f"Report flag ({flag_code.replace('_', ' ')}): {reason}", icon=":material/flag:")
+
+
+def _strategy_row(
+    strategy: dict, cells: dict[tuple[str, str], list[dict]], needs: dict[str, str]
+) -> None:
+    with st.container(border=True):
+        st.subheader(strategy["title"])
+        st.caption(f"Need: {needs.get(strategy['need_id'], strategy['need_id'])}")
+        for flag_code, reason in data.flags_for("strategy", strategy["id"]):
+            st.caption(f":material/flag: Report flag ({flag_code.replace('_', ' ')}): {reason}")
+        cols = st.columns([1, 1.2, 1.6, 1.6, 1.6, 1])
+        cols[0].markdown("**Resources**\n\n" + "\n".join(f"- {r}" for r in strategy["resources"]))
+        cols[1].markdown("**Tasks**\n\n" + "\n".join(f"- {t}" for t in strategy["tasks"]))
+        for col, (term, label) in zip(cols[2:5], TERMS, strict=True):
+            col.markdown(f"**{label}**")
+            for row in cells.get((strategy["id"], term.value), []):
+                box = col.container(border=True)
+                number = f"{row['number']}. " if row["number"] else ""
+                box.markdown(f"{number}{row['text']}")
+                box.caption(components.outcome_caption(row))
+                box.markdown(components.badges_markdown(row))
+                with box.container(horizontal=True, wrap=True, gap="small"):
+                    updates.done_button(row, key=row["outcome_id"])
+                    updates.form_button(row, key=row["outcome_id"])
+        cols[5].markdown("**Ultimate outcome**\n\n" + (strategy["ultimate_outcome"] or "—"))

@@ -1,0 +1,132 @@
+"""The Users page's panels (admins only): the table of accounts with their roles and
+assignments, the form that adds a user, and the forms that change one; every change
+goes through the action runner (ui/actions.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session
+
+from core import models
+from core.people import accounts, permissions
+from ui import actions, auth, data
+
+FLASH = "users_flash"
+
+
+def show_flash() -> None:
+    if flash := st.session_state.pop(FLASH, None):
+        st.success(flash, icon=":material/check_circle:")
+
+
+def _region_names() -> dict[str, str]:
+    return {r["id"]: r["name"] for r in data.reference()["regions"]}
+
+
+def _act(change: Callable[[Session], object], success: str) -> None:
+    """Make a change as an admin (checked again, as they are now in the database), then
+    rerun with `success`; a refusal, a database error included, is shown instead."""
+
+    def action(session: Session) -> None:
+        permissions.require_admin(auth.actor(fresh=True), "manage users")
+        change(session)
+
+    result = actions.run(action)
+    if result.error is not None:
+        actions.show(result.error)
+        return
+    st.session_state[FLASH] = success
+    st.rerun()
+
+
+def users_table() -> list[models.User]:
+    """Every account, with what each lead is assigned to; returns the users."""
+    regions = _region_names()
+    with Session(data.engine()) as session:
+        users = accounts.list_users(session=session)
+        rows = []
+        for u in users:
+            scopes = accounts.list_assignments(session=session, user=u)
+            rows.append(
+                {
+                    "username": u.username,
+                    "name": u.display_name,
+                    "email": u.email,
+                    "role": str(u.role),
+                    "active": u.active,
+                    "assigned to": ", ".join(
+                        regions.get(a.region_id, a.region_id)
+                        if a.region_id
+                        else a.strategy_id or ""
+                        for a in scopes
+                    ),
+                }
+            )
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    return users
+
+
+def add_user_form() -> None:
+    with st.form("add_user", clear_on_submit=True):
+        st.subheader("Add a user")
+        username = st.text_input("Username", help="Lowercase letters, digits, . _ -")
+        name = st.text_input("Display name")
+        email = st.text_input("E-mail (optional; used for organisation sign-in)")
+        role = st.selectbox("Role", [r.value for r in models.Role], index=1)
+        password = st.text_input("Initial password (12+ characters)", type="password")
+        if st.form_submit_button("Add user", type="primary"):
+            _act(
+                lambda s: accounts.create_user(
+                    session=s,
+                    username=username,
+                    role=role or "",
+                    password=password,
+                    display_name=name,
+                    email=email or None,
+                ),
+                f"Added {username}.",
+            )
+
+
+def change_user_forms(users: list[models.User]) -> None:
+    """Pick a user, then set their role, assign them a region, or deactivate them."""
+    usernames = [u.username for u in users]
+    if not usernames:
+        return
+    st.subheader("Change a user")
+    who = st.selectbox("User", usernames)
+    roles = [r.value for r in models.Role]
+    current_role = str(next(u.role for u in users if u.username == who))
+    with st.form("change_role"):
+        new_role = st.selectbox("Role", roles, index=roles.index(current_role))
+        if st.form_submit_button("Set role"):
+            _act(
+                lambda s: accounts.set_role(
+                    session=s,
+                    user=accounts.require_user(session=s, username=who or ""),
+                    role=new_role or "",
+                ),
+                f"{who} is now {new_role}.",
+            )
+    regions = _region_names()
+    with st.form("assign"):
+        region = st.selectbox("Assign to region", list(regions), format_func=regions.__getitem__)
+        if st.form_submit_button("Assign region"):
+            _act(
+                lambda s: accounts.assign(
+                    session=s,
+                    user=accounts.require_user(session=s, username=who or ""),
+                    region_id=region,
+                ),
+                f"{who} now leads {regions[region or '']}.",
+            )
+    if st.button("Deactivate this user", icon=":material/person_off:"):
+        _act(
+            lambda s: accounts.deactivate_user(
+                session=s, user=accounts.require_user(session=s, username=who or "")
+            ),
+            f"{who} can no longer sign in.",
+        )
