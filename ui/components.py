@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.models import Status
+from core.progress.rates import rate_text as rate_text  # ui/panels call components.rate_text
 from core.progress.schedule import Schedule
 
 HOTLINE = (
@@ -81,13 +82,6 @@ OUTCOME_COLUMNS = {
     "last_updated": st.column_config.DatetimeColumn("Last update", format="YYYY-MM-DD HH:mm"),
     "last_note": st.column_config.TextColumn("Latest note", width="medium"),
 }
-
-
-def rate_text(rate) -> str:
-    """A completion rate for a metric: "—" when nothing is active, "<1%" for a start."""
-    if rate is None or pd.isna(rate):
-        return "—"
-    return "<1%" if 0 < rate < 0.01 else f"{rate:.0%}"
 
 
 def altair_chart(chart: alt.TopLevelMixin, **kwargs) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.models import DateBasis, Status, Term
 from core.progress.filters import OutcomeFilter
+from core.progress.filters import describe as describe_filter
 from core.progress.schedule import DEFAULT_SOON_DAYS, Schedule
 from ui import data
 
@@ -170,15 +171,6 @@ def active() -> bool:
 
 def describe() -> str:
     """The active filters in words, for captions and empty states."""
-    if not active():
-        return "no filters (the whole plan)"
     opts = options()
-    parts = []
-    for key, spec in SPECS.items():
-        if chosen := st.session_state.get(f"f_{key}"):
-            parts.append(f"{spec.label}: {', '.join(opts[key][v] for v in chosen)}")
-    if q := st.session_state.get("f_q", "").strip():
-        parts.append(f"text “{q}”")
-    if st.session_state.get("f_flagged"):
-        parts.append("flagged items only")
-    return "; ".join(parts)
+    words = describe_filter(current(), regions=opts["region"], needs=opts["need"])
+    return words or "no filters (the whole plan)"

@@ -1,4 +1,4 @@
-"""The printable progress report (core.report), offered for download on the Overview."""
+"""The printable progress report (core.io.report), offered for download on the Overview."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from core.cli import users as users_cli
 from core.config import get_settings
+from core.errors import TrackerError
 from core.io import exports
 from core.plan.files import PlanFileError
 from core.plan.loading import load_plan
@@ -144,22 +145,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             print(migrate.status(engine).summary())
             return 0
         print(migrate.upgrade(engine, args.to).summary())
-    except migrate.MigrationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except DatabaseError as exc:
         raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from core.store.backup import BackupError, write_backup
+    from core.store.backup import write_backup
 
-    try:
-        data = write_backup(_engine(), args.file, force=args.force)
-    except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    data = write_backup(_engine(), args.file, force=args.force)
     rows = sum(data["row_counts"].values())
     print(f"Wrote {rows:,} rows in {len(data['row_counts'])} tables to {args.file}. It holds")
     print("password hashes: keep it as safe as the database.")
@@ -169,15 +163,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DatabaseError
 
-    from core.store.backup import BackupError, read_backup, restore
+    from core.store.backup import read_backup, restore
     from core.store.db import describe_db_error
 
     engine = make_engine()  # not _engine(): a new database must stay empty, not seeded
     try:
         report = restore(engine, read_backup(args.file), replace=args.replace)
-    except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except DatabaseError as exc:
         raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
     print(report.summary())
@@ -262,16 +253,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The one map from a refusal to an exit code, most specific first: 2 the plan files in
+# data/ are wrong, 3 the database cannot be reached or written, 1 any other refusal.
+EXIT_CODES: tuple[tuple[type[TrackerError], int, str], ...] = (
+    (PlanFileError, 2, "\nNothing was changed."),
+    (DatabaseUnavailable, 3, ""),
+    (TrackerError, 1, ""),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except PlanFileError as exc:
-        print(f"error: {exc}\nNothing was changed.", file=sys.stderr)
-        return 2
-    except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+        return int(args.func(args))
+    except TrackerError as exc:
+        code, tail = next((c, t) for kind, c, t in EXIT_CODES if isinstance(exc, kind))
+        print(f"error: {exc}{tail}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.models import (
     Flag,
@@ -44,39 +44,41 @@ class OutcomeFilter:
         cond: list[Any] = []
         if not self.include_retired:
             cond += [
-                Outcome.retired.is_(False),
-                Strategy.retired.is_(False),
-                LogicModel.retired.is_(False),
+                col(Outcome.retired).is_(False),
+                col(Strategy.retired).is_(False),
+                col(LogicModel.retired).is_(False),
             ]
         if self.outcome_ids:
-            cond.append(Outcome.id.in_(self.outcome_ids))
+            cond.append(col(Outcome.id).in_(self.outcome_ids))
         if self.regions:
-            cond.append(LogicModel.region_id.in_(self.regions))
+            cond.append(col(LogicModel.region_id).in_(self.regions))
         if self.needs:
-            cond.append(Strategy.need_id.in_(self.needs))
+            cond.append(col(Strategy.need_id).in_(self.needs))
         if self.terms:
-            cond.append(Outcome.term.in_(self.terms))
+            cond.append(col(Outcome.term).in_(self.terms))
         if self.statuses:
-            cond.append(Outcome.status.in_(self.statuses))
+            cond.append(col(Outcome.status).in_(self.statuses))
         if self.date_bases:
-            cond.append(Outcome.date_basis.in_(self.date_bases))
+            cond.append(col(Outcome.date_basis).in_(self.date_bases))
         if self.logic_models:
             cond.append(
-                Outcome.strategy_id.in_(
-                    select(Strategy.id).where(Strategy.logic_model_id.in_(self.logic_models))
+                col(Outcome.strategy_id).in_(
+                    select(Strategy.id).where(col(Strategy.logic_model_id).in_(self.logic_models))
                 )
             )
         if self.flagged_only:
             cond.append(
                 or_(
-                    Outcome.date_flag.is_not(None),
-                    Outcome.id.in_(select(Flag.subject_id).where(Flag.subject_kind == "outcome")),
-                    Outcome.strategy_id.in_(
+                    col(Outcome.date_flag).is_not(None),
+                    col(Outcome.id).in_(
+                        select(Flag.subject_id).where(Flag.subject_kind == "outcome")
+                    ),
+                    col(Outcome.strategy_id).in_(
                         select(Flag.subject_id).where(Flag.subject_kind == "strategy")
                     ),
-                    Outcome.strategy_id.in_(
+                    col(Outcome.strategy_id).in_(
                         select(Strategy.id).where(
-                            Strategy.logic_model_id.in_(
+                            col(Strategy.logic_model_id).in_(
                                 select(Flag.subject_id).where(Flag.subject_kind == "logic_model")
                             )
                         )
@@ -104,10 +106,10 @@ class OutcomeFilter:
 def joined(columns):
     return (
         select(*columns)
-        .join(Strategy, Strategy.id == Outcome.strategy_id)
-        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
-        .join(Region, Region.id == LogicModel.region_id)
-        .join(Need, Need.id == Strategy.need_id)
+        .join(Strategy, col(Strategy.id) == col(Outcome.strategy_id))
+        .join(LogicModel, col(LogicModel.id) == col(Strategy.logic_model_id))
+        .join(Region, col(Region.id) == col(LogicModel.region_id))
+        .join(Need, col(Need.id) == col(Strategy.need_id))
     )
 
 

@@ -1,4 +1,4 @@
-"""The printable progress report (core.report) and `python -m core report`."""
+"""The printable progress report (core.io.report) and `python -m core report`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.cli.main import main
-from core.io.report import chart_svg, progress_report_html
+from core.io.report import chart_svg, describe_filter, progress_report_html
 from core.models import Outcome, Role, Status
 from core.people.permissions import Actor
 from core.progress import derived, queries
@@ -215,6 +215,31 @@ def test_report_describes_and_applies_filter(recorded):
     assert part.count("<strong>Southwest</strong>") == len(overdue) > 0
     assert "<strong>State</strong>" not in part
     assert html.count("<svg") == CHARTS
+
+
+def test_describe_filter_names_each_choice(engine):
+    flt = OutcomeFilter(
+        regions=("southwest", "atlantis"),  # an unknown id is shown as it is
+        logic_models=("state-housing",),
+        needs=("legal-services",),
+        terms=("short", "long"),
+        statuses=(Status.BLOCKED.value,),
+        schedules=(Schedule.OVERDUE.value,),
+        date_bases=("inferred",),
+        search="  tele health ",
+        flagged_only=True,
+        outcome_ids=("a", "b"),
+    )
+    with Session(engine) as session:
+        words = describe_filter(session, flt)
+        models = {m["id"]: m["title"] for m in queries.logic_models(session)}
+        assert describe_filter(session, OutcomeFilter(search="  ")) == ""
+
+    assert words == (
+        f"Region: Southwest, atlantis; Logic model: {models['state-housing']}; "
+        "Need: Legal services; Term: Short term, Long term; Status: Blocked; Schedule: Overdue; "
+        "Date basis: inferred; text “tele health”; flagged items only; 2 chosen outcomes"
+    )
 
 
 def test_report_leaves_out_retired_outcomes(engine):

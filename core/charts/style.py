@@ -1,0 +1,142 @@
+"""The charts' shared look: status colours and shapes, date formats, sizes, selection
+names, and the small encoders and helpers every builder uses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Final, Literal
+
+import altair as alt
+import pandas as pd
+
+from core.models import DateBasis, Status, Term
+
+# Okabe-Ito colours, so statuses stay apart for colour-blind readers; shapes repeat
+# the status wherever a mark is small, and text or tooltips name it.
+STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in Status)
+STATUS_COLORS: dict[str, str] = {
+    Status.NOT_STARTED.value: "#999999",
+    Status.IN_PROGRESS.value: "#0072B2",
+    Status.DONE.value: "#009E73",
+    Status.BLOCKED.value: "#D55E00",
+    Status.DROPPED.value: "#CCCCCC",
+}
+STATUS_SHAPES: dict[str, str] = {
+    Status.NOT_STARTED.value: "circle",
+    Status.IN_PROGRESS.value: "triangle-right",
+    Status.DONE.value: "diamond",
+    Status.BLOCKED.value: "cross",
+    Status.DROPPED.value: "triangle-down",
+}
+# Dropped's light grey needs a darker outline to show on white.
+STATUS_STROKES: dict[str, str] = {**STATUS_COLORS, Status.DROPPED.value: "#8C8C8C"}
+
+TODAY_COLOR = "#CC0000"
+BAR_COLOR = "#0072B2"
+DONE_COLOR = STATUS_COLORS[Status.DONE.value]
+MUTED_COLOR = "#6F6F6F"
+RATE_SCHEME: Final = "viridis"
+DATE_FORMAT = "%b %d, %Y"
+AXIS_DATE_FORMAT = "%b %Y"
+LABEL_LIMIT = 360  # px of y-axis label before truncation
+
+# Gantt sizing: one row per outcome (or strategy), capped so a huge filter stays usable.
+ROW_HEIGHT = 18
+MIN_HEIGHT = 140  # legend and the two date axes
+MAX_HEIGHT = 6000
+AGGREGATE_THRESHOLD = 3000
+BAR_STEP = 30  # px per bar in the small bar charts
+CELL_STEP = 44  # px per heatmap row: two lines of text
+
+# Due dates the report did not give as written are drawn lighter and dashed.
+ESTIMATED_BASES = (DateBasis.INFERRED.value, DateBasis.CORRECTED.value)
+DATE_KIND_REPORTED = "as written in the report"
+DATE_KIND_ESTIMATED = "inferred or corrected (estimated)"
+DATE_KIND_ORDER = (DATE_KIND_REPORTED, DATE_KIND_ESTIMATED)
+
+# Parameter names, so pages and tests can find the selections in the spec.
+STATUS_SELECTION = "status_pick"
+STRATEGY_SELECTION = "strategy_pick"
+
+TERM_LETTERS = {Term.SHORT.value: "S", Term.MEDIUM.value: "M", Term.LONG.value: "L"}
+TERM_RANK = {t.value: t.rank for t in Term}
+
+# Rows in the frame's own order: a sort field keeps the spec the same size however
+# many rows there are (a list of every label is validated and copied by Altair).
+IN_ORDER = alt.EncodingSortField(field="order", op="min")
+
+Day = date | datetime | pd.Timestamp
+AxisOrient = Literal["top", "bottom", "left", "right"]
+
+
+# Colour by status, in STATUS_ORDER with the Okabe-Ito colours.
+def status_color(*, legend: alt.Legend | None = None) -> alt.Color:
+    scale = alt.Scale(domain=list(STATUS_ORDER), range=[STATUS_COLORS[s] for s in STATUS_ORDER])
+    return alt.Color("status:N", title="Status", scale=scale, legend=legend)
+
+
+# Point shape by status, so small marks do not rely on colour alone.
+def status_shape(*, legend: alt.Legend | None = None) -> alt.Shape:
+    scale = alt.Scale(domain=list(STATUS_ORDER), range=[STATUS_SHAPES[s] for s in STATUS_ORDER])
+    return alt.Shape("status:N", title="Status", scale=scale, legend=legend)
+
+
+# Bar outline by status (Dropped's darker grey), with no legend of its own.
+def status_stroke() -> alt.Stroke:
+    scale = alt.Scale(domain=list(STATUS_ORDER), range=[STATUS_STROKES[s] for s in STATUS_ORDER])
+    return alt.Stroke("status:N", scale=scale, legend=None)
+
+
+def time_x(field: str, *, orient: AxisOrient | None = None) -> alt.X:
+    """Temporal x; only the layer given an `orient` draws an axis, so layers sharing the
+    scale do not stack duplicate axes."""
+    axis = (
+        alt.Axis(orient=orient, format=AXIS_DATE_FORMAT, grid=True, title=None) if orient else None
+    )
+    return alt.X(f"{field}:T", title=None, axis=axis, scale=alt.Scale(padding=8))
+
+
+def row_axis() -> alt.Axis:
+    """The Gantt's row labels: long, small, one per row."""
+    return alt.Axis(
+        labelLimit=LABEL_LIMIT, ticks=False, domain=False, labelFontSize=11, labelOverlap=False
+    )
+
+
+def with_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A copy holding `columns` (missing ones filled with nulls), so empty or partial
+    frames build the same spec."""
+    out = df.reindex(columns=columns).copy() if len(df.columns) else pd.DataFrame(columns=columns)
+    return out.reset_index(drop=True)
+
+
+# A day as a midnight pandas Timestamp.
+def as_timestamp(value: Day) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+def gantt_height(rows: int) -> int:
+    """Gantt height: ROW_HEIGHT per row plus room for legend and axes (Streamlit fits
+    the whole chart, axes included, into this height), capped at MAX_HEIGHT."""
+    return min(MIN_HEIGHT + rows * ROW_HEIGHT, MAX_HEIGHT)
+
+
+def layered(*charts: alt.Chart) -> alt.LayerChart:
+    """The charts as one layer chart: what `alt.layer` makes when no layer is faceted,
+    typed as a LayerChart."""
+    return alt.LayerChart(layer=list(charts))
+
+
+def today_layers(today: Day) -> list[alt.Chart]:
+    """A red rule at today, labelled above the top axis (clear of the bars)."""
+    when = as_timestamp(today)
+    frame = pd.DataFrame({"today": [when], "label": [f"Today, {when:{DATE_FORMAT}}"]})
+    base = alt.Chart(frame)
+    rule = base.mark_rule(color=TODAY_COLOR, strokeWidth=2).encode(
+        x=time_x("today", orient="bottom"),
+        tooltip=[alt.Tooltip("today:T", title="Today", format=DATE_FORMAT)],
+    )
+    label = base.mark_text(
+        color=TODAY_COLOR, align="left", baseline="bottom", dx=4, y=-36, fontWeight="bold"
+    ).encode(x=time_x("today"), text="label:N")
+    return [rule, label]
