@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -84,7 +85,19 @@ OUTCOME_COLUMNS = {
 }
 
 
-def altair_chart(chart: alt.TopLevelMixin, **kwargs) -> None:
+# The chart types st.altair_chart accepts (every builder in core/charts returns one).
+AltairChart = (
+    alt.Chart
+    | alt.LayerChart
+    | alt.ConcatChart
+    | alt.HConcatChart
+    | alt.VConcatChart
+    | alt.FacetChart
+    | alt.RepeatChart
+)
+
+
+def altair_chart(chart: AltairChart, **kwargs: Any) -> None:
     """st.altair_chart without Altair validating the finished spec against the
     Vega-Lite schema again (10–50 ms a chart); tests/core/test_charts.py validates
     what every builder makes."""
@@ -156,6 +169,6 @@ def outcome_caption(row: dict) -> str:
     written = row["date_as_written"] if _present(row.get("date_as_written")) else "no date"
     text = f"Due {due:%b %-d, %Y} · in the report: {written} · basis: {row['date_basis']}"
     slip, times = row.get("slip_days"), row.get("redate_count")
-    if _present(times) and int(times):
+    if times is not None and slip is not None and _present(times) and int(times):
         text += f" · moved {int(times)}× ({int(slip):+,} days from the report's date)"
     return text

@@ -110,7 +110,7 @@ def sidebar() -> None:
             st.multiselect(
                 spec.label,
                 list(opts[key]),
-                format_func=opts[key].get,
+                format_func=opts[key].__getitem__,
                 key=f"f_{key}",
                 help=spec.help,
                 placeholder="All",

@@ -240,8 +240,8 @@ def selectable_table(df: pd.DataFrame, columns: list[str], *, key: str) -> list[
         key=key,
     )
     keys = ["outcome_id", "version", "region_id", "strategy_id", "status"]
-    columns = [df[k].tolist() for k in keys]  # far faster than to_dict("records")
-    current = [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+    values_by_key = [df[k].tolist() for k in keys]  # far faster than to_dict("records")
+    current = [dict(zip(keys, values, strict=True)) for values in zip(*values_by_key, strict=True)]
     basis = previous if previous else current
     st.session_state[rendered_key] = current
     positions = event.selection.rows if event is not None else []

@@ -1,8 +1,8 @@
 """Files for people: a view of the plan as CSV or Excel, the import template, and a
 calendar (.ics) of due dates.
 
-Every file uses the export's columns (`core.queries.EXPORT_COLUMNS`), so a file
-downloaded from the app can be edited and imported back (`core.imports`).
+Every file uses the export's columns (`core.io.columns.EXPORT_COLUMNS`), so a file
+downloaded from the app can be edited and imported back (`core.io.imports`).
 
 Spreadsheet cells are protected against formula injection (OWASP): a cell that
 starts with = + - @, a tab or a carriage return gets a leading apostrophe, and so

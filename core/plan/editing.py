@@ -7,7 +7,7 @@ change is written to the append-only `plan_change` log (who, when, before, after
 why) in the same transaction. The report's own dates stay as each outcome's
 `baseline_due_date`; `due_date` is the current plan.
 
-Functions take keyword-only arguments and a session from `core.db.write_session`.
+Functions take keyword-only arguments and a session from `core.store.db.write_session`.
 """
 
 from __future__ import annotations

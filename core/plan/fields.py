@@ -8,11 +8,25 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import String, TypeDecorator, inspect
+from sqlmodel import SQLModel
+
 from core.errors import UpdateRejected
 from core.models import (
     Outcome,
     Term,
 )
+
+
+def column_length(model: type[SQLModel], name: str) -> int:
+    """The length a model's text column is declared with (its `max_length`)."""
+    column_type = inspect(model).columns[name].type
+    if isinstance(column_type, TypeDecorator):  # SQLModel's AutoString wraps a String
+        column_type = column_type.impl_instance
+    if not isinstance(column_type, String) or column_type.length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a text column with a length")
+    return column_type.length
+
 
 REASON_MAX = 2_000
 TEXT_MAX = 2_000  # an outcome's sentence; the report's longest is ~400 characters
@@ -20,8 +34,8 @@ TITLE_MAX = 300
 LABEL_MAX = 200
 ITEM_MAX = 1_000  # one resource or task
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
-NUMBER_MAX = Outcome.__table__.c.number.type.length  # "1", "2a"
-DATE_AS_WRITTEN_MAX = Outcome.__table__.c.date_as_written.type.length
+NUMBER_MAX = column_length(Outcome, "number")  # "1", "2a"
+DATE_AS_WRITTEN_MAX = column_length(Outcome, "date_as_written")
 
 
 def clean_reason(reason: str | None) -> str:

@@ -1,6 +1,6 @@
 """Reading `data/`: the plan's YAML files, validated into plain pydantic records.
 
-Nothing here touches the database; `core.loading` applies what this returns.
+Nothing here touches the database; `core.plan.loading` applies what this returns.
 Any problem raises `PlanFileError`, naming the file, the record and the field.
 """
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from core.errors import UpdateRejected
 from core.models import LogicModel, Outcome, Strategy
 from core.plan.changelog import KIND_LABEL
-from core.plan.fields import NUMBER_MAX
+from core.plan.fields import NUMBER_MAX, column_length
 
 Taken = Callable[[str], bool]
 PlanModel = type[LogicModel] | type[Strategy] | type[Outcome]
@@ -28,7 +28,7 @@ def slug(text: str, limit: int = 40) -> str:
 
 
 def id_limit(model: PlanModel) -> int:
-    return int(model.__table__.c.id.type.length)  # type: ignore[attr-defined]
+    return column_length(model, "id")
 
 
 def free_id(model: PlanModel, base: str, taken: Taken) -> str:

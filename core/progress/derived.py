@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.models import LogicModel, Outcome, Strategy, Term
 from core.progress.schedule import (
@@ -42,15 +42,17 @@ def term_summaries(
             func.max(Outcome.due_date),
             func.sum(case((late, 1), else_=0)),
         )
-        .join(Strategy, Strategy.id == Outcome.strategy_id)
-        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
+        .join(Strategy, col(Strategy.id) == col(Outcome.strategy_id))
+        .join(LogicModel, col(LogicModel.id) == col(Strategy.logic_model_id))
         .where(
-            Outcome.retired.is_(False), Strategy.retired.is_(False), LogicModel.retired.is_(False)
+            col(Outcome.retired).is_(False),
+            col(Strategy.retired).is_(False),
+            col(LogicModel.retired).is_(False),
         )
-        .group_by(Outcome.strategy_id, Outcome.term)
+        .group_by(col(Outcome.strategy_id), col(Outcome.term))
     )
     if strategy_ids is not None:
-        stmt = stmt.where(Outcome.strategy_id.in_(strategy_ids))
+        stmt = stmt.where(col(Outcome.strategy_id).in_(strategy_ids))
     out = {}
     for strategy_id, term, latest_due, late_count in session.exec(stmt).all():
         if isinstance(latest_due, str):  # SQLite returns aggregates of dates as text
@@ -80,9 +82,9 @@ def annotate(
         row["days_to_due"] = (due - today).days
         row["freshness_days"] = freshness_days(row.get("last_updated"), today)
         term, strategy_id = Term(row["term"]).value, row["strategy_id"]
-        earlier = [summaries.get((strategy_id, t)) for t in _EARLIER[term]]
-        earlier = [s for s in earlier if s is not None]
-        previous = summaries.get((strategy_id, _PREVIOUS[term])) if _PREVIOUS[term] else None
+        earlier = [s for t in _EARLIER[term] if (s := summaries.get((strategy_id, t))) is not None]
+        previous_term = _PREVIOUS[term]
+        previous = summaries.get((strategy_id, previous_term)) if previous_term else None
         start = row["logic_model_start"]
         if previous is not None and start <= previous.latest_due <= due:
             start = previous.latest_due

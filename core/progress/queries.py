@@ -7,12 +7,13 @@ never live ORM objects, so results can be cached by the views.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core.io.columns import EXPORT_COLUMNS
 from core.models import (
@@ -55,16 +56,16 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
     stmt = (
         joined(
             [
-                Outcome.id.label("outcome_id"),
-                Region.id.label("region_id"),
-                Region.name.label("region"),
-                LogicModel.id.label("logic_model_id"),
-                LogicModel.title.label("logic_model"),
-                LogicModel.start_date.label("logic_model_start"),
-                Need.id.label("need_id"),
-                Need.label.label("need"),
-                Strategy.id.label("strategy_id"),
-                Strategy.title.label("strategy"),
+                col(Outcome.id).label("outcome_id"),
+                col(Region.id).label("region_id"),
+                col(Region.name).label("region"),
+                col(LogicModel.id).label("logic_model_id"),
+                col(LogicModel.title).label("logic_model"),
+                col(LogicModel.start_date).label("logic_model_start"),
+                col(Need.id).label("need_id"),
+                col(Need.label).label("need"),
+                col(Strategy.id).label("strategy_id"),
+                col(Strategy.title).label("strategy"),
                 Outcome.term,
                 Outcome.number,
                 Outcome.text,
@@ -79,26 +80,26 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
                 Outcome.version,
                 Outcome.last_updated,
                 Outcome.last_updated_by,
-                last.note.label("last_note"),
-                last.evidence_url.label("last_evidence_url"),
+                col(last.note).label("last_note"),
+                col(last.evidence_url).label("last_evidence_url"),
                 Outcome.position,
-                Region.position.label("region_position"),
-                LogicModel.position.label("logic_model_position"),
-                Strategy.position.label("strategy_position"),
+                col(Region.position).label("region_position"),
+                col(LogicModel.position).label("logic_model_position"),
+                col(Strategy.position).label("strategy_position"),
             ]
         )
-        .outerjoin(last, last.id == newest)
+        .outerjoin(last, col(last.id) == newest)
         .where(and_(True, *flt.conditions()))
     )
     plan_order = (
-        Region.position,
-        LogicModel.position,
-        Strategy.position,
+        col(Region.position),
+        col(LogicModel.position),
+        col(Strategy.position),
         term_rank_sql(),
-        Outcome.position,
+        col(Outcome.position),
     )
     if flt.order == "due":
-        stmt = stmt.order_by(Outcome.due_date, *plan_order)
+        stmt = stmt.order_by(col(Outcome.due_date), *plan_order)
     else:
         stmt = stmt.order_by(*plan_order)
     if flt.limit is not None:
@@ -137,7 +138,7 @@ def flags_by_subject(
     out: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     stmt = select(Flag).order_by(Flag.subject_kind, Flag.subject_id, Flag.code)
     if subject_ids is not None:
-        stmt = stmt.where(Flag.subject_id.in_(sorted(subject_ids)))
+        stmt = stmt.where(col(Flag.subject_id).in_(sorted(subject_ids)))
     for f in session.exec(stmt).all():
         out[(f.subject_kind, f.subject_id)].append((f.code, f.reason))
     return dict(out)
@@ -149,18 +150,18 @@ def export_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dict
     rows = outcome_rows(session, flt)
     wanted = {row["strategy_id"] for row in rows}
     strategies = {
-        s.id: s for s in session.exec(select(Strategy).where(Strategy.id.in_(wanted))).all()
+        s.id: s for s in session.exec(select(Strategy).where(col(Strategy.id).in_(wanted))).all()
     }
     out = []
     for row in rows:
         strategy = strategies[row["strategy_id"]]
-        item = {col: row.get(col) for col in EXPORT_COLUMNS}
+        item = {name: row.get(name) for name in EXPORT_COLUMNS}
         item["strategy_label"] = strategy.label
         item["ultimate_outcome"] = strategy.ultimate_outcome
         item["resources"] = "\n".join(strategy.resources)
         item["tasks"] = "\n".join(strategy.tasks)
-        for col in ("logic_model_start", "due_date", "baseline_due_date", "last_updated"):
-            item[col] = _iso(row[col])
+        for name in ("logic_model_start", "due_date", "baseline_due_date", "last_updated"):
+            item[name] = _iso(row[name])
         out.append(item)
     return out
 
@@ -179,23 +180,29 @@ def plan_info(session: Session) -> Plan | None:
 
 
 def regions(session: Session) -> list[dict[str, Any]]:
-    return [r.model_dump() for r in session.exec(select(Region).order_by(Region.position)).all()]
+    return [
+        r.model_dump() for r in session.exec(select(Region).order_by(col(Region.position))).all()
+    ]
 
 
 def needs(session: Session) -> list[dict[str, Any]]:
-    return [n.model_dump() for n in session.exec(select(Need).order_by(Need.position)).all()]
+    return [n.model_dump() for n in session.exec(select(Need).order_by(col(Need.position))).all()]
 
 
 def logic_models(session: Session) -> list[dict[str, Any]]:
-    stmt = select(LogicModel).where(LogicModel.retired.is_(False)).order_by(LogicModel.position)
+    stmt = (
+        select(LogicModel)
+        .where(col(LogicModel.retired).is_(False))
+        .order_by(col(LogicModel.position))
+    )
     return [m.model_dump() for m in session.exec(stmt).all()]
 
 
 def strategies(session: Session, logic_model_id: str) -> list[dict[str, Any]]:
     stmt = (
         select(Strategy)
-        .where(Strategy.logic_model_id == logic_model_id, Strategy.retired.is_(False))
-        .order_by(Strategy.position)
+        .where(Strategy.logic_model_id == logic_model_id, col(Strategy.retired).is_(False))
+        .order_by(col(Strategy.position))
     )
     return [s.model_dump() for s in session.exec(stmt).all()]
 
@@ -205,23 +212,27 @@ def plan_items(
 ) -> list[dict[str, Any]]:
     """Logic models, strategies of a logic model, or outcomes of a strategy, retired
     ones included (marked), in the report's order: what the plan editor lists."""
+    items: Sequence[SQLModel]
     if kind == "logic_model":
-        stmt = select(LogicModel).order_by(LogicModel.position)
+        logic_model_stmt = select(LogicModel).order_by(col(LogicModel.position))
+        items = session.exec(logic_model_stmt).all()
     elif kind == "strategy":
-        stmt = select(Strategy).where(Strategy.logic_model_id == parent_id)
-        stmt = stmt.order_by(Strategy.position)
+        strategy_stmt = select(Strategy).where(Strategy.logic_model_id == parent_id)
+        strategy_stmt = strategy_stmt.order_by(col(Strategy.position))
+        items = session.exec(strategy_stmt).all()
     elif kind == "outcome":
-        stmt = select(Outcome).where(Outcome.strategy_id == parent_id)
-        stmt = stmt.order_by(term_rank_sql(), Outcome.position)
+        outcome_stmt = select(Outcome).where(Outcome.strategy_id == parent_id)
+        outcome_stmt = outcome_stmt.order_by(term_rank_sql(), col(Outcome.position))
+        items = session.exec(outcome_stmt).all()
     else:
         raise ValueError(f"unknown kind {kind!r}")
-    return [item.model_dump() for item in session.exec(stmt).all()]
+    return [item.model_dump() for item in items]
 
 
 def appendix(session: Session) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"future_research": [], "provider_suggestions": []}
     for item in session.exec(
-        select(AppendixItem).order_by(AppendixItem.section, AppendixItem.position)
+        select(AppendixItem).order_by(col(AppendixItem.section), col(AppendixItem.position))
     ):
         out.setdefault(item.section, []).append(item.text)
     return out
@@ -234,18 +245,18 @@ def strategy_spans(session: Session, flt: OutcomeFilter | None = None) -> list[d
     outcome, without loading the outcomes."""
     flt = flt or OutcomeFilter()
     per_status = [
-        func.sum(case((Outcome.status == s.value, 1), else_=0)).label(s.value) for s in Status
+        func.sum(case((col(Outcome.status) == s.value, 1), else_=0)).label(s.value) for s in Status
     ]
     stmt = (
         joined(
             [
-                Strategy.id.label("strategy_id"),
-                Strategy.title.label("strategy"),
-                Region.name.label("region"),
+                col(Strategy.id).label("strategy_id"),
+                col(Strategy.title).label("strategy"),
+                col(Region.name).label("region"),
                 func.min(LogicModel.start_date).label("start_date"),
                 func.min(Outcome.due_date).label("first_due"),
                 func.max(Outcome.due_date).label("due_date"),
-                func.count(Outcome.id).label("outcomes"),
+                func.count(col(Outcome.id)).label("outcomes"),
                 *per_status,
             ]
         )
@@ -289,8 +300,12 @@ def completion(
     by any of "region" and "need" (none: one statewide row)."""
     flt = flt or OutcomeFilter()
     dims = {
-        "region": [Region.id.label("region_id"), Region.name.label("region"), Region.position],
-        "need": [Need.id.label("need_id"), Need.label.label("need"), Need.position],
+        "region": [
+            col(Region.id).label("region_id"),
+            col(Region.name).label("region"),
+            col(Region.position),
+        ],
+        "need": [col(Need.id).label("need_id"), col(Need.label).label("need"), col(Need.position)],
     }
     group_cols = [c for d in by for c in dims[d]]
     done, dropped, total = _counts()
@@ -322,7 +337,7 @@ def schedule_counts(
             func.sum(case((open_sql(), 1), else_=0)),
             func.sum(case((schedule_sql(Schedule.OVERDUE, today, soon_days), 1), else_=0)),
             func.sum(case((schedule_sql(Schedule.DUE_SOON, today, soon_days), 1), else_=0)),
-            func.sum(case((Outcome.status == Status.BLOCKED.value, 1), else_=0)),
+            func.sum(case((col(Outcome.status) == Status.BLOCKED.value, 1), else_=0)),
         ]
     ).where(and_(True, *flt.conditions()))
     open_n, overdue, soon, blocked = session.exec(stmt).one()
@@ -345,26 +360,29 @@ def history(
     """Status-update history (newest first) for the filtered outcomes, or one outcome:
     the latest `limit` entries, or only those that made an outcome Done or undid it."""
     flt = flt or OutcomeFilter()
+    # More columns than `select()`'s typed overloads take (four), so passed as a list;
+    # the statement (and its result) is then untyped, as `joined()`'s are.
+    columns: list[Any] = [
+        col(StatusUpdate.id),
+        col(StatusUpdate.outcome_id),
+        col(StatusUpdate.changed_at),
+        col(StatusUpdate.changed_by),
+        col(StatusUpdate.old_status),
+        col(StatusUpdate.new_status),
+        col(StatusUpdate.note),
+        col(StatusUpdate.evidence_url),
+        col(StatusUpdate.reverts_id),
+        col(Region.name).label("region"),
+        col(Outcome.text).label("outcome_text"),
+    ]
     stmt = (
-        select(
-            StatusUpdate.id,
-            StatusUpdate.outcome_id,
-            StatusUpdate.changed_at,
-            StatusUpdate.changed_by,
-            StatusUpdate.old_status,
-            StatusUpdate.new_status,
-            StatusUpdate.note,
-            StatusUpdate.evidence_url,
-            StatusUpdate.reverts_id,
-            Region.name.label("region"),
-            Outcome.text.label("outcome_text"),
-        )
-        .join(Outcome, Outcome.id == StatusUpdate.outcome_id)
-        .join(Strategy, Strategy.id == Outcome.strategy_id)
-        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
-        .join(Region, Region.id == LogicModel.region_id)
-        .join(Need, Need.id == Strategy.need_id)
-        .order_by(StatusUpdate.id.desc())
+        select(*columns)
+        .join(Outcome, col(Outcome.id) == col(StatusUpdate.outcome_id))
+        .join(Strategy, col(Strategy.id) == col(Outcome.strategy_id))
+        .join(LogicModel, col(LogicModel.id) == col(Strategy.logic_model_id))
+        .join(Region, col(Region.id) == col(LogicModel.region_id))
+        .join(Need, col(Need.id) == col(Strategy.need_id))
+        .order_by(col(StatusUpdate.id).desc())
     )
     if outcome_id is not None:
         stmt = stmt.where(StatusUpdate.outcome_id == outcome_id)
@@ -372,7 +390,9 @@ def history(
         stmt = stmt.where(and_(True, *flt.conditions()))
     if done_only:
         done = Status.DONE.value
-        stmt = stmt.where(or_(StatusUpdate.old_status == done, StatusUpdate.new_status == done))
+        stmt = stmt.where(
+            or_(col(StatusUpdate.old_status) == done, col(StatusUpdate.new_status) == done)
+        )
     if limit is not None:
         stmt = stmt.limit(limit)
     result = session.exec(stmt)
@@ -386,12 +406,12 @@ def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
     stmt = (
         select(Region.id, Region.name, last)
         .select_from(Region)
-        .outerjoin(LogicModel, LogicModel.region_id == Region.id)
-        .outerjoin(Strategy, Strategy.logic_model_id == LogicModel.id)
-        .outerjoin(Outcome, Outcome.strategy_id == Strategy.id)
-        .outerjoin(StatusUpdate, StatusUpdate.outcome_id == Outcome.id)
-        .group_by(Region.id, Region.name, Region.position)
-        .order_by(Region.position)
+        .outerjoin(LogicModel, col(LogicModel.region_id) == col(Region.id))
+        .outerjoin(Strategy, col(Strategy.logic_model_id) == col(LogicModel.id))
+        .outerjoin(Outcome, col(Outcome.strategy_id) == col(Strategy.id))
+        .outerjoin(StatusUpdate, col(StatusUpdate.outcome_id) == col(Outcome.id))
+        .group_by(col(Region.id), col(Region.name), col(Region.position))
+        .order_by(col(Region.position))
     )
     out = []
     for region_id, name, last_at in session.exec(stmt).all():
@@ -411,12 +431,16 @@ def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
 
 def data_stamp(session: Session) -> tuple[Any, ...]:
     """Changes whenever anything a view shows changes: cached results are keyed on it."""
-    updates = session.exec(select(func.max(StatusUpdate.id), func.count(StatusUpdate.id))).one()
+    updates = session.exec(
+        select(func.max(StatusUpdate.id), func.count(col(StatusUpdate.id)))
+    ).one()
     plan = session.exec(
-        select(func.count(Outcome.id), func.sum(Outcome.version), func.max(Outcome.last_updated))
+        select(
+            func.count(col(Outcome.id)), func.sum(Outcome.version), func.max(Outcome.last_updated)
+        )
     ).one()
     changes = session.exec(select(func.max(PlanChange.id))).one()
-    return (*updates, *plan, changes, session.exec(select(func.count(Flag.id))).one())
+    return (*updates, *plan, changes, session.exec(select(func.count(col(Flag.id)))).one())
 
 
 def plan_changes(
@@ -429,13 +453,13 @@ def plan_changes(
 ) -> list[dict[str, Any]]:
     """The plan's change log, newest first: re-baselines, re-dates, edits,
     additions, retirements and restorations."""
-    stmt = select(PlanChange).order_by(PlanChange.id.desc())
+    stmt = select(PlanChange).order_by(col(PlanChange.id).desc())
     if subject_kind is not None:
         stmt = stmt.where(PlanChange.subject_kind == subject_kind)
     if subject_id is not None:
         stmt = stmt.where(PlanChange.subject_id == subject_id)
     if subject_ids:
-        stmt = stmt.where(PlanChange.subject_id.in_(subject_ids))
+        stmt = stmt.where(col(PlanChange.subject_id).in_(subject_ids))
     if limit is not None:
         stmt = stmt.limit(limit)
     return [c.model_dump() for c in session.exec(stmt).all()]

@@ -1,7 +1,7 @@
 """Write-side services: status updates with history, undo, and no lost updates.
 
 Every function takes keyword-only arguments and an open session from
-`core.db.write_session` (which holds the write lock: SQLite BEGIN IMMEDIATE).
+`core.store.db.write_session` (which holds the write lock: SQLite BEGIN IMMEDIATE).
 Permissions are checked here, so no page can skip them.
 """
 
@@ -97,9 +97,9 @@ def validate_evidence_url(url: str | None) -> str | None:
 def _scope(session: Session, outcome_id: str) -> tuple[Outcome, str]:
     row = session.exec(
         select(Outcome, LogicModel.region_id)
-        .join(Strategy, Strategy.id == Outcome.strategy_id)
-        .join(LogicModel, LogicModel.id == Strategy.logic_model_id)
-        .where(Outcome.id == outcome_id)
+        .join(Strategy, col(Strategy.id) == col(Outcome.strategy_id))
+        .join(LogicModel, col(LogicModel.id) == col(Strategy.logic_model_id))
+        .where(col(Outcome.id) == outcome_id)
         .execution_options(populate_existing=True)
     ).first()
     if row is None:

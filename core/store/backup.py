@@ -19,7 +19,7 @@ database itself.
 Restoring validates the whole file first (format, version, checksum, tables and
 columns, every value), then, in one transaction: refuses a database that holds rows
 unless asked to replace it, drops the tracker's tables, builds the schema at the
-backup's revision (core.migrate), inserts every row, checks the counts, upgrades to
+backup's revision (core.store.migrate), inserts every row, checks the counts, upgrades to
 the newest revision if the backup is older, and moves PostgreSQL's id sequences past
 the restored ids. Dropping tables (rather than deleting rows) needs no exception to
 the history guard, and the guard's triggers come back with the schema. Any failure

@@ -13,7 +13,7 @@ from core.store.db import DatabaseUnavailable, describe_db_error
 
 
 def init_db(engine: Engine, settings: Settings | None = None) -> bool:
-    """Bring the schema up to date (core.migrate: a new database gets every revision,
+    """Bring the schema up to date (core.store.migrate: a new database gets every revision,
     an older one is upgraded in one transaction) and seed the plan from `data/` if the
     database has none.
 

@@ -228,7 +228,7 @@ def _stamp(connection: Connection, revision: str) -> None:
 
 def create_schema(connection: Connection) -> None:
     """The newest schema in an empty database: the models' tables, the history guard
-    (as core.db.install_history_guard builds it, on this connection), stamped head."""
+    (as core.store.guard.install_history_guard builds it, on this connection), stamped head."""
     SQLModel.metadata.create_all(connection)
     build = {"sqlite": history_guard_sqlite, "postgresql": history_guard_postgres}.get(
         connection.dialect.name
