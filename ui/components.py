@@ -99,7 +99,7 @@ AltairChart = (
 
 def altair_chart(chart: AltairChart, **kwargs: Any) -> None:
     """st.altair_chart without Altair validating the finished spec against the
-    Vega-Lite schema again (10–50 ms a chart); tests/core/test_charts.py validates
+    Vega-Lite schema again (10–50 ms a chart); tests/core/charts/test_charts.py validates
     what every builder makes."""
     object.__setattr__(chart, "to_dict", functools.partial(chart.to_dict, validate=False))
     st.altair_chart(chart, **kwargs)

@@ -1,6 +1,6 @@
 """The progress rules, each in Python and in SQL side by side, so a view that counts in
 SQL and a view that annotates rows in Python can never disagree
-(tests/core/test_schedule_rules.py checks every case on both backends):
+(tests/core/progress/test_schedule_rules.py checks every case on both backends):
 
 - closed: done or dropped outcomes are off the schedule;
 - schedule: on time, due soon (within `soon_days`), overdue, closed;

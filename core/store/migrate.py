@@ -4,7 +4,7 @@ database to the schema this code expects, without losing data.
 - a new (empty) database is created from the models (`create_all`, the history
   guard's triggers) and stamped with the newest revision: Alembic's own recipe, and
   five times quicker than replaying every revision on each fresh database (tests make
-  hundreds). tests/core/test_migrations.py proves the two give identical schemas;
+  hundreds). tests/core/store/test_migrations.py proves the two give identical schemas;
 - a database made by the release before migrations (tables, no `alembic_version`)
   is recognised by its tables and columns, stamped with that revision, then upgraded;
 - a database at an older revision is upgraded;

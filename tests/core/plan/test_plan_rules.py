@@ -15,7 +15,7 @@ from core.plan import ids
 from core.plan.editing import create_outcome
 from core.plan.fields import TextProblem, text_problem
 from core.store.db import write_session
-from tests.core.test_imports import lm_rows, raw_csv, run
+from tests.core.io.test_imports import lm_rows, raw_csv, run
 
 ADMIN = Actor(user_id=1, username="ada", display_name="Ada", role=Role.ADMIN)
 

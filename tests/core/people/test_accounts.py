@@ -23,7 +23,7 @@ from core.people.accounts import AccountError
 from core.people.signin import AccountLocked, SignInError
 from core.store.db import make_engine, write_session
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "correct horse battery"
 PRODUCTION_HASHER = accounts.password_hasher  # before the fixture below swaps it
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -36,7 +36,7 @@ from core.store.db import DatabaseUnavailable, make_engine
 from core.store.guard import APPEND_ONLY
 
 DATA_DIR = PROJECT_ROOT / "data"
-HERE = PROJECT_ROOT / "tests" / "core"
+HERE = PROJECT_ROOT / "tests" / "core" / "store"
 BASELINE = "0001_baseline"
 HEAD = migrate.head()
 RELEASE_TABLES = [
