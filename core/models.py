@@ -178,6 +178,18 @@ class StatusUpdate(SQLModel, table=True):
     note: str = Field(default="", sa_type=Text)
     evidence_url: str | None = Field(default=None, max_length=2000)
     reverts_id: int | None = Field(default=None, foreign_key="status_update.id")
+    # sha256 of this entry's content and the previous entry's chain_hash (core/store/chain.py)
+    chain_hash: str | None = Field(default=None, max_length=64)
+
+
+# A note that its author or an admin published: signed-out visitors may read it.
+# Notes, comments and evidence are for signed-in members otherwise.
+class NotePublication(SQLModel, table=True):
+    __tablename__ = "note_publication"
+
+    status_update_id: int = Field(foreign_key="status_update.id", primary_key=True)
+    published_by: str = Field(max_length=120)
+    published_at: datetime = Field(default_factory=utcnow)
 
 
 # Append-only record of every edit of the plan itself (who, when, before, after,
@@ -197,6 +209,7 @@ class PlanChange(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     reason: str = Field(sa_type=Text)
     batch: str | None = Field(default=None, max_length=40, index=True)
+    chain_hash: str | None = Field(default=None, max_length=64)
 
 
 # Appendix A: the report's future-research agenda and providers' suggestions.
@@ -231,6 +244,9 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)  # None: OIDC only
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Bumped by a password, role or activation change: a session signed in under an
+    # older version is signed out at its next interaction.
+    credentials_version: int = 0
 
 
 # What a lead may update: a whole region, or a single strategy.
