@@ -129,7 +129,24 @@ class Strategy(SQLModel, table=True):
 
 # One milestone: a short-, medium- or long-term outcome with its target date.
 class Outcome(SQLModel, table=True):
-    __table_args__ = (Index("ix_outcome_status_due", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_outcome_status_due", "status", "due_date"),
+        # the enums above, as migration 0004 wrote them (tests/core/store/test_checks.py)
+        CheckConstraint(
+            "status IN ('Not started', 'In progress', 'Done', 'Blocked', 'Dropped')",
+            name="ck_outcome_status",
+        ),
+        CheckConstraint("term IN ('short', 'medium', 'long')", name="ck_outcome_term"),
+        CheckConstraint(
+            "date_basis IN ('as written', 'end of month', 'corrected', 'inferred')",
+            name="ck_outcome_date_basis",
+        ),
+        CheckConstraint(
+            "date_flag IS NULL OR date_flag IN ('impossible date', 'likely typo', 'no year', "
+            "'no date', 'unparseable')",
+            name="ck_outcome_date_flag",
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=160)
     strategy_id: str = Field(foreign_key="strategy.id", index=True, max_length=120)
@@ -167,7 +184,17 @@ class Flag(SQLModel, table=True):
 # Append-only history of an outcome's status; never updated or deleted.
 class StatusUpdate(SQLModel, table=True):
     __tablename__ = "status_update"
-    __table_args__ = (Index("ix_status_update_outcome_time", "outcome_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_status_update_outcome_time", "outcome_id", "changed_at"),
+        CheckConstraint(
+            "old_status IN ('Not started', 'In progress', 'Done', 'Blocked', 'Dropped')",
+            name="ck_status_update_old_status",
+        ),
+        CheckConstraint(
+            "new_status IN ('Not started', 'In progress', 'Done', 'Blocked', 'Dropped')",
+            name="ck_status_update_new_status",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     outcome_id: str = Field(foreign_key="outcome.id", max_length=160)
@@ -197,7 +224,13 @@ class NotePublication(SQLModel, table=True):
 # re-baselined logic models. Rows written by one action share a `batch`.
 class PlanChange(SQLModel, table=True):
     __tablename__ = "plan_change"
-    __table_args__ = (Index("ix_plan_change_subject", "subject_kind", "subject_id", "id"),)
+    __table_args__ = (
+        Index("ix_plan_change_subject", "subject_kind", "subject_id", "id"),
+        CheckConstraint(
+            "action IN ('created', 'edited', 'retired', 'restored', 're-dated', 're-baselined')",
+            name="ck_plan_change_action",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     changed_at: datetime = Field(default_factory=utcnow, index=True)

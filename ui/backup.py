@@ -9,14 +9,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import streamlit as st
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from core.models import User
-from core.people.permissions import Actor, PermissionDenied
-from core.store import backup
+from core.people import permissions
+from core.people.permissions import ANONYMOUS_VIEWER, Actor, PermissionDenied
+from core.store import backup, backup_checks
 from core.store.db import DatabaseUnavailable, describe_db_error
 from ui import auth, data
+from ui.text import md
 
 CONFIRM_WORD = "REPLACE"
 SENSITIVE = (
@@ -25,11 +28,40 @@ SENSITIVE = (
 )
 
 
+def _actor_now(engine: Engine, user_id: int | None, username: str) -> Actor:
+    """Who `user_id` is in the database now: an admin demoted or deactivated since
+    the page was drawn is an admin no more (a restored database's other person with
+    this id is nobody)."""
+    with Session(engine) as session:
+        user = session.get(User, user_id) if user_id is not None else None
+        if user is None or user.username != username:
+            return ANONYMOUS_VIEWER
+        return permissions.actor_for(session, user)
+
+
 def _later(actor: Actor) -> Callable[[], bytes]:
-    """The backup, made only when the button is clicked (Streamlit runs it on another
-    thread, so it gets the engine now rather than through the cache)."""
+    """The backup, made only when the button is clicked, for the account as it is
+    then. Streamlit runs it on another thread, outside this session (so no
+    auth.actor()): it gets the engine and the account's id now, and its role then."""
     engine = data.engine()
-    return lambda: backup.backup_for(actor, engine)
+    user_id, username = actor.user_id, actor.username
+    return lambda: backup.backup_for(_actor_now(engine, user_id, username), engine)
+
+
+def _key_notice() -> None:
+    """Say when backups cannot be signed, and what to set."""
+    try:
+        key = backup_checks.configured_key()
+    except backup.BackupError as exc:
+        st.error(md(exc), icon=":material/key_off:")
+        return
+    if key is None:
+        st.warning(
+            "No backup key is set (TRACKER_BACKUP_KEY), so backups are unsigned: this app "
+            "will not restore them, and the command line only with --trust-unsigned. Set "
+            "the key in the environment or .streamlit/secrets.toml (README, Security).",
+            icon=":material/key_off:",
+        )
 
 
 @st.cache_data(max_entries=2, show_spinner="Checking the backup…")
@@ -48,10 +80,10 @@ def _restore(actor: Actor, payload: bytes, name: str, replace: bool, key: str, n
             auth.actor(fresh=True), engine, payload, replace=replace, name=name
         )
     except (backup.BackupError, PermissionDenied, DatabaseUnavailable) as exc:
-        st.session_state[f"{key}_result"] = ("error", str(exc))
+        st.session_state[f"{key}_result"] = ("error", md(exc))
         return
     except SQLAlchemyError as exc:
-        st.session_state[f"{key}_result"] = ("error", describe_db_error(exc, engine))
+        st.session_state[f"{key}_result"] = ("error", md(describe_db_error(exc, engine)))
         return
     st.cache_data.clear()  # every cached view held the old database
     message = report.summary()
@@ -60,7 +92,7 @@ def _restore(actor: Actor, payload: bytes, name: str, replace: bool, key: str, n
     if user is None or user.username != actor.username:
         auth.sign_out()
         message += f" The restored database has no account {actor.username!r}: you were signed out."
-    st.session_state[f"{key}_result"] = ("success", message)
+    st.session_state[f"{key}_result"] = ("success", md(message))
     st.session_state[f"{key}_n"] = n + 1  # a new uploader: the file is done with
 
 
@@ -82,6 +114,7 @@ def backup_panel(actor: Actor, *, key: str = "backup") -> None:
         return
     st.subheader("Back up")
     st.caption(SENSITIVE)
+    _key_notice()
     st.download_button(
         "Download a backup",
         data=_later(actor),
@@ -108,12 +141,13 @@ def backup_panel(actor: Actor, *, key: str = "backup") -> None:
     try:
         header = _check(payload, name)
     except backup.BackupError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return
     counts = header["row_counts"]
     st.markdown(
-        f"**{name}**: made {header['created_at']} by version {header['app_version']} "
-        f"(schema {header['revision']}); {counts.get('outcome', 0):,} outcomes, "
+        f"**{md(name)}**: made {md(header['created_at'])} by version "
+        f"{md(header['app_version'])} (schema {md(header['revision'])}); "
+        f"{counts.get('outcome', 0):,} outcomes, "
         f"{counts.get('status_update', 0):,} status updates, "
         f"{counts.get('plan_change', 0):,} plan changes, "
         f"{counts.get('user_account', 0):,} users."

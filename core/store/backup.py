@@ -5,37 +5,45 @@ PostgreSQL database.
 The file holds every table of SQLModel.metadata (so a new table is included without
 touching this module), read in one consistent transaction, in foreign-key order:
 
-    {"format": "plan-tracker-backup", "format_version": 1,
+    {"format": "plan-tracker-backup", "format_version": 2,
      "revision": "<schema revision>", "created_at": "...", "app_version": "...",
      "database": "sqlite", "row_counts": {"outcome": 248, ...},
      "checksum": "sha256:<hex of the canonical JSON of revision and tables>",
-     "tables": {"outcome": {"columns": [["id", "string"], ...], "rows": [[...], ...]}}}
+     "chain_heads": {"status_update": {"id": 17, "hash": "<hex>"}, "plan_change": null},
+     "tables": {"outcome": {"columns": [["id", "string"], ...], "rows": [[...], ...]}},
+     "signature": {"alg": "hmac-sha256", "key_id": "<12 hex>", "value": "<hex>"}}
+
+The signature (core.store.backup_checks) is an HMAC-SHA256, with TRACKER_BACKUP_KEY,
+of everything else in the file; without a key the file is written unsigned. A
+restore refuses an unsigned or wrongly signed file unless the admin trusts it
+(`python -m core restore FILE --trust-unsigned`), so an edited file whose checksum
+was recomputed is not restored. `chain_heads` are the last rows of the history chain
+(core.store.chain); the restored history must verify up to them.
 
 Values are typed by their column: dates and datetimes as ISO text (datetimes in UTC
 with their offset), JSON columns as they are, bytes as base64. Password hashes are
 included, so users can sign in after a restore: the file is as sensitive as the
 database itself.
 
-Restoring validates the whole file first (format, version, checksum, tables and
-columns, every value), then, in one transaction: refuses a database that holds rows
-unless asked to replace it, drops the tracker's tables, builds the schema at the
-backup's revision (core.store.migrate), inserts every row, checks the counts, upgrades to
-the newest revision if the backup is older, and moves PostgreSQL's id sequences past
-the restored ids. Dropping tables (rather than deleting rows) needs no exception to
-the history guard, and the guard's triggers come back with the schema. Any failure
-rolls everything back.
+Restoring validates the whole file first (core.store.backup_checks: format, version,
+checksum, signature, nesting depth, tables and columns, every value against the
+model), then, in one transaction: refuses a database that holds rows unless asked to
+replace it, drops the tracker's tables, builds the schema at the backup's revision
+(core.store.migrate), inserts every row, checks the counts, upgrades to the newest
+revision if the backup is older, verifies the history chain, and moves PostgreSQL's id
+sequences past the restored ids. Dropping tables (rather than deleting rows) needs no
+exception to the history guard, and the guard's triggers come back with the schema.
+Any failure rolls everything back.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
@@ -45,18 +53,20 @@ from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlmodel import SQLModel
 
 from core.clock import as_utc
-from core.errors import TrackerError
 from core.people.permissions import Actor, require_admin
-from core.store import migrate
+from core.store import backup_checks as checks
+from core.store import chain, migrate
+from core.store.backup_checks import (
+    FORMAT,
+    FORMAT_VERSION,
+    BackupError,
+    Table,
+    canonical,
+    checksum,
+    validate,
+)
 
-FORMAT = "plan-tracker-backup"
-FORMAT_VERSION = 1
-KINDS = ("string", "integer", "float", "decimal", "boolean", "date", "datetime", "json", "bytes")
-
-
-class BackupError(TrackerError, ValueError):
-    """A backup or restore that cannot be done; the message says why. Nothing was
-    changed."""
+__all__ = ["FORMAT", "FORMAT_VERSION", "BackupError", "canonical", "checksum", "validate"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class RestoreReport:
     upgraded_to: str | None  # the newest revision, when the backup was older
     replaced: dict[str, int]  # rows the database held before (empty: it was empty)
     created_at: str
+    warnings: tuple[str, ...] = ()  # what a trusted file did not pass
 
     def summary(self) -> str:
         total = sum(self.row_counts.values())
@@ -77,7 +88,7 @@ class RestoreReport:
             text_ += f", replacing {sum(self.replaced.values()):,} rows"
         if self.upgraded_to:
             text_ += f"; upgraded from revision {self.revision} to {self.upgraded_to}"
-        return text_ + "."
+        return " ".join([text_ + ".", *(f"Warning: {w}" for w in self.warnings)])
 
 
 def column_kind(type_: sa.types.TypeEngine) -> str:
@@ -114,47 +125,6 @@ def encode(value: Any, kind: str) -> Any:
     return value
 
 
-def decode(value: Any, kind: str) -> Any:
-    """The Python value of a file value; ValueError/TypeError if it is not one."""
-    if value is None:
-        return None
-    if kind == "datetime":
-        parsed = datetime.fromisoformat(value)
-        if parsed.utcoffset() is None:
-            raise ValueError(f"{value!r} has no UTC offset")
-        return parsed.astimezone(UTC)
-    if kind == "date":
-        return date.fromisoformat(value)
-    if kind == "bytes":
-        return base64.b64decode(value, validate=True)
-    if kind == "decimal":
-        return Decimal(value)
-    types: dict[str, type | tuple[type, ...]] = {
-        "string": str,
-        "integer": int,
-        "float": (int, float),
-        "boolean": bool,
-        "json": (dict, list, str, int, float, bool),
-    }
-    expected = types[kind]
-    # bool is an int subclass, but true/false is no number
-    if not isinstance(value, expected) or (
-        kind in ("integer", "float") and isinstance(value, bool)
-    ):
-        raise TypeError(f"{value!r} is not a {kind}")
-    return value
-
-
-def canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def checksum(revision: str, tables: dict[str, Any]) -> str:
-    return (
-        "sha256:" + hashlib.sha256(canonical({"revision": revision, "tables": tables})).hexdigest()
-    )
-
-
 def app_version() -> str:
     try:
         return package_metadata.version("plan-tracker")
@@ -162,10 +132,28 @@ def app_version() -> str:
         return "unknown"
 
 
-def backup(engine: Engine) -> dict[str, Any]:
+def chain_heads(tables: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    """The last row (id and hash) of each chained table in a backup's tables."""
+    heads: dict[str, dict[str, Any] | None] = {}
+    for name in chain.CHAINED:
+        if name not in tables:
+            continue
+        columns = [c for c, _ in tables[name]["columns"]]
+        last = tables[name]["rows"][-1] if tables[name]["rows"] else None
+        heads[name] = (
+            None
+            if last is None
+            else {"id": last[columns.index("id")], "hash": last[columns.index("chain_hash")]}
+        )
+    return heads
+
+
+def backup(engine: Engine, *, key: str | None = None) -> dict[str, Any]:
     """The whole database as a backup dict, read in one consistent transaction
     (SQLite: one read transaction, a snapshot in WAL mode; PostgreSQL: REPEATABLE
-    READ). The database must be at the newest revision (the app upgrades at start)."""
+    READ), signed with `key` (default: TRACKER_BACKUP_KEY; none set: unsigned). The
+    database must be at the newest revision (the app upgrades at start)."""
+    key = key or checks.configured_key()
     postgres = engine.dialect.name == "postgresql"
     with engine.connect() as connection:
         if postgres:
@@ -191,7 +179,7 @@ def backup(engine: Engine) -> dict[str, Any]:
                         for row in rows
                     ],
                 }
-    return {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "revision": revision,
@@ -200,21 +188,26 @@ def backup(engine: Engine) -> dict[str, Any]:
         "database": engine.dialect.name,
         "row_counts": {name: len(t["rows"]) for name, t in tables.items()},
         "checksum": checksum(revision, tables),
+        "chain_heads": chain_heads(tables),
         "tables": tables,
     }
+    data["signature"] = checks.signature(data, key) if key else None
+    return data
 
 
 def dumps(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1).encode() + b"\n"
 
 
-def write_backup(engine: Engine, path: Path, *, force: bool = False) -> dict[str, Any]:
+def write_backup(
+    engine: Engine, path: Path, *, force: bool = False, key: str | None = None
+) -> dict[str, Any]:
     """Write a backup to `path` (readable by its owner only: it holds password
     hashes). Refuses an existing file unless `force`; never leaves half a file."""
     path = Path(path)
     if path.exists() and not force:
         raise BackupError(f"{path} already exists; choose another name or pass --force.")
-    data = backup(engine)
+    data = backup(engine, key=key)
     payload = dumps(data)
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
@@ -232,10 +225,17 @@ def write_backup(engine: Engine, path: Path, *, force: bool = False) -> dict[str
 
 def loads(payload: bytes | str, *, name: str = "the file") -> dict[str, Any]:
     try:
-        data = json.loads(payload)
+        data = json.loads(payload, parse_constant=checks.no_constant)
     except UnicodeDecodeError:
         raise BackupError(f"{name} is not a tracker backup (not UTF-8 text).") from None
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        raise BackupError(
+            f"{name} nests values too deeply to be a tracker backup; it is damaged. "
+            "Nothing was restored."
+        ) from None
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):  # NaN or Infinity
+            raise BackupError(f"{name} is not a tracker backup: {exc}.") from None
         raise BackupError(
             f"{name} is not a tracker backup, or it is truncated or damaged: invalid JSON "
             f"at line {exc.lineno}, column {exc.colno} ({exc.msg})."
@@ -254,70 +254,6 @@ def read_backup(path: Path) -> dict[str, Any]:
     return loads(payload, name=str(path))
 
 
-@dataclass(frozen=True)
-class _Table:
-    columns: list[str]
-    rows: list[dict[str, Any]]
-
-
-def validate(data: dict[str, Any]) -> dict[str, _Table]:
-    """Check everything that can be checked without the database, and decode every
-    value; raise BackupError saying what is wrong."""
-    version = data.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise BackupError("The backup has no format version; it is damaged.")
-    if version > FORMAT_VERSION:
-        raise BackupError(
-            f"The backup is in format version {version}, made by a newer version of the "
-            f"tracker; this version reads format {FORMAT_VERSION}. Upgrade the tracker."
-        )
-    if version < 1:
-        raise BackupError(f"Unknown backup format version {version}.")
-    revision, tables, counts = data.get("revision"), data.get("tables"), data.get("row_counts")
-    if (
-        not isinstance(revision, str)
-        or not isinstance(tables, dict)
-        or not isinstance(counts, dict)
-    ):
-        raise BackupError("The backup lacks its revision, tables or row counts; it is damaged.")
-    if data.get("checksum") != checksum(revision, tables):
-        raise BackupError(
-            "The backup's checksum does not match its contents: it was edited or damaged. "
-            "Nothing was restored."
-        )
-    if revision not in migrate.revisions():
-        raise BackupError(
-            f"The backup is of schema revision {revision!r}, which this version of the "
-            f"tracker does not know (it knows up to {migrate.head()}): it was made by a "
-            "newer version. Upgrade the tracker to restore it."
-        )
-    decoded: dict[str, _Table] = {}
-    for name, table in tables.items():
-        try:
-            columns = [(str(c), str(k)) for c, k in table["columns"]]
-            rows = table["rows"]
-        except (KeyError, TypeError, ValueError):
-            raise BackupError(f"Table {name!r} in the backup is malformed.") from None
-        if unknown := sorted({k for _, k in columns} - set(KINDS)):
-            raise BackupError(f"Table {name!r}: unknown value kinds {unknown}.")
-        if counts.get(name) != len(rows):
-            raise BackupError(
-                f"Table {name!r} has {len(rows)} rows but the header says {counts.get(name)}."
-            )
-        out = []
-        for number, row in enumerate(rows, start=1):
-            if not isinstance(row, list) or len(row) != len(columns):
-                raise BackupError(f"Table {name!r}, row {number}: wrong number of values.")
-            try:
-                out.append({c: decode(v, k) for (c, k), v in zip(columns, row, strict=True)})
-            except (ValueError, TypeError) as exc:
-                raise BackupError(f"Table {name!r}, row {number}: {exc}.") from None
-        decoded[name] = _Table([c for c, _ in columns], out)
-    if set(counts) != set(tables):
-        raise BackupError("The backup's row counts do not name the same tables as its data.")
-    return decoded
-
-
 def _known_tables(connection: Connection, extra: set[str]) -> list[str]:
     names = set(SQLModel.metadata.tables) | extra | {migrate.VERSION_TABLE}
     return sorted(set(inspect(connection).get_table_names()) & names)
@@ -333,7 +269,7 @@ def _row_counts(connection: Connection, names: list[str]) -> dict[str, int]:
     return counts
 
 
-def _insert(connection: Connection, tables: dict[str, _Table], revision: str) -> None:
+def _insert(connection: Connection, tables: dict[str, Table], revision: str) -> None:
     schema = sa.MetaData()
     schema.reflect(connection)
     expected = {t.name for t in schema.sorted_tables} - {migrate.VERSION_TABLE}
@@ -390,11 +326,58 @@ def _reset_sequences(connection: Connection) -> None:
             )
 
 
-def restore(engine: Engine, data: dict[str, Any], *, replace: bool = False) -> RestoreReport:
+def _fill(connection: Connection, tables: dict[str, Table], revision: str) -> dict[str, int]:
+    """Insert every row into the schema of `revision`, then check references and counts."""
+    try:
+        _insert(connection, tables, revision)
+    except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
+        detail = str(exc.orig).strip().splitlines()[0]
+        raise BackupError(
+            f"The backup's rows do not fit the schema ({detail}). Nothing was restored."
+        ) from None
+    except OverflowError:
+        message = "The backup holds a number too large to store. Nothing was restored."
+        raise BackupError(message) from None
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            tables_ = ", ".join(sorted({row[0] for row in broken}))
+            raise BackupError(
+                f"{len(broken)} row(s) of the backup ({tables_}) refer to rows that do "
+                "not exist. Nothing was restored."
+            )
+    counts = _row_counts(connection, sorted(tables))
+    if counts != {name: len(t.rows) for name, t in tables.items()}:
+        raise BackupError(f"Row counts after restoring differ from the backup: {counts}.")
+    return counts
+
+
+def _history_warnings(connection: Connection, trust_unsigned: bool) -> list[str]:
+    """The restored history must verify (chain, triggers, statuses); a trusted file
+    that does not is restored with a warning."""
+    report = chain.verify_connection(connection)
+    if report.ok:
+        return []
+    if not trust_unsigned:
+        raise BackupError(
+            f"The backup's history does not verify ({report.problems[0]}): it was edited, "
+            f"or made from a tampered database. Nothing was restored. {checks.TRUST_HINT}"
+        )
+    return [report.summary() + " Run `python -m core verify` after looking into it."]
+
+
+def restore(
+    engine: Engine, data: dict[str, Any], *, replace: bool = False, trust_unsigned: bool = False
+) -> RestoreReport:
     """Restore a backup dict (see `loads`/`read_backup`) into `engine`'s database, in
-    one transaction. A database holding rows is refused unless `replace`."""
-    tables = validate(data)
+    one transaction. A database holding rows is refused unless `replace`; an unsigned
+    or wrongly signed file, or one whose history does not verify, unless
+    `trust_unsigned` (an admin on the command line vouching for the file)."""
+    tables = validate(data, trust_unsigned=trust_unsigned)
     revision = data["revision"]
+    warnings = []
+    if trust_unsigned and (problem := checks.signature_problem(data, checks.configured_key())):
+        warnings.append(f"{problem} It was restored because you trusted it.")
     with migrate.migration_connection(engine) as connection:
         current = migrate.current_revision(connection)
         if current is not None and current not in migrate.revisions():
@@ -412,30 +395,15 @@ def restore(engine: Engine, data: dict[str, Any], *, replace: bool = False) -> R
         schema.reflect(connection, only=present)
         schema.drop_all(connection)
         migrate.build_schema(connection, revision)
-        try:
-            _insert(connection, tables, revision)
-        except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
-            detail = str(exc.orig).strip().splitlines()[0]
-            raise BackupError(
-                f"The backup's rows do not fit the schema ({detail}). Nothing was restored."
-            ) from None
-        if connection.dialect.name == "sqlite":
-            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                tables_ = ", ".join(sorted({row[0] for row in broken}))
-                raise BackupError(
-                    f"{len(broken)} row(s) of the backup ({tables_}) refer to rows that do "
-                    "not exist. Nothing was restored."
-                )
-        counts = _row_counts(connection, sorted(tables))
-        if counts != {name: len(t.rows) for name, t in tables.items()}:
-            raise BackupError(f"Row counts after restoring differ from the backup: {counts}.")
+        counts = _fill(connection, tables, revision)
         upgraded_to = None
         if revision != migrate.head():
             migrate.run_revisions(connection, "head")
             upgraded_to = migrate.head()
+        warnings += _history_warnings(connection, trust_unsigned)
         _reset_sequences(connection)
-    return RestoreReport(counts, revision, upgraded_to, held, str(data.get("created_at", "?")))
+    created = str(data.get("created_at", "?"))
+    return RestoreReport(counts, revision, upgraded_to, held, created, tuple(warnings))
 
 
 def backup_for(actor: Actor, engine: Engine) -> bytes:

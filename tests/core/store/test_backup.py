@@ -22,7 +22,7 @@ from core.people import accounts, signin
 from core.people.permissions import Actor, PermissionDenied
 from core.plan.redating import redate_outcome
 from core.progress.updates import revert_update, update_status
-from core.store import backup, migrate
+from core.store import backup, backup_checks, chain, migrate
 from core.store.backup import BackupError
 from core.store.db import make_engine, write_session
 
@@ -32,12 +32,21 @@ OUTCOME = "st-louis.adult-shelter.short.1"
 OTHER = "southwest.legal-services.short.1"
 PASSWORD = "correct horse battery"
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+KEY = "k" * 40  # this deployment's TRACKER_BACKUP_KEY
+OTHER_KEY = "o" * 40
+
+
+@pytest.fixture(autouse=True)
+def backup_key(monkeypatch) -> str:
+    monkeypatch.setenv("TRACKER_BACKUP_KEY", KEY)
+    config.get_settings.cache_clear()
+    return KEY
 
 
 def add_activity(engine: Engine) -> None:
     """What a year of use leaves: users, assignments, a throttled sign-in, status
     history with an undo, a re-dated outcome (plan change and redate_count)."""
-    with Session(engine) as session:
+    with write_session(engine) as session:
         accounts.create_user(
             session=session, username="ada", role="admin", password=PASSWORD, email="a@x.org"
         )
@@ -101,6 +110,7 @@ def version(engine: Engine, outcome_id: str) -> int:
 def comparable(data: dict) -> dict:
     out = copy.deepcopy(data)
     del out["created_at"]
+    del out["signature"]  # it signs created_at too
     return out
 
 
@@ -140,10 +150,15 @@ def refused(engine: Engine, statement: str) -> bool:
     return False
 
 
-def reseal(data: dict) -> dict:
-    """Recompute the counts and checksum after editing a backup, as a forger would."""
+def reseal(data: dict, key: str | None = KEY) -> dict:
+    """Recompute the counts, checksum and chain heads after editing a backup, and sign
+    it with `key` (this deployment's: as if the file had been made so; None: as a
+    forger without the key would)."""
     data["row_counts"] = {name: len(t["rows"]) for name, t in data["tables"].items()}
     data["checksum"] = backup.checksum(data["revision"], data["tables"])
+    if "chain_heads" in data:
+        data["chain_heads"] = backup.chain_heads(data["tables"])
+    data["signature"] = backup_checks.signature(data, key) if key else None
     return data
 
 
@@ -195,7 +210,7 @@ def test_round_trip_sqlite_to_postgresql(source, new_engine, monkeypatch, capsys
 def test_restored_database_keeps_working(source, new_engine):
     target = new_engine()
     backup.restore(target, backup.backup(source))
-    with Session(target) as session:  # users restored with their password hashes
+    with write_session(target) as session:  # users restored with their password hashes
         assert signin.authenticate(session=session, username="ada", password=PASSWORD).id == 1
         ids = session.exec(select(StatusUpdate.id)).all()
         later = accounts.create_user(session=session, username="newcomer", role="viewer")
@@ -320,6 +335,8 @@ def test_backup_of_older_revision_restored_and_upgraded(source, new_engine):
     saved = backup.backup(source)
     old = copy.deepcopy(saved)  # what the tracker at revision 1 would have written
     old["revision"] = "0001_baseline"
+    old["format_version"] = 1  # unsigned, no chain heads
+    del old["chain_heads"]
     at_baseline = dict(migrate._fingerprint_at("0001_baseline"))
     for name in list(old["tables"]):  # tables and columns added since revision 1 go
         if name not in at_baseline:
@@ -331,9 +348,13 @@ def test_backup_of_older_revision_restored_and_upgraded(source, new_engine):
         table["rows"] = [[row[i] for i in keep] for row in table["rows"]]
     target = new_engine()
 
-    report = backup.restore(target, reseal(old))
+    with pytest.raises(BackupError, match=r"not signed.*--trust-unsigned"):
+        backup.restore(target, reseal(old, key=None))
+    report = backup.restore(target, reseal(old, key=None), trust_unsigned=True)
 
     assert (report.revision, report.upgraded_to) == ("0001_baseline", migrate.head())
+    assert "Warning: The backup is not signed" in report.summary()
+    assert chain.verify(target).ok  # the upgrade chained the restored history
     again = backup.backup(target)
     assert again["revision"] == migrate.head()
     assert again["tables"]["plan_change"]["rows"] == []

@@ -30,7 +30,7 @@ from core.cli.main import main
 from core.config import PROJECT_ROOT, Settings
 from core.models import Outcome, PlanChange
 from core.progress.queries import export_rows
-from core.store import migrate
+from core.store import chain, migrate
 from core.store.bootstrap import init_db
 from core.store.db import DatabaseUnavailable, make_engine
 from core.store.guard import APPEND_ONLY
@@ -251,11 +251,13 @@ def fill_release_tables(engine: Engine, plan: Engine) -> None:
                 )
 
 
-# What the revisions after the baseline add to existing rows, and its value there.
+# What the revisions after the baseline add to existing rows, and its value there
+# (CHAINED: the history chain's hash, checked by chain.verify).
+CHAINED = object()
 ADDED_COLUMNS = {
     "outcome": {"redate_count": 0},
     "user_account": {"credentials_version": 0},
-    "status_update": {"chain_hash": None},
+    "status_update": {"chain_hash": CHAINED},
 }
 
 
@@ -270,6 +272,9 @@ def assert_nothing_lost(before: dict, after: dict) -> None:
         if rows:
             assert set(after[name][0]) - set(rows[0]) == set(added), name
         for column, value in added.items():
+            if value is CHAINED:
+                assert all(len(r[column]) == 64 for r in after[name]), (name, column)
+                continue
             assert {r[column] for r in after[name]} <= {value}, (name, column)
 
 
@@ -356,6 +361,9 @@ def test_upgrade_from_baseline_keeps_every_row(new_engine, _seeded_template):
     assert (report.before, report.after, report.applied) == (BASELINE, HEAD, applied)
     assert revision(engine) == HEAD
     assert_nothing_lost(before, dump(engine))
+    report = chain.verify(engine)  # the old rows were chained in id order
+    assert report.ok, report.summary()
+    assert report.rows == {"status_update": 3, "plan_change": 0}
     assert_guarded(engine)
     with Session(engine) as session:  # the app reads it through the models
         assert session.get(Outcome, OUTCOME).version == 3
@@ -373,6 +381,7 @@ def test_release_database_upgraded_by_init_db(new_engine, _seeded_template, capl
 
     assert revision(engine) == HEAD
     assert_nothing_lost(before, dump(engine))
+    assert chain.verify(engine).ok
     assert_guarded(engine)
     assert "Recognised a database made before migrations as revision 0001_baseline" in caplog.text
     assert f"Upgraded the schema from {BASELINE} to {HEAD}" in caplog.text
