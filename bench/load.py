@@ -62,7 +62,7 @@ from core.config import Settings  # noqa: E402
 from core.models import LogicModel, Outcome, Region, Status, StatusUpdate, Strategy  # noqa: E402
 from core.people import accounts  # noqa: E402
 from core.store.bootstrap import init_db  # noqa: E402
-from core.store.db import make_engine  # noqa: E402
+from core.store.db import make_engine, write_session  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -352,7 +352,7 @@ def prepare_database(db_file: Path, count: int) -> list[Lead]:
     engine = make_engine(f"sqlite:///{db_file}")
     try:
         init_db(engine, Settings(tracker_data_dir=PROJECT_ROOT / "data"))
-        with Session(engine) as session:
+        with write_session(engine) as session:
             regions = session.exec(select(Region).order_by(Region.position)).all()
             outcomes: dict[str, list[str]] = {r.id: [] for r in regions}
             rows = session.exec(

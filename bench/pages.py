@@ -130,13 +130,13 @@ def child_generate(size: int, data_dir: Path, out: Path) -> None:
 
 def child_seed(data_dir: Path, db_file: Path, out: Path) -> None:
     import synthetic
-    from sqlmodel import Session, func, select
+    from sqlmodel import func, select
 
     import core.plan.loading as loading
     from core.config import Settings
     from core.models import Outcome
     from core.store.bootstrap import init_db
-    from core.store.db import make_engine
+    from core.store.db import make_engine, write_session
 
     phases: dict[str, float] = {}
 
@@ -165,7 +165,7 @@ def child_seed(data_dir: Path, db_file: Path, out: Path) -> None:
     started = time.perf_counter()
     history = synthetic.add_history(engine, today=date.fromisoformat(TODAY))
     history_s = time.perf_counter() - started
-    with Session(engine) as session:
+    with write_session(engine) as session:
         admin = accounts.create_user(
             session=session,
             username=ADMIN,

@@ -1,13 +1,18 @@
-"""Accounts: users, their roles and assignments, passwords and sign-in throttling.
+"""Accounts: users, their roles and assignments, and passwords.
 
-Service functions take keyword-only arguments and commit their own work (like the
-full-stack-fastapi-template's `crud.py`), so a failed sign-in is recorded even though
-`authenticate` then raises. Usernames and emails are stored lowercase.
+Service functions take keyword-only arguments, like the full-stack-fastapi-template's
+`crud.py`, and flush rather than commit: the caller's transaction
+(`core.store.db.write_session`, the app's `ui.actions.run`) commits. Usernames and
+emails are stored lowercase. A change of password, role or activation bumps the user's
+`credentials_version`, which signs out their other sessions (ui/auth.py).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
 
 from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
@@ -46,7 +51,25 @@ def validate_username(username: str) -> str:
     return name
 
 
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The bundled list of the commonest passwords (lowercase; see the file's header)."""
+    text = resources.files(__package__).joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def _is_blank(password: str) -> bool:
+    # Spaces, line breaks and invisible format characters (e.g. zero-width space) only.
+    return all(ch.isspace() or unicodedata.category(ch) in {"Cc", "Cf"} for ch in password)
+
+
 def validate_password(password: str) -> str:
+    """The password if it may be used (NIST SP 800-63B: long enough, not blank, not
+    one of the commonest passwords), else AccountError saying why."""
+    if _is_blank(password):
+        raise AccountError("The password is blank or only spaces: use letters, digits or symbols.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters "
@@ -55,6 +78,11 @@ def validate_password(password: str) -> str:
     if len(password) > MAX_PASSWORD_LENGTH:
         raise AccountError(
             f"The password is too long: use at most {MAX_PASSWORD_LENGTH} characters."
+        )
+    if password.strip().lower() in common_passwords():
+        raise AccountError(
+            "This password is one of the most common passwords, which are guessed first: "
+            "choose another (a few unrelated words make a good one)."
         )
     return password
 
@@ -138,17 +166,22 @@ def create_user(
         password_hash=password_hash,
     )
     session.add(user)
-    session.commit()
-    session.refresh(user)
+    session.flush()
+    return user
+
+
+def _credentials_changed(*, session: Session, user: User) -> User:
+    """Save a change of password, role or activation; the user's sessions that signed
+    in before it are signed out at their next interaction."""
+    user.credentials_version = (user.credentials_version or 0) + 1
+    session.add(user)
+    session.flush()
     return user
 
 
 def set_password(*, session: Session, user: User, password: str) -> User:
     user.password_hash = hash_password(password)
-    session.add(user)
-    session.commit()
-    session.refresh(user)
-    return user
+    return _credentials_changed(session=session, user=user)
 
 
 def set_role(*, session: Session, user: User, role: str) -> User:
@@ -156,30 +189,27 @@ def set_role(*, session: Session, user: User, role: str) -> User:
     new_role = validate_role(role)
     if user.role == Role.ADMIN and new_role != Role.ADMIN:
         _refuse_removing_last_admin(session=session, user=user, action="change the role of")
+    if user.role == new_role:
+        return user
     user.role = new_role
-    session.add(user)
-    session.commit()
-    session.refresh(user)
-    return user
+    return _credentials_changed(session=session, user=user)
 
 
 def deactivate_user(*, session: Session, user: User) -> User:
     """Stop the user signing in; their rows, history and assignments stay."""
     if user.role == Role.ADMIN and user.active:
         _refuse_removing_last_admin(session=session, user=user, action="deactivate")
+    if not user.active:
+        return user
     user.active = False
-    session.add(user)
-    session.commit()
-    session.refresh(user)
-    return user
+    return _credentials_changed(session=session, user=user)
 
 
 def activate_user(*, session: Session, user: User) -> User:
+    if user.active:
+        return user
     user.active = True
-    session.add(user)
-    session.commit()
-    session.refresh(user)
-    return user
+    return _credentials_changed(session=session, user=user)
 
 
 def _refuse_removing_last_admin(*, session: Session, user: User, action: str) -> None:
@@ -245,8 +275,7 @@ def assign(
         return existing
     assignment = Assignment(user_id=user.id, region_id=region_id, strategy_id=strategy_id)
     session.add(assignment)
-    session.commit()
-    session.refresh(assignment)
+    session.flush()
     return assignment
 
 
@@ -263,7 +292,7 @@ def unassign(
         what = f"region {region_id!r}" if region_id is not None else f"strategy {strategy_id!r}"
         raise AccountError(f"{user.username!r} is not assigned to {what}.")
     session.delete(existing)
-    session.commit()
+    session.flush()
 
 
 def region_of_strategy(*, session: Session, strategy_id: str) -> str | None:

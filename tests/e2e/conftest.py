@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
 from core.config import PROJECT_ROOT, Settings
 from core.people import accounts
 from core.store.bootstrap import init_db
-from core.store.db import make_engine
+from core.store.db import make_engine, write_session
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -89,7 +88,7 @@ def seed_database(db_file: Path) -> None:
     engine = make_engine(f"sqlite:///{db_file}")
     try:
         init_db(engine, Settings(tracker_data_dir=DATA_DIR))
-        with Session(engine) as session:
+        with write_session(engine) as session:
             user = accounts.create_user(
                 session=session,
                 username=LEAD,

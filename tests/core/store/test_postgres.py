@@ -188,7 +188,7 @@ def hosted(pg_server: PostgresServer) -> Iterator[Hosted]:
 def test_app_role_does_the_apps_work(hosted, backend):
     app = hosted.app
     assert init_db(app) is False  # the app's start: schema current, plan seeded
-    with Session(app) as session:
+    with write_session(app) as session:
         admin = accounts.create_user(
             session=session, username="ada", role="admin", password=PASSWORD
         )
@@ -360,7 +360,7 @@ def test_concurrent_redates_refuse_the_second(shared_engine):
 
 def test_concurrent_failed_sign_ins_both_count(shared_engine):
     engine = shared_engine
-    with Session(engine) as session:
+    with write_session(engine) as session:
         accounts.create_user(session=session, username="ada", role="admin", password=PASSWORD)
         with pytest.raises(SignInError):
             signin.authenticate(session=session, username="ada", password="wrong guess 1")
