@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlmodel import Session, create_engine
 
 from core.config import get_settings
 from core.errors import TrackerError
+from core.store import chain as _chain  # noqa: F401  (every Session chains new history rows)
 
 
 class DatabaseUnavailable(TrackerError, RuntimeError):
@@ -67,7 +69,23 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int | None = None) -
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    event.listen(engine, "handle_error", _drop_read_only_connections)
     return engine
+
+
+def is_sqlite_read_only(exc: BaseException) -> bool:
+    """Whether SQLite refused a write because its connection is read-only (any
+    SQLITE_READONLY code: the file, its folder, a moved or replaced file)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF == 8
+
+
+# SQLite opens a file it cannot write read-only, and that connection stays read-only
+# after the file is writable again (chattr -i, chmod): a "disconnect" makes the pool
+# drop it and the connections opened with it, so the next save opens a writable one.
+def _drop_read_only_connections(context) -> None:
+    if is_sqlite_read_only(context.original_exception):
+        context.is_disconnect = True
 
 
 def postgres_url(url: str) -> URL:
@@ -116,7 +134,14 @@ def write_session(engine: Engine) -> Iterator[Session]:
             raise
 
 
+# The public form of describe_db_error, for signed-out visitors (ui.actions.for_reader):
+# no host, port, user, database or file name.
+PUBLIC_DB_ERROR = "The database is unavailable; please try again in a moment."
+
+
 def describe_db_error(exc: SQLAlchemyError, engine: Engine) -> str:
+    """What went wrong, for the people who run the app: where the database is, and
+    what to do (a signed-out visitor is shown PUBLIC_DB_ERROR instead)."""
     where = engine.url.render_as_string(hide_password=True)
     detail = str(getattr(exc, "orig", exc)).strip()
     if engine.dialect.name == "postgresql":

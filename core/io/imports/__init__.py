@@ -16,13 +16,15 @@ are, unless the import is asked to retire them.
 The import is a pipeline, one module a stage:
 `read` (the file → raw rows), `cells` (cleaning one cell), `rows` (one row of the
 file and its errors), `match` (the logic model, strategies and outcomes the rows are
-in the database), `plan` (the ImportPlan: what is added, changed and left out),
+in the database), `plan` (the ImportPlan: what is added, changed and left out, and
+with `duplicates`, the new outcomes that repeat an existing one),
 `write` (applying it in one transaction; the entry points `import_file` and
 `import_rows`) and `report` (the ImportReport). This package re-exports the public
 names.
 """
 
 from core.io.imports.cells import ID_MAX
+from core.io.imports.duplicates import LikelyDuplicate
 from core.io.imports.plan import ImportPlan, MissingOutcome, PlannedItem, validate
 from core.io.imports.read import MAX_ROWS, ImportFileError, read_table
 from core.io.imports.report import KIND_PLURAL, ImportReport
@@ -44,6 +46,7 @@ __all__ = [
     "ImportPlan",
     "ImportRejected",
     "ImportReport",
+    "LikelyDuplicate",
     "MissingOutcome",
     "PlannedItem",
     "RowError",

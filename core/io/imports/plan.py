@@ -5,7 +5,8 @@ leaves out, worked out before anything is written.
 returns every problem found, in the order of the rows and the export's columns, or
 the plan: for the logic model, each strategy and each outcome, whether it is new,
 changed (edited, re-dated or restored) or unchanged; the outcomes and strategies of
-the logic model that the file leaves out; and notes for the report. Status columns
+the logic model that the file leaves out; the new outcomes that repeat an existing
+one (`duplicates`); and notes for the report. Status columns
 are compared only to be reported: statuses change only through status updates.
 """
 
@@ -19,7 +20,9 @@ from typing import Any
 from sqlmodel import Session
 
 from core.io.columns import EXPORT_COLUMNS
+from core.io.imports import duplicates
 from core.io.imports.cells import norm
+from core.io.imports.duplicates import LikelyDuplicate
 from core.io.imports.match import (
     Database,
     resolve_logic_model,
@@ -78,6 +81,7 @@ class ImportPlan:
     missing_strategies: list[str] = field(default_factory=list)
     status_differs: int = 0
     notes: list[str] = field(default_factory=list)
+    likely_duplicates: list[LikelyDuplicate] = field(default_factory=list)
 
     def items(self) -> list[PlannedItem]:
         return [self.logic_model, *self.strategies, *self.outcomes]
@@ -142,6 +146,10 @@ def _plan(
         missing_strategies=missing_strategies,
         status_differs=sum(_status_differs(db, row) for row in rows),
         notes=notes,
+        likely_duplicates=duplicates.find(
+            db.outcomes.values(),
+            [(o.row, o.item_id, o.values) for o in outcomes if not o.exists],
+        ),
     )
 
 

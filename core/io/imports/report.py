@@ -25,6 +25,7 @@ class ImportReport:
     applied: bool = False
     dry_run: bool = False
     retire_missing: bool = False
+    confirm_duplicates: bool = False
 
     @property
     def ok(self) -> bool:
@@ -58,8 +59,25 @@ class ImportReport:
             _status_line(self.plan.status_differs),
             *self._missing_outcomes_lines(len(self.plan.missing_outcomes)),
             *_missing_strategies_lines(len(self.plan.missing_strategies)),
+            *self._duplicate_lines(),
             *self.plan.notes,
         ]
+
+    def _duplicate_lines(self) -> list[str]:
+        assert self.plan is not None
+        found = self.plan.likely_duplicates
+        if not found:
+            return []
+        n = len(found)
+        if self.applied:
+            head = f"{n} likely duplicate{'s were' if n != 1 else ' was'} added, as confirmed:"
+        else:
+            head = (
+                f"{n} new outcome{'s repeat' if n != 1 else ' repeats'} an existing one; "
+                "the import adds "
+                f"{'them' if n != 1 else 'it'} only when confirmed (a mistyped outcome_id?):"
+            )
+        return [head, *(d.line() for d in found)]
 
     def _error_lines(self) -> list[str]:
         n = len({e.row for e in self.errors if e.row is not None})

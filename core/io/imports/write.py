@@ -7,7 +7,8 @@ between) and say what was done (`report`). The writing goes through the plan's
 services, `core.plan.editing` and `core.plan.redating` (called through their modules),
 which check that the actor is an admin and log each change; every entry of one import
 shares one change-log batch. A refusal rolls everything back and is reported with its
-row; a database failure raises DatabaseUnavailable.
+row; a database failure raises DatabaseUnavailable. A plan with likely duplicates
+(`duplicates`) is written only when `confirm_duplicates` is set.
 """
 
 from __future__ import annotations
@@ -70,10 +71,14 @@ def apply(
     plan: ImportPlan,
     reason: str,
     retire_missing: bool = False,
+    confirm_duplicates: bool = False,
 ) -> dict[str, Counter[str]]:
     """Write a validated plan with core.plan.editing (admins only); returns what was
-    done per kind: new, changed, unchanged (and retired outcomes)."""
+    done per kind: new, changed, unchanged (and retired outcomes). Refuses a plan with
+    likely duplicates unless `confirm_duplicates`."""
     require_admin(actor, "import the plan")
+    if plan.likely_duplicates and not confirm_duplicates:
+        raise ImportRejected([d.error() for d in plan.likely_duplicates])
     done: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
     with _one_batch(session):
         for item in plan.items():
@@ -178,11 +183,18 @@ def import_rows(
     reason: str | None = None,
     retire_missing: bool = False,
     dry_run: bool = False,
+    confirm_duplicates: bool = False,
 ) -> ImportReport:
     """Validate `rows` and, unless this is a dry run or something is wrong, apply them
     in one write transaction (validated inside it, so nothing can change in between).
+    Likely duplicates are added only with `confirm_duplicates`.
     A database failure rolls everything back and raises DatabaseUnavailable."""
-    report = ImportReport(filename, dry_run=dry_run, retire_missing=retire_missing)
+    report = ImportReport(
+        filename,
+        dry_run=dry_run,
+        retire_missing=retire_missing,
+        confirm_duplicates=confirm_duplicates,
+    )
     try:
         require_admin(actor, "import the plan")
     except PermissionDenied as exc:
@@ -223,6 +235,7 @@ def _check_and_write(
                 plan=result,
                 reason=reason,
                 retire_missing=report.retire_missing,
+                confirm_duplicates=report.confirm_duplicates,
             )
             report.plan = result
     except ImportRejected as exc:
@@ -243,8 +256,10 @@ def import_file(
     reason: str | None = None,
     retire_missing: bool = False,
     dry_run: bool = False,
+    confirm_duplicates: bool = False,
 ) -> ImportReport:
-    """Read, validate and (unless `dry_run`) import a .csv or .xlsx file."""
+    """Read, validate and (unless `dry_run`) import a .csv or .xlsx file; likely
+    duplicates are added only with `confirm_duplicates`."""
     name = filename or (Path(source).name if not isinstance(source, bytes) else "the file")
     try:
         rows = read_table(source, name)
@@ -258,6 +273,7 @@ def import_file(
         reason=reason,
         retire_missing=retire_missing,
         dry_run=dry_run,
+        confirm_duplicates=confirm_duplicates,
     )
 
 
