@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.plan.files import PlanFileError
 from core.store.db import DatabaseUnavailable
-from ui import auth, components, data, filters, shell
+from ui import actions, auth, components, data, filters, integrity, shell
 
 shell.entered()
 st.set_page_config(
@@ -18,7 +18,7 @@ try:
     data.refresh()
     data.reference()
 except DatabaseUnavailable as exc:
-    st.error(str(exc), icon=":material/database:")
+    st.error(actions.for_reader(exc), icon=":material/database:")
     components.footer()
     st.stop()
 except PlanFileError as exc:
@@ -32,11 +32,12 @@ except PlanFileError as exc:
 auth.refresh()
 page = shell.navigation(admin=auth.is_admin())
 auth.sidebar()
+integrity.banner()  # admins: a warning when the history does not verify
 if not auth.can_read():
     st.title("Missouri Anti-Trafficking Plan Tracker")
     st.info("This deployment is private. Sign in from the sidebar to see the plan.")
     components.footer()
     st.stop()
 filters.sidebar()
-page.run()
+actions.draw(page.run)  # a failure while reading: a message, not a traceback
 components.footer()

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     )
     tracker_private: bool = Field(
         default=False, description="Require sign-in even to read the dashboard."
+    )
+    tracker_backup_key: SecretStr | None = Field(
+        default=None,
+        description="The key backups are signed with (HMAC-SHA256) and checked against on "
+        "restore; at least 32 characters (README, Security: Backups and history).",
+    )
+    tracker_trusted_proxy_header: str | None = Field(
+        default=None,
+        description="Header (e.g. X-Forwarded-For) whose last address is the client's, "
+        "set by the one reverse proxy in front of the app; unset: the connection's address.",
     )
 
     @classmethod

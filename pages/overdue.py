@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from core.progress.schedule import Schedule
-from ui import components, data, filters, shell, updates
+from ui import components, data, filters, selection, shell, updates
+from ui.text import md
 
 shell.page()
 
@@ -27,7 +28,7 @@ chosen = filters.current().schedules
 wanted = tuple(s for s in late if not chosen or s in chosen)
 counts = data.schedule_counts(filters.current(), soon)
 COUNT_KEY = {Schedule.OVERDUE: "overdue", Schedule.DUE_SOON: "due_soon"}
-st.caption(f"Showing {filters.describe()} · today is {data.today():%B %-d, %Y}.")
+st.caption(f"Showing {md(filters.describe())} · today is {data.today():%B %-d, %Y}.")
 updates.show_errors()
 
 COLUMNS = [
@@ -65,7 +66,7 @@ def section(schedule: Schedule, by: str, ascending: bool, title: str, empty: str
         )
     rows = rows.sort_values(by, ascending=ascending, kind="stable")
     key = filters.slug(schedule.value)
-    selected = updates.selectable_table(rows, [by, *COLUMNS], key=f"{key}_table")
+    selected = selection.selectable_table(rows, [by, *COLUMNS], key=f"{key}_table")
     updates.bulk_controls(selected, key=key)
 
 

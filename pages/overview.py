@@ -7,13 +7,14 @@ from core.models import Status
 from ui import components, data, filters, shell
 from ui.panels import overview
 from ui.report import report_download
+from ui.text import md
 
 shell.page()
 
 st.title("Statewide progress")
 flt = filters.current()
 soon = filters.soon_days()
-st.caption(f"Showing {filters.describe()} · today is {data.today():%B %-d, %Y}.")
+st.caption(f"Showing {md(filters.describe())} · today is {data.today():%B %-d, %Y}.")
 report_download(flt)  # the printable report for these filters (ui/report.py)
 overview.how_to_read()
 

@@ -4,7 +4,8 @@ import dataclasses
 
 import streamlit as st
 
-from ui import components, data, filters, shell, transfer, updates
+from ui import components, data, filters, selection, shell, transfer, updates
+from ui.text import md
 
 shell.page()
 
@@ -19,7 +20,7 @@ shown = (
     if total > len(df)
     else f"{total:,} outcomes"
 )
-st.caption(f"Showing {filters.describe()} · {shown}. Filters are in the sidebar.")
+st.caption(f"Showing {md(filters.describe())} · {shown}. Filters are in the sidebar.")
 transfer.export_buttons(flt, total)
 updates.show_errors()
 
@@ -47,7 +48,7 @@ if df.empty:
         "No outcomes match these filters.", hint="Widen or clear the filters in the sidebar."
     )
 else:
-    selected = updates.selectable_table(df, COLUMNS, key="browser_table")
+    selected = selection.selectable_table(df, COLUMNS, key="browser_table")
     updates.bulk_controls(selected, key="browser")
 updates.render_dialog()
 
@@ -58,8 +59,8 @@ left, right = st.columns(2)
 with left:
     st.subheader("Future research")
     for item in ref["appendix"].get("future_research", []):
-        st.markdown(f"- {item}")
+        st.markdown(f"- {md(item)}")
 with right:
     st.subheader("Provider suggestions")
     for item in ref["appendix"].get("provider_suggestions", []):
-        st.markdown(f"- {item}")
+        st.markdown(f"- {md(item)}")

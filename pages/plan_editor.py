@@ -7,6 +7,7 @@ import streamlit as st
 from core.people import permissions
 from ui import auth, backup, shell, transfer
 from ui.panels.plan_editor import add, changes, common, edit, rebaseline, redate, retire
+from ui.text import md
 
 shell.page()
 
@@ -15,7 +16,7 @@ st.title("Edit the plan")
 try:
     permissions.require_admin(me, "edit the plan")
 except permissions.PermissionDenied as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 st.caption(

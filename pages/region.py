@@ -6,20 +6,21 @@ import streamlit as st
 from core import charts
 from ui import components, data, filters, shell, updates
 from ui.panels import region as panel
+from ui.text import md
 
 shell.page()
 
 regions = {r["id"]: r for r in data.reference()["regions"]}
 region_id = panel.pick_region(regions)
 region = regions[region_id]
-st.title(f"{region['name']}")
+st.title(md(region["name"]))
 updates.show_errors()
 panel.profile(region)
 
 flt = filters.current(regions=(region_id,))
 df = data.outcomes(flt, filters.soon_days())
 if filters.active():
-    st.caption(f"Sidebar filters apply: {filters.describe()}.")
+    st.caption(f"Sidebar filters apply: {md(filters.describe())}.")
 if df.empty:
     components.empty_state(
         "No outcomes of this region match the filters.",

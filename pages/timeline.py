@@ -4,13 +4,14 @@ import streamlit as st
 
 from core import charts
 from ui import components, data, filters, shell
+from ui.text import md
 
 shell.page()
 
 st.title("Timeline")
 flt = filters.current()
 total = sum(data.status_counts(flt).values())
-st.caption(f"Showing {filters.describe()} · {total:,} outcomes.")
+st.caption(f"Showing {md(filters.describe())} · {total:,} outcomes.")
 
 if not total:
     components.empty_state(

@@ -6,6 +6,7 @@ import streamlit as st
 from core.people import permissions
 from ui import auth, shell
 from ui.panels import users
+from ui.text import md
 
 shell.page()
 
@@ -14,7 +15,7 @@ st.title("Users")
 try:
     permissions.require_admin(me, "manage users")
 except permissions.PermissionDenied as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 users.show_flash()

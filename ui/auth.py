@@ -13,6 +13,7 @@ from core.people import accounts, permissions, signin
 from core.people.permissions import ANONYMOUS_VIEWER, Actor
 from core.store.db import write_session
 from ui import data
+from ui.text import md
 
 
 def _oidc_configured() -> bool:
@@ -23,6 +24,16 @@ def _oidc_configured() -> bool:
 
 
 _ACTOR = "_actor"
+# The user's credentials_version when this session signed in (0 for a session that
+# recorded none); a password, role or activation change since then signs it out.
+_VERSION = "credentials_version"
+_NOTICE = "signed_out_notice"
+ACCOUNT_CHANGED = "Your account changed; sign in again."
+
+
+def _forget_sign_in() -> None:
+    for key in ("user_id", "username", _VERSION):
+        st.session_state.pop(key, None)
 
 
 def _load_actor() -> Actor:
@@ -38,8 +49,11 @@ def _load_actor() -> Actor:
         signed_in_as = st.session_state.get("username")
         if user is not None and signed_in_as is not None and user.username != signed_in_as:
             # The database was restored or replaced and this id is someone else now.
-            st.session_state.pop("user_id", None)
-            st.session_state.pop("username", None)
+            _forget_sign_in()
+            user = None
+        if user is not None and user.credentials_version != st.session_state.get(_VERSION, 0):
+            _forget_sign_in()
+            st.session_state[_NOTICE] = ACCOUNT_CHANGED
             user = None
         if user is None and email:
             user = accounts.get_user_by_email(session=session, email=email)
@@ -48,7 +62,8 @@ def _load_actor() -> Actor:
 
 def refresh() -> Actor:
     """Read who is using this session; dashboard.py calls it at the top of every run,
-    so a role change applies at the next interaction."""
+    so a role change applies at the next interaction, and a session signed in before
+    its user's password, role or activation changed is signed out (ACCOUNT_CHANGED)."""
     st.session_state[_ACTOR] = _load_actor()
     return st.session_state[_ACTOR]
 
@@ -70,21 +85,35 @@ def can_read() -> bool:
     return permissions.can_read(actor(), get_settings())
 
 
+def _client_address() -> str:
+    """The address sign-in failures are counted by (README: TRACKER_TRUSTED_PROXY_HEADER)."""
+    header = get_settings().tracker_trusted_proxy_header
+    forwarded = ",".join(st.context.headers.get_all(header)) if header else None
+    return signin.client_address(st.context.ip_address, forwarded)
+
+
 def _sign_in(username: str, password: str) -> None:
     try:
         with write_session(data.engine()) as session:
-            user = signin.authenticate(session=session, username=username, password=password)
-            st.session_state["user_id"] = user.id
-            st.session_state["username"] = user.username
+            user = signin.authenticate(
+                session=session,
+                username=username,
+                password=password,
+                address=_client_address(),
+            )
+            signed_in = (user.id, user.username, user.credentials_version)
     except signin.SignInError as exc:
         st.session_state["sign_in_error"] = str(exc)
+        return
     except SQLAlchemyError:
         st.session_state["sign_in_error"] = "Signing in failed: the database is unavailable."
+        return
+    for key, value in zip(("user_id", "username", _VERSION), signed_in, strict=True):
+        st.session_state[key] = value
 
 
 def sign_out() -> None:
-    st.session_state.pop("user_id", None)
-    st.session_state.pop("username", None)
+    _forget_sign_in()
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
 
@@ -95,9 +124,11 @@ def sidebar() -> None:
         if me.signed_in:
             role = me.role.value if hasattr(me.role, "value") else str(me.role)
             scope = f" · {', '.join(me.scope_labels)}" if me.scope_labels else ""
-            st.markdown(f":material/person: **{me.display_name}** ({role}{scope})")
+            st.markdown(f":material/person: **{md(me.display_name)}** ({md(role)}{md(scope)})")
             st.button("Sign out", on_click=sign_out, icon=":material/logout:")
         else:
+            if notice := st.session_state.pop(_NOTICE, None):
+                st.warning(notice, icon=":material/logout:")
             with st.expander("Sign in to record progress", icon=":material/login:"):
                 if _oidc_configured():
                     st.button("Sign in with your organisation", on_click=st.login)

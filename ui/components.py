@@ -12,6 +12,7 @@ import streamlit as st
 from core.models import Status
 from core.progress.rates import rate_text as rate_text  # ui/panels call components.rate_text
 from core.progress.schedule import Schedule
+from ui.text import md
 
 HOTLINE = (
     "**Need help or want to report a situation?** National Human Trafficking Hotline: "
@@ -165,9 +166,10 @@ def badges_markdown(row: dict) -> str:
 
 
 def outcome_caption(row: dict) -> str:
+    """One outcome's dates as a caption (markdown; the report's wording escaped)."""
     due = row["due_date"]
-    written = row["date_as_written"] if _present(row.get("date_as_written")) else "no date"
-    text = f"Due {due:%b %-d, %Y} · in the report: {written} · basis: {row['date_basis']}"
+    written = md(row["date_as_written"]) if _present(row.get("date_as_written")) else "no date"
+    text = f"Due {due:%b %-d, %Y} · in the report: {written} · basis: {md(row['date_basis'])}"
     slip, times = row.get("slip_days"), row.get("redate_count")
     if times is not None and slip is not None and _present(times) and int(times):
         text += f" · moved {int(times)}× ({int(slip):+,} days from the report's date)"

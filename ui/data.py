@@ -2,7 +2,8 @@
 are cached per data stamp, so any saved change (here or in another session) shows at once.
 
 The stamp parameter is named `stamp_`, not `_stamp`: Streamlit leaves parameters whose
-names start with an underscore out of the cache key."""
+names start with an underscore out of the cache key. Reads that return notes are keyed
+on the reader's kind too (`members`): signed-out visitors get published notes only."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlmodel import Session
 
 from core.config import get_settings
 from core.models import PlanChange
-from core.progress import derived, queries, schedule
+from core.progress import activity, derived, notes, queries, schedule
 from core.progress.filters import OutcomeFilter
 from core.store.bootstrap import init_db
 from core.store.db import DatabaseUnavailable, describe_db_error, make_engine
@@ -55,20 +56,38 @@ def _flt(key: tuple) -> OutcomeFilter:
     return OutcomeFilter(*key)
 
 
+def members() -> bool:
+    """Whether this session's reader reads every note (signed in), as
+    `core.progress.notes.is_member` decides."""
+    from ui import auth  # imported here: ui.auth imports this module
+
+    return notes.is_member(auth.actor())
+
+
+# Where a note this reader may not read would be shown.
+MEMBERS_ONLY_TEXT = f"({notes.MEMBERS_ONLY})"
+
+
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _outcomes(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> pd.DataFrame:
+def _outcomes(
+    stamp_: tuple, flt_key: tuple, day: date, soon_days: int, members: bool
+) -> pd.DataFrame:
     flt = _flt(flt_key)
     with Session(engine()) as session:
-        rows = queries.outcome_rows(session, flt)
+        rows = queries.outcome_rows(session, flt, members=members)
         strategies = {r["strategy_id"] for r in rows}
         summaries = derived.term_summaries(session, day, strategies if rows else set())
     derived.annotate(rows, summaries, day, soon_days)
+    for row in rows:
+        if row["last_note_hidden"]:
+            row["last_note"] = MEMBERS_ONLY_TEXT
     return pd.DataFrame(rows)
 
 
 def outcomes(flt: OutcomeFilter, soon_days: int = schedule.DEFAULT_SOON_DAYS) -> pd.DataFrame:
-    """Outcomes matching the filter, annotated with schedule, chain and Gantt start."""
-    return _outcomes(stamp(), astuple(flt), today(), soon_days)
+    """Outcomes matching the filter, annotated with schedule, chain and Gantt start;
+    latest notes as this reader may read them."""
+    return _outcomes(stamp(), astuple(flt), today(), soon_days, members())
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
@@ -103,11 +122,21 @@ def status_counts(flt: OutcomeFilter) -> dict:
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _history(
-    stamp_: tuple, flt_key: tuple, outcome_id: str | None, limit: int | None, done_only: bool
+    stamp_: tuple,
+    flt_key: tuple,
+    outcome_id: str | None,
+    limit: int | None,
+    done_only: bool,
+    members: bool,
 ) -> pd.DataFrame:
     with Session(engine()) as session:
-        rows = queries.history(
-            session, _flt(flt_key), outcome_id=outcome_id, limit=limit, done_only=done_only
+        rows = activity.history(
+            session,
+            _flt(flt_key),
+            outcome_id=outcome_id,
+            limit=limit,
+            done_only=done_only,
+            members=members,
         )
     return pd.DataFrame(
         rows,
@@ -121,6 +150,8 @@ def _history(
             "note",
             "evidence_url",
             "reverts_id",
+            "note_published",
+            "note_hidden",
             "region",
             "outcome_text",
         ],
@@ -134,13 +165,16 @@ def history(
     limit: int | None = None,
     done_only: bool = False,
 ) -> pd.DataFrame:
-    return _history(stamp(), astuple(flt or OutcomeFilter()), outcome_id, limit, done_only)
+    """Status updates, newest first; notes and evidence as this reader may read them
+    (None, with `note_hidden`, where not)."""
+    key = astuple(flt or OutcomeFilter())
+    return _history(stamp(), key, outcome_id, limit, done_only, members())
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _freshness(stamp_: tuple, day: date) -> pd.DataFrame:
     with Session(engine()) as session:
-        return pd.DataFrame(queries.region_freshness(session, day))
+        return pd.DataFrame(activity.region_freshness(session, day))
 
 
 def freshness() -> pd.DataFrame:
@@ -202,7 +236,7 @@ def plan_items(kind: str, parent_id: str | None = None) -> list[dict]:
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _plan_changes(stamp_: tuple, subject_kind: str | None, subject_id: str | None) -> pd.DataFrame:
     with Session(engine()) as session:
-        rows = queries.plan_changes(session, subject_kind=subject_kind, subject_id=subject_id)
+        rows = activity.plan_changes(session, subject_kind=subject_kind, subject_id=subject_id)
     return pd.DataFrame(rows, columns=list(PlanChange.model_fields))
 
 

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.models import DateBasis, Status, Term
-from core.progress.filters import OutcomeFilter
+from core.progress.filters import (
+    SEARCH_MAX_CHARS,
+    OutcomeFilter,
+    bounded_search,
+    search_shortened_message,
+)
 from core.progress.filters import describe as describe_filter
 from core.progress.schedule import DEFAULT_SOON_DAYS, Schedule
 from ui import data
@@ -67,7 +72,10 @@ def init_state() -> None:
     opts = options()
     for key in SPECS:
         st.session_state[f"f_{key}"] = _from_url(key, opts[key])
-    st.session_state["f_q"] = st.query_params.get("q", "")
+    # A link may hold any search; the box shows (and the URL keeps) what is searched.
+    url_q = st.query_params.get("q", "")
+    st.session_state["f_q"] = bounded_search(url_q)[0]
+    st.session_state["_f_q_from_url"] = url_q
     st.session_state["f_flagged"] = st.query_params.get("flagged") == "1"
     soon = st.query_params.get("soon", str(DEFAULT_SOON_DAYS))
     st.session_state["f_soon"] = (
@@ -120,7 +128,10 @@ def sidebar() -> None:
             key="f_q",
             placeholder="e.g. telehealth",
             help="Words found in an outcome, its strategy or ultimate outcome.",
+            max_chars=SEARCH_MAX_CHARS,
         )
+        if notice := _search_notice():
+            st.warning(notice, icon=":material/search_off:")
         st.toggle(
             "Only items the report flags",
             key="f_flagged",
@@ -129,6 +140,14 @@ def sidebar() -> None:
         if active():
             st.button("Clear filters", on_click=clear, icon=":material/filter_alt_off:")
     sync_url()
+
+
+def _search_notice() -> str | None:
+    """Why the search is shorter than what was asked: too many words typed, or a link
+    whose search was cut (until the search is changed)."""
+    q = st.session_state.get("f_q", "")
+    url_q = st.session_state.get("_f_q_from_url", "")
+    return search_shortened_message(url_q if q == bounded_search(url_q)[0] else q)
 
 
 def clear() -> None:

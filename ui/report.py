@@ -18,11 +18,12 @@ def report_download(flt: OutcomeFilter) -> None:
     engine, day = data.engine(), data.today()
     who = auth.actor()
     generated_by = who.display_name if who.signed_in else None
+    members = data.members()  # signed out: published notes only
 
     def build() -> str:
         with Session(engine) as session:
             return report.progress_report_html(
-                session, today=day, flt=flt, generated_by=generated_by
+                session, today=day, flt=flt, generated_by=generated_by, members=members
             )
 
     st.download_button(

@@ -21,6 +21,7 @@ from core.progress import queries
 from core.progress.filters import OutcomeFilter
 from core.store.db import DatabaseUnavailable
 from ui import data
+from ui.text import md
 
 MIME = {
     "csv": "text/csv",
@@ -29,9 +30,9 @@ MIME = {
 }
 
 
-def _build(engine: Engine, flt: OutcomeFilter, fmt: str, name: str) -> bytes:
+def _build(engine: Engine, flt: OutcomeFilter, fmt: str, name: str, members: bool = False) -> bytes:
     with Session(engine) as session:
-        rows = queries.export_rows(session, flt)
+        rows = queries.export_rows(session, flt, members=members)
     if fmt == "csv":
         return exports.to_csv(rows)
     if fmt == "xlsx":
@@ -41,9 +42,9 @@ def _build(engine: Engine, flt: OutcomeFilter, fmt: str, name: str) -> bytes:
 
 def _later(flt: OutcomeFilter, fmt: str, name: str) -> Callable[[], bytes]:
     """The file, built only when the button is clicked (Streamlit runs it on another
-    thread, so it gets the engine now rather than through the cache)."""
-    engine = data.engine()
-    return lambda: _build(engine, flt, fmt, name)
+    thread, so it gets the engine and who is reading now rather than then)."""
+    engine, members = data.engine(), data.members()
+    return lambda: _build(engine, flt, fmt, name, members)
 
 
 def _file_name(name: str, suffix: str) -> str:
@@ -141,6 +142,7 @@ def _fresh(actor: Actor) -> Actor:
 
 def _apply(actor: Actor, content: bytes, name: str, key: str, n: int) -> None:
     retire = bool(st.session_state.get(f"{key}_retire_{n}"))
+    confirmed = bool(st.session_state.get(f"{key}_duplicates_{n}"))
     reason = (st.session_state.get(f"{key}_reason_{n}") or "").strip() or None
     try:
         report = imports.import_file(
@@ -150,6 +152,7 @@ def _apply(actor: Actor, content: bytes, name: str, key: str, n: int) -> None:
             actor=_fresh(actor),
             reason=reason,
             retire_missing=retire,
+            confirm_duplicates=confirmed,
         )
     except DatabaseUnavailable as exc:
         st.session_state[f"{key}_result"] = ("error", [str(exc), "Nothing was imported."])
@@ -240,6 +243,36 @@ def _counts_frame(counts: dict) -> pd.DataFrame:
     )
 
 
+def _confirm_duplicates(plan: imports.ImportPlan, key: str, n: int) -> bool:
+    """List the new outcomes that repeat an existing one and ask before adding them;
+    whether the import may go ahead (True when there are none)."""
+    found = plan.likely_duplicates
+    if not found:
+        return True
+    st.warning(
+        f"{len(found)} new outcome{'s repeat' if len(found) != 1 else ' repeats'} an "
+        "existing one (same strategy, term, number and text): most likely a mistyped "
+        "outcome_id. Correct the id in the file to update the existing outcome instead.",
+        icon=":material/content_copy:",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Row": [d.row for d in found],
+                "New outcome": [d.new_id for d in found],
+                "Repeats outcome": [d.existing_id for d in found],
+                "Text": [d.text for d in found],
+            }
+        ),
+        hide_index=True,
+    )
+    return st.checkbox(
+        f"Add {'these' if len(found) != 1 else 'this'} {len(found)} likely "
+        f"duplicate{'s' if len(found) != 1 else ''} anyway",
+        key=f"{key}_duplicates_{n}",
+    )
+
+
 def import_panel(actor: Actor, *, key: str = "import") -> None:
     """Import one logic model from a .csv or .xlsx file (admins only): templates, the
     upload, every bad row of the file, what importing it would change, and the Import
@@ -273,7 +306,7 @@ def import_panel(actor: Actor, *, key: str = "import") -> None:
         return
     plan = report.plan
     assert plan is not None and report.counts is not None
-    st.markdown(f"**What importing {name} would do**")
+    st.markdown(f"**What importing {md(name)} would do**")
     st.dataframe(_counts_frame(report.counts), hide_index=True)
     for line in report.lines()[1:]:
         st.caption(line)
@@ -299,12 +332,14 @@ def import_panel(actor: Actor, *, key: str = "import") -> None:
         max_chars=REASON_MAX,
         key=f"{key}_reason_{n}",
     )
+    confirmed = _confirm_duplicates(plan, key, n)
     nothing = not plan.changes_anything and not retire
     st.button(
         "Import" if not nothing else "Nothing to import: the plan already matches the file",
         type="primary",
         icon=":material/upload:",
-        disabled=nothing,
+        disabled=nothing or not confirmed,
+        help=None if confirmed else "Confirm the likely duplicates above first.",
         on_click=_apply,
         args=(actor, content, name, key, n),
         key=f"{key}_go_{n}",

@@ -13,9 +13,10 @@ from core.errors import TrackerError
 from core.models import Status
 from core.people import permissions
 from core.plan import changelog
-from core.progress import updates
+from core.progress import notes, updates
 from core.progress.filters import OutcomeFilter
-from ui import actions, auth, components, data
+from ui import actions, auth, components, data, selection
+from ui.text import link, md
 
 NOTE_HELP = "Say what happened or why it is late. Required for Blocked and Dropped."
 
@@ -24,6 +25,10 @@ def can_update(row: dict) -> bool:
     return permissions.can_update_outcome(
         auth.actor(), region_id=row["region_id"], strategy_id=row["strategy_id"]
     )
+
+
+# What an action run in a callback left to show: {"where", "ok", "message"}.
+NOTICE = "update_notice"
 
 
 def _run(action, success: str) -> TrackerError | None:
@@ -36,18 +41,52 @@ def _run(action, success: str) -> TrackerError | None:
     return None
 
 
-def _run_in_callback(action, success: str) -> None:
-    """Callbacks run before the page: leave a refusal for the page's show_errors()."""
-    if error := _run(action, success):
-        st.session_state["update_error"] = str(error)
+def show_error(error: TrackerError | str) -> None:
+    """A refusal where the page is drawing; its message can quote what was typed."""
+    st.error(md(error), icon=":material/error:")
+
+
+def _run_in_callback(action, success: str, *, where: str | None = None) -> None:
+    """Run an action from a widget callback. Callbacks must not draw (in a dialog,
+    which is a fragment, drawing there blanks the app), so the outcome is left for
+    `where`: a button's key (shown by show_errors() in the run that button's click
+    started) or "dialog:<outcome id>" (shown at the top of that outcome's dialog),
+    the open dialog's when not given."""
+    where = where or f"dialog:{st.session_state.get('dialog_outcome')}"
+    result = actions.run(action)
+    message = success if result.ok else str(result.error)
+    st.session_state[NOTICE] = {"where": where, "ok": result.ok, "message": message}
+
+
+def _show_notice(notice: dict) -> None:
+    if notice["ok"]:
+        st.toast(notice["message"], icon=":material/check_circle:")  # our own words
+    else:
+        show_error(notice["message"])
 
 
 def show_errors() -> None:
-    if error := st.session_state.pop("update_error", None):
-        st.error(error, icon=":material/error:")
+    """At the top of a page: what its last click did. A notice is shown once, in the
+    run its button's click started (that button is pressed in this run), and dropped
+    otherwise, e.g. when that run stopped early because the database was down."""
+    notice = st.session_state.get(NOTICE)
+    if notice is None:
+        return
+    if notice["where"] == f"dialog:{st.session_state.get('dialog_outcome')}":
+        return  # the open dialog shows it
+    del st.session_state[NOTICE]
+    if st.session_state.get(notice["where"]) is True:
+        _show_notice(notice)
 
 
-def _mark_done(outcome_id: str, version: int) -> None:
+def _dialog_notice(outcome_id: str) -> None:
+    notice = st.session_state.get(NOTICE)
+    if notice is not None and notice["where"] == f"dialog:{outcome_id}":
+        del st.session_state[NOTICE]
+        _show_notice(notice)
+
+
+def _mark_done(outcome_id: str, version: int, where: str) -> None:
     _run_in_callback(
         lambda s: updates.update_status(
             session=s,
@@ -57,6 +96,7 @@ def _mark_done(outcome_id: str, version: int) -> None:
             new_status=Status.DONE.value,
         ),
         "Marked done.",
+        where=where,
     )
 
 
@@ -70,7 +110,7 @@ def done_button(row: dict, *, key: str) -> None:
         icon=":material/check:",
         help="Mark this outcome done",
         on_click=_mark_done,
-        args=(row["outcome_id"], int(row["version"])),
+        args=(row["outcome_id"], int(row["version"]), f"done_{key}"),
     )
 
 
@@ -88,6 +128,7 @@ def form_button(row: dict, *, key: str) -> None:
 def _open(outcome_id: str) -> None:
     st.session_state["dialog_outcome"] = outcome_id
     st.session_state.pop(f"uf_version_{outcome_id}", None)
+    st.session_state.pop(UNDO, None)
 
 
 def _close() -> None:
@@ -95,6 +136,7 @@ def _close() -> None:
     if outcome_id:
         for prefix in ("uf_version_", "uf_status_", "uf_note_", "uf_url_"):
             st.session_state.pop(f"{prefix}{outcome_id}", None)
+    st.session_state.pop(UNDO, None)
 
 
 def render_dialog() -> None:
@@ -108,21 +150,21 @@ def _dialog(outcome_id: str) -> None:
     # A dialog reruns on its own, without dashboard.py: read the data stamp here too,
     # so it shows what others saved meanwhile.
     data.refresh()
+    _dialog_notice(outcome_id)
+    _apply_undo(outcome_id)
     match = _one(outcome_id)
     if match.empty:
         st.error("This outcome no longer exists.")
         return
     row = match.iloc[0].to_dict()
-    st.markdown(
-        f"**{row['region']} · {row['strategy']} · {row['term']} term {row['number'] or ''}**"
-    )
-    st.markdown(row["text"])
+    st.markdown(f"**{md(outcome_name(row))}**")
+    st.markdown(md(row["text"]))
     st.caption(components.outcome_caption(row))
     st.markdown(components.badges_markdown(row))
     for reason in row["flag_reasons"]:
-        st.caption(f":material/flag: {reason}")
+        st.caption(f":material/flag: {md(reason)}")
     if row["upstream_late"]:
-        st.caption(f":material/link: Upstream late: {row['upstream_note']}.")
+        st.caption(":material/link: " + md(f"Upstream late: {row['upstream_note']}."))
 
     version_key = f"uf_version_{outcome_id}"
     if version_key not in st.session_state:
@@ -161,7 +203,7 @@ def _dialog(outcome_id: str) -> None:
             if error is None:
                 _close()
                 st.rerun()
-            st.error(str(error), icon=":material/error:")
+            show_error(error)
             if isinstance(error, updates.StaleUpdate):
                 # They have now seen the newer state: the next save applies on top of it.
                 st.session_state[version_key] = error.current_version
@@ -186,66 +228,111 @@ def history_section(row: dict) -> None:
     if hist.empty:
         st.caption("No status updates yet.")
     for i, entry in enumerate(hist.to_dict("records")):
-        note = f" — {entry['note']}" if entry["note"] else ""
-        link = f" ([evidence]({entry['evidence_url']}))" if entry["evidence_url"] else ""
         st.markdown(
-            f"{entry['changed_at']:%Y-%m-%d %H:%M} UTC · **{entry['changed_by']}**: "
-            f"{entry['old_status']} → **{entry['new_status']}**{note}{link}"
+            f"{entry['changed_at']:%Y-%m-%d %H:%M} UTC · **{md(entry['changed_by'])}**: "
+            f"{md(entry['old_status'])} → **{md(entry['new_status'])}**{_entry_note(entry)}"
         )
+        _publish_button(entry)
         if i == 0 and can_update(row):
             st.button(
                 "Undo this update",
                 key=f"undo_{entry['id']}",
                 icon=":material/undo:",
                 help="Writes a new entry restoring the previous status; history is never erased.",
-                on_click=_undo,
-                args=(int(entry["id"]), int(row["version"])),
+                on_click=_want_undo,
+                args=(row["outcome_id"], int(entry["id"]), int(row["version"])),
             )
     changes = data.plan_changes("outcome", row["outcome_id"])
     if not changes.empty:
         st.markdown("**Changes to this outcome**")
         for c in changes.to_dict("records"):
             st.markdown(
-                f"{c['changed_at']:%Y-%m-%d %H:%M} UTC · **{c['changed_by']}** {c['action']}: "
-                f"{changelog.describe_change(c['before'], c['after'])} — _{c['reason']}_"
+                f"{c['changed_at']:%Y-%m-%d %H:%M} UTC · **{md(c['changed_by'])}** "
+                f"{md(c['action'])}: {md(changelog.describe_change(c['before'], c['after']))}"
+                f" — _{md(c['reason'])}_"
             )
 
 
-def _undo(update_id: int, version: int) -> None:
+def _entry_note(entry: dict) -> str:
+    """A history entry's note and evidence link as this reader may read them
+    (data.history leaves out what is for members only and says so), escaped."""
+    if entry["note_hidden"]:
+        return f" — _{notes.MEMBERS_ONLY}_"
+    note = f" — {md(entry['note'])}" if entry["note"] else ""
+    url = entry["evidence_url"]
+    evidence = f" ({link('evidence', url)})" if url else ""
+    published = " · :material/public: **Published**" if note or evidence else ""
+    return note + evidence + (published if entry["note_published"] else "")
+
+
+def _publish_button(entry: dict) -> None:
+    """Publish or unpublish an entry's note: for its author or an admin, when it has one."""
+    if not (entry["note"] or entry["evidence_url"]):
+        return
+    if not notes.can_publish(auth.actor(), author=entry["changed_by"]):
+        return
+    published = bool(entry["note_published"])
+    st.button(
+        "Unpublish" if published else "Publish",
+        key=f"publish_{entry['id']}",
+        icon=":material/public_off:" if published else ":material/public:",
+        help="Make this note for signed-in members only again."
+        if published
+        else "Let signed-out visitors read this note and its evidence link.",
+        on_click=_set_published,
+        args=(int(entry["id"]), not published),
+    )
+
+
+def _set_published(update_id: int, publish: bool) -> None:
+    service = notes.publish_note if publish else notes.unpublish_note
     _run_in_callback(
+        lambda s: service(session=s, actor=auth.actor(fresh=True), status_update_id=update_id),
+        "Note published." if publish else "Note is for members only again.",
+    )
+
+
+# The undo a click asked for: (outcome id, status update id, version as rendered).
+UNDO = "undo_intent"
+
+
+def _want_undo(outcome_id: str, update_id: int, version: int) -> None:
+    """The Undo button's callback only records the intent: it runs inside the dialog
+    (a fragment), where a callback may not draw; the dialog applies it."""
+    st.session_state[UNDO] = (outcome_id, update_id, version)
+
+
+def _apply_undo(outcome_id: str) -> None:
+    intent = st.session_state.get(UNDO)
+    if not intent or intent[0] != outcome_id:
+        return
+    del st.session_state[UNDO]
+    _, update_id, version = intent
+    result = actions.run(
         lambda s: updates.revert_update(
             session=s,
             actor=auth.actor(fresh=True),
             status_update_id=update_id,
             expected_version=version,
-        ),
-        "Update undone.",
+        )
     )
+    if not result.ok:
+        show_error(result.error or "")
+        return
+    # The form saves on top of the undo; the whole page reruns, so its tables show it.
+    st.session_state.pop(f"uf_version_{outcome_id}", None)
+    st.session_state[NOTICE] = {
+        "where": f"dialog:{outcome_id}",
+        "ok": True,
+        "message": "Update undone.",
+    }
+    st.rerun()
 
 
-def selectable_table(df: pd.DataFrame, columns: list[str], *, key: str) -> list[dict]:
-    """A table whose rows can be selected; returns the selected rows as rendered.
-
-    Selections arrive as row positions, so they are mapped through the ids and
-    versions of the table as it was rendered (kept in session state), not the
-    table of this run, which may have changed meanwhile."""
-    rendered_key = f"_rendered_{key}"
-    previous: list[dict] = st.session_state.get(rendered_key, [])
-    event = st.dataframe(
-        components.table_frame(df, columns),
-        column_config=components.OUTCOME_COLUMNS,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="multi-row",
-        key=key,
-    )
-    keys = ["outcome_id", "version", "region_id", "strategy_id", "status"]
-    values_by_key = [df[k].tolist() for k in keys]  # far faster than to_dict("records")
-    current = [dict(zip(keys, values, strict=True)) for values in zip(*values_by_key, strict=True)]
-    basis = previous if previous else current
-    st.session_state[rendered_key] = current
-    positions = event.selection.rows if event is not None else []
-    return [basis[i] for i in positions if i < len(basis)]
+def outcome_name(row: dict) -> str:
+    """How an outcome is named to people: region · strategy · term and number."""
+    number = f" {row['number']}" if row.get("number") else ""
+    return f"{row['region']} · {row['strategy']} · {row['term']} term{number}"
 
 
 def bulk_controls(selected: list[dict], *, key: str) -> None:
@@ -256,6 +343,7 @@ def bulk_controls(selected: list[dict], *, key: str) -> None:
         return
     if len(selected) == 1:
         one = selected[0]
+        st.caption(f"Selected: {md(outcome_name(one))}")
         left, right, _ = st.columns([1, 1, 6])
         with left:
             done_button(one, key=f"{key}_one")
@@ -274,6 +362,7 @@ def bulk_controls(selected: list[dict], *, key: str) -> None:
                 else ""
             )
         )
+        st.markdown(_listing(mine))
         status = st.selectbox(
             "New status", [s.value for s in Status], index=2, key=f"bulk_status_{key}"
         )
@@ -295,6 +384,18 @@ def bulk_controls(selected: list[dict], *, key: str) -> None:
                 f"Updated {len(requests)} outcomes.",
             )
             if error is None:
-                st.session_state.pop(f"_rendered_{key}", None)
+                selection.clear(f"{key}_table")
                 st.rerun()
-            st.error(str(error), icon=":material/error:")
+            show_error(error)
+
+
+# A bulk form names at most this many of the outcomes it will change.
+LISTED = 12
+
+
+def _listing(rows: list[dict]) -> str:
+    """The outcomes a bulk update will change, as a markdown list (names escaped)."""
+    lines = [f"- {md(outcome_name(r))}" for r in rows[:LISTED]]
+    if len(rows) > LISTED:
+        lines.append(f"- … and {len(rows) - LISTED:,} more")
+    return "\n".join(lines)

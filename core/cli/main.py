@@ -20,6 +20,9 @@ from core.store import migrate
 from core.store.bootstrap import init_db
 from core.store.db import DatabaseUnavailable, make_engine
 
+# The command line is run by whoever operates the database.
+MEMBERS_READ = "Run from the command line, this reads as a signed-in member."
+
 
 def _engine():
     engine = make_engine()
@@ -64,7 +67,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         if (chosen_names := _chosen_scope(session, args)) is None:
             return 2
         flt = filters.OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
-        rows = queries.export_rows(session, flt)
+        # Run by the database's operator, who reads as a member (every note).
+        rows = queries.export_rows(session, flt, members=True)
     view = exports.view_name(chosen_names)
     if args.format == "csv" and args.output is None:
         exports.write_csv(rows, sys.stdout, lineterminator="\n")
@@ -107,6 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         reason=args.reason,
         retire_missing=args.retire_missing,
         dry_run=args.dry_run,
+        confirm_duplicates=args.allow_duplicates,
     )
     if report.errors:
         print("\n".join(report.lines()), file=sys.stderr)
@@ -124,7 +129,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if _chosen_scope(session, args) is None:
             return 2
         flt = filters.OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
-        html = progress_report_html(session, today=get_settings().today(), flt=flt)
+        html = progress_report_html(session, today=get_settings().today(), flt=flt, members=True)
     try:
         args.file.write_text(html, encoding="utf-8")
     except OSError as exc:
@@ -157,6 +162,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
     rows = sum(data["row_counts"].values())
     print(f"Wrote {rows:,} rows in {len(data['row_counts'])} tables to {args.file}. It holds")
     print("password hashes: keep it as safe as the database.")
+    if data["signature"] is None:
+        print(
+            "warning: TRACKER_BACKUP_KEY is not set, so the backup is unsigned: restoring it "
+            "needs --trust-unsigned. Set TRACKER_BACKUP_KEY (README, Security) to sign backups.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -168,11 +179,41 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     engine = make_engine()  # not _engine(): a new database must stay empty, not seeded
     try:
-        report = restore(engine, read_backup(args.file), replace=args.replace)
+        report = restore(
+            engine,
+            read_backup(args.file),
+            replace=args.replace,
+            trust_unsigned=args.trust_unsigned,
+        )
     except DatabaseError as exc:
         raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
     print(report.summary())
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DatabaseError
+
+    from core.store.chain import verify
+    from core.store.db import describe_db_error
+
+    engine = make_engine()  # not _engine(): checking changes nothing
+    try:
+        with engine.connect() as connection:
+            revision = migrate.current_revision(connection)
+        if revision != migrate.head():
+            raise DatabaseUnavailable(
+                f"The database is at schema revision {revision or 'none'}, not "
+                f"{migrate.head()}; run `python -m core migrate` first."
+            )
+        report = verify(engine)
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
+    if report.ok:
+        print(report.summary())
+        return 0
+    print(report.summary(), file=sys.stderr)
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,7 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="folder with plan.yaml and logic_models/ (default: data/)")
     p.set_defaults(func=cmd_load)
     p = sub.add_parser(
-        "export", help="write every outcome (or a region's or need's) to stdout or a file"
+        "export",
+        help="write every outcome (or a region's or need's) to stdout or a file",
+        description=f"{MEMBERS_READ} The files carry no notes.",
     )
     p.add_argument("--format", choices=["csv", "json", "xlsx", "ics"], default="csv")
     p.add_argument("--region", action="append", default=[], help="a region id (repeatable)")
@@ -216,10 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="check the file and say what it would change"
     )
+    p.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="add new outcomes that repeat an existing one (same strategy, term, number "
+        "and text; default: refuse them, naming the existing outcome)",
+    )
     p.add_argument("--reason", help="why, for the plan's change log (default: the file name)")
     p.set_defaults(func=cmd_import)
     p = sub.add_parser(
-        "report", help="write the printable progress report (self-contained HTML) to FILE"
+        "report",
+        help="write the printable progress report (self-contained HTML) to FILE",
+        description=f"{MEMBERS_READ} The report shows every latest note, published or not: "
+        "share it with members only (signed-out visitors' reports, downloaded from the "
+        "Overview, show published notes only).",
     )
     p.add_argument("file", type=Path, metavar="FILE.html")
     p.add_argument("--region", action="append", default=[], help="a region id (repeatable)")
@@ -248,7 +301,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--replace", action="store_true", help="replace everything the database holds now"
     )
+    p.add_argument(
+        "--trust-unsigned",
+        action="store_true",
+        help="restore a file that is unsigned, signed with another key or whose history "
+        "does not verify, because you know where it came from",
+    )
     p.set_defaults(func=cmd_restore)
+    p = sub.add_parser(
+        "verify",
+        help="check the history chain, the append-only triggers and every outcome's "
+        "status against its history; exit 1 naming the first broken row",
+    )
+    p.set_defaults(func=cmd_verify)
     users_cli.register(sub)
     return parser
 

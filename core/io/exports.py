@@ -2,7 +2,10 @@
 calendar (.ics) of due dates.
 
 Every file uses the export's columns (`core.io.columns.EXPORT_COLUMNS`), so a file
-downloaded from the app can be edited and imported back (`core.io.imports`).
+downloaded from the app can be edited and imported back (`core.io.imports`). No file
+carries status-update notes or evidence links, which are for signed-in members unless
+published (`core.progress.notes`): a file made for a signed-out visitor holds
+statuses, dates and the plan's own text only.
 
 Spreadsheet cells are protected against formula injection (OWASP): a cell that
 starts with = + - @, a tab or a carriage return gets a leading apostrophe, and so

@@ -19,6 +19,32 @@ from core.models import (
 )
 from core.progress.schedule import Schedule, schedule_sql
 
+# A search finds outcomes holding every word. Beyond a dozen words it is a pasted
+# sentence that finds nothing, and each word adds three LIKEs to the query (SQLite
+# refuses a 1,000-word one: "Expression tree is too large").
+SEARCH_MAX_WORDS = 12
+SEARCH_MAX_CHARS = 200
+
+
+def bounded_search(text: str) -> tuple[str, bool]:
+    """The search as it is run: its first SEARCH_MAX_WORDS words, at most
+    SEARCH_MAX_CHARS characters in all (NUL counts as a space: PostgreSQL refuses it);
+    and whether `text` was shortened to it."""
+    words = text.replace("\x00", " ").split()
+    kept = " ".join(words[:SEARCH_MAX_WORDS])[:SEARCH_MAX_CHARS].strip()
+    return kept, kept != " ".join(words)
+
+
+def search_shortened_message(text: str) -> str | None:
+    """What a view says when it searched less than `text`, or None."""
+    if not bounded_search(text)[1]:
+        return None
+    return (
+        f"Only the first {SEARCH_MAX_WORDS} words (at most {SEARCH_MAX_CHARS} characters) "
+        "of the search are used: an outcome must hold every word, so a shorter search "
+        "finds more."
+    )
+
 
 @dataclass(frozen=True)
 class OutcomeFilter:
@@ -87,8 +113,8 @@ class OutcomeFilter:
             )
         if self.schedules:
             cond.append(or_(*[self._schedule_condition(Schedule(v)) for v in self.schedules]))
-        if self.search.strip():
-            for word in self.search.replace("\x00", " ").split():  # PostgreSQL: no NUL
+        if search := bounded_search(self.search)[0]:
+            for word in search.split():
                 like = f"%{word.lower()}%"
                 cond.append(
                     or_(
@@ -139,7 +165,7 @@ def describe(
         )
         if values
     ]
-    if search := flt.search.strip():
+    if search := bounded_search(flt.search)[0]:
         parts.append(f"text “{search}”")
     if flt.flagged_only:
         parts.append("flagged items only")

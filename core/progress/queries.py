@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
@@ -21,6 +21,7 @@ from core.models import (
     Flag,
     LogicModel,
     Need,
+    NotePublication,
     Outcome,
     Plan,
     PlanChange,
@@ -30,28 +31,24 @@ from core.models import (
     Strategy,
 )
 from core.progress.filters import OutcomeFilter, joined
+from core.progress.notes import guard_author, guard_note
 from core.progress.schedule import (
     Schedule,
-    freshness_days,
     open_sql,
     schedule_sql,
     term_rank_sql,
 )
 
 
-def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dict[str, Any]]:
+def outcome_rows(
+    session: Session, flt: OutcomeFilter | None = None, *, members: bool = False
+) -> list[dict[str, Any]]:
     """Every outcome matching the filter with its region, logic model, need and flags,
-    in the report's order, with each outcome's latest note."""
+    in the report's order, with each outcome's latest note. The note and evidence link
+    are None unless `members` (the reader is signed in) or the note is published;
+    `last_note_hidden` then says one was left out."""
     flt = flt or OutcomeFilter()
-    # Each outcome's newest history row, looked up per outcome through the
-    # (outcome_id, changed_at) index: a grouped subquery over the whole history would
-    # be built for every query, even one for a single outcome (the update dialog).
-    newest = (
-        select(func.max(StatusUpdate.id))
-        .where(StatusUpdate.outcome_id == Outcome.id)
-        .correlate(Outcome)
-        .scalar_subquery()
-    )
+    newest = standing_update_id()
     last = aliased(StatusUpdate)
     stmt = (
         joined(
@@ -82,6 +79,7 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
                 Outcome.last_updated_by,
                 col(last.note).label("last_note"),
                 col(last.evidence_url).label("last_evidence_url"),
+                col(NotePublication.status_update_id).label("last_note_published"),
                 Outcome.position,
                 col(Region.position).label("region_position"),
                 col(LogicModel.position).label("logic_model_position"),
@@ -89,6 +87,7 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
             ]
         )
         .outerjoin(last, col(last.id) == newest)
+        .outerjoin(NotePublication, col(NotePublication.status_update_id) == col(last.id))
         .where(and_(True, *flt.conditions()))
     )
     plan_order = (
@@ -107,6 +106,9 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
     result = session.exec(stmt)
     keys = list(result.keys())
     rows = [dict(zip(keys, r, strict=True)) for r in result.all()]
+    for row in rows:
+        guard_note(row, members, "last_note", ("last_note", "last_evidence_url"))
+        guard_author(row, members, "last_updated_by")
     if not rows:
         return rows
     subjects = None
@@ -127,6 +129,39 @@ def outcome_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dic
     return rows
 
 
+def standing_update_id():
+    """Each outcome's standing status update (its note is the outcome's latest note,
+    the Blocked or Dropped reason): the newest entry that is neither an undo nor
+    undone. An undo that was itself undone (a redo) does not count, so the entry it
+    undid stands again. Only the latest entry can be undone, so this covers every
+    history but an undo of a redo of an undo.
+
+    Looked up per outcome through the (outcome_id, changed_at) index: a grouped
+    subquery over the whole history would be built for every query, even one for a
+    single outcome (the update dialog)."""
+    entry, undo, redo = (aliased(StatusUpdate) for _ in range(3))
+    redone = (
+        select(redo.id)
+        .where(col(redo.outcome_id) == col(undo.outcome_id), col(redo.reverts_id) == col(undo.id))
+        .exists()
+    )
+    undone = (
+        select(undo.id)
+        .where(
+            col(undo.outcome_id) == col(entry.outcome_id),
+            col(undo.reverts_id) == col(entry.id),
+            ~redone,
+        )
+        .exists()
+    )
+    return (
+        select(func.max(entry.id))
+        .where(col(entry.outcome_id) == Outcome.id, col(entry.reverts_id).is_(None), ~undone)
+        .correlate(Outcome)
+        .scalar_subquery()
+    )
+
+
 # Up to this many rows, flags are looked up for just those rows' subjects.
 FLAG_LOOKUP_MAX = 5_000
 
@@ -144,10 +179,13 @@ def flags_by_subject(
     return dict(out)
 
 
-def export_rows(session: Session, flt: OutcomeFilter | None = None) -> list[dict[str, Any]]:
+def export_rows(
+    session: Session, flt: OutcomeFilter | None = None, *, members: bool = False
+) -> list[dict[str, Any]]:
     """The export's shape: one dict per outcome with EXPORT_COLUMNS, values as text
-    (dates ISO; a strategy's resources and tasks one per line)."""
-    rows = outcome_rows(session, flt)
+    (dates ISO; a strategy's resources and tasks one per line). Notes only as
+    `outcome_rows` gives them to this reader (`members`)."""
+    rows = outcome_rows(session, flt, members=members)
     wanted = {row["strategy_id"] for row in rows}
     strategies = {
         s.id: s for s in session.exec(select(Strategy).where(col(Strategy.id).in_(wanted))).all()
@@ -349,86 +387,6 @@ def schedule_counts(
     }
 
 
-def history(
-    session: Session,
-    flt: OutcomeFilter | None = None,
-    *,
-    outcome_id: str | None = None,
-    limit: int | None = None,
-    done_only: bool = False,
-) -> list[dict[str, Any]]:
-    """Status-update history (newest first) for the filtered outcomes, or one outcome:
-    the latest `limit` entries, or only those that made an outcome Done or undid it."""
-    flt = flt or OutcomeFilter()
-    # More columns than `select()`'s typed overloads take (four), so passed as a list;
-    # the statement (and its result) is then untyped, as `joined()`'s are.
-    columns: list[Any] = [
-        col(StatusUpdate.id),
-        col(StatusUpdate.outcome_id),
-        col(StatusUpdate.changed_at),
-        col(StatusUpdate.changed_by),
-        col(StatusUpdate.old_status),
-        col(StatusUpdate.new_status),
-        col(StatusUpdate.note),
-        col(StatusUpdate.evidence_url),
-        col(StatusUpdate.reverts_id),
-        col(Region.name).label("region"),
-        col(Outcome.text).label("outcome_text"),
-    ]
-    stmt = (
-        select(*columns)
-        .join(Outcome, col(Outcome.id) == col(StatusUpdate.outcome_id))
-        .join(Strategy, col(Strategy.id) == col(Outcome.strategy_id))
-        .join(LogicModel, col(LogicModel.id) == col(Strategy.logic_model_id))
-        .join(Region, col(Region.id) == col(LogicModel.region_id))
-        .join(Need, col(Need.id) == col(Strategy.need_id))
-        .order_by(col(StatusUpdate.id).desc())
-    )
-    if outcome_id is not None:
-        stmt = stmt.where(StatusUpdate.outcome_id == outcome_id)
-    else:
-        stmt = stmt.where(and_(True, *flt.conditions()))
-    if done_only:
-        done = Status.DONE.value
-        stmt = stmt.where(
-            or_(col(StatusUpdate.old_status) == done, col(StatusUpdate.new_status) == done)
-        )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    result = session.exec(stmt)
-    keys = list(result.keys())
-    return [dict(zip(keys, r, strict=True)) for r in result.all()]
-
-
-def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
-    """Per region: when it was last updated and how many days ago (None: never)."""
-    last = func.max(StatusUpdate.changed_at)
-    stmt = (
-        select(Region.id, Region.name, last)
-        .select_from(Region)
-        .outerjoin(LogicModel, col(LogicModel.region_id) == col(Region.id))
-        .outerjoin(Strategy, col(Strategy.logic_model_id) == col(LogicModel.id))
-        .outerjoin(Outcome, col(Outcome.strategy_id) == col(Strategy.id))
-        .outerjoin(StatusUpdate, col(StatusUpdate.outcome_id) == col(Outcome.id))
-        .group_by(col(Region.id), col(Region.name), col(Region.position))
-        .order_by(col(Region.position))
-    )
-    out = []
-    for region_id, name, last_at in session.exec(stmt).all():
-        if isinstance(last_at, str):
-            last_at = datetime.fromisoformat(last_at)
-        days = freshness_days(last_at, today)
-        out.append(
-            {
-                "region_id": region_id,
-                "region": name,
-                "last_update": last_at,
-                "days_since_update": days,
-            }
-        )
-    return out
-
-
 def data_stamp(session: Session) -> tuple[Any, ...]:
     """Changes whenever anything a view shows changes: cached results are keyed on it."""
     updates = session.exec(
@@ -440,26 +398,13 @@ def data_stamp(session: Session) -> tuple[Any, ...]:
         )
     ).one()
     changes = session.exec(select(func.max(PlanChange.id))).one()
-    return (*updates, *plan, changes, session.exec(select(func.count(col(Flag.id)))).one())
-
-
-def plan_changes(
-    session: Session,
-    *,
-    subject_kind: str | None = None,
-    subject_id: str | None = None,
-    subject_ids: tuple[str, ...] = (),
-    limit: int | None = 500,
-) -> list[dict[str, Any]]:
-    """The plan's change log, newest first: re-baselines, re-dates, edits,
-    additions, retirements and restorations."""
-    stmt = select(PlanChange).order_by(col(PlanChange.id).desc())
-    if subject_kind is not None:
-        stmt = stmt.where(PlanChange.subject_kind == subject_kind)
-    if subject_id is not None:
-        stmt = stmt.where(PlanChange.subject_id == subject_id)
-    if subject_ids:
-        stmt = stmt.where(col(PlanChange.subject_id).in_(subject_ids))
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [c.model_dump() for c in session.exec(stmt).all()]
+    # Publishing inserts a row and unpublishing deletes one: count, ids and time change.
+    published = session.exec(
+        select(
+            func.count(col(NotePublication.status_update_id)),
+            func.sum(NotePublication.status_update_id),
+            func.max(NotePublication.published_at),
+        )
+    ).one()
+    flags = session.exec(select(func.count(col(Flag.id)))).one()
+    return (*updates, *plan, changes, flags, *published)

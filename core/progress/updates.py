@@ -7,9 +7,11 @@ Permissions are checked here, so no page can skip them.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlparse
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -79,19 +81,53 @@ def validate_update(
 
 
 def validate_evidence_url(url: str | None) -> str | None:
+    """An evidence link, parsed: http or https with a host, no spaces or control
+    characters. Returns it normalised (scheme and host in lower case, characters that
+    are not allowed in a URL percent-encoded), or None when there is none."""
     url = (url or "").strip()
     if not url:
         return None
-    parsed = urlparse(url)
     if len(url) > URL_MAX:
         raise UpdateRejected(f"The evidence link is longer than {URL_MAX:,} characters.")
     if "\x00" in url:
         raise UpdateRejected("The evidence link contains a NUL character; please remove it.")
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in url):
+        raise UpdateRejected(
+            "The evidence link contains a space or an invisible character; "
+            "paste the web address on its own."
+        )
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port, parts = None, None, None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
         raise UpdateRejected(
             "The evidence link must be a full web address starting with http:// or https://."
         )
-    return url
+    if not _HOST.fullmatch(host):
+        raise UpdateRejected(f"“{host}” is not a web server's name; check the evidence link.")
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None:
+        netloc += f":{port}"
+    if parts.username or parts.password:
+        raise UpdateRejected("The evidence link must not contain a user name or password.")
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            quote(parts.path, safe=_SAFE_PATH),
+            quote(parts.query, safe=_SAFE_QUERY),
+            quote(parts.fragment, safe=_SAFE_QUERY),
+        )
+    )
+
+
+# A host name (letters, digits, hyphens, dots; international names as typed) or an
+# IPv6 address; the characters RFC 3986 allows unencoded in a path and in a query.
+_HOST = re.compile(r"[\w.-]+|[0-9a-f:.]+", re.IGNORECASE)
+_SAFE_PATH = "/:@!$&'*+,;=-._~%"
+_SAFE_QUERY = _SAFE_PATH + "?"
 
 
 def _scope(session: Session, outcome_id: str) -> tuple[Outcome, str]:

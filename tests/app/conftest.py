@@ -7,6 +7,7 @@ The database is a SQLite file; tests marked `@pytest.mark.backends("sqlite",
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -133,7 +134,7 @@ def db(db_file: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[
 def make_user(
     engine: Engine, username: str, role: str = "lead", *, region: str | None = None
 ) -> int:
-    with Session(engine) as session:
+    with write_session(engine) as session:
         user = accounts.create_user(
             session=session,
             username=username,
@@ -244,4 +245,11 @@ def by_label(widgets, label: str):
 
 
 def texts(elements) -> list[str]:
-    return [str(e.value) for e in elements]
+    """The elements' text as a reader sees it: markdown's backslash escapes (ui/text.md)
+    resolved. tests/app/test_escaping.py checks the escaped bodies themselves."""
+    return [shown(str(e.value)) for e in elements]
+
+
+def shown(body: str) -> str:
+    body = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body).replace("  \n", "\n")
+    return body.replace("\u2060", "")  # the invisible joiner that unlinks bare addresses

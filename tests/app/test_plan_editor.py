@@ -176,7 +176,7 @@ def test_database_error_during_a_save_is_a_message_not_a_traceback(
     at.button(key="rb_go").click().run()
 
     assert not at.exception, [e.message for e in at.exception]
-    assert len(at.error) == 1 and "disk I/O error" in at.error[0].value
+    assert len(at.error) == 1 and "disk I/O error" in texts(at.error)[0]
     assert not at.success
     assert at.text_area(key="rb_reason").value == "The workgroup formed in March 2025"
     assert due(db) == date(2020, 2, 29)

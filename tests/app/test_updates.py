@@ -3,16 +3,21 @@ the update dialog, permissions, and two sessions saving the same outcome."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+
 import pytest
-from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from core import models
 from core.models import Status
 from core.people import accounts, signin
+from core.store.db import write_session
 
 from .conftest import (
     PASSWORD,
+    PROJECT_ROOT,
     SW_DONE,
     by_label,
     history_count,
@@ -104,6 +109,81 @@ def test_sign_out(lead_sw: int, new_app) -> None:
     assert by_label(at.sidebar.text_input, "Username")
 
 
+def users_cli(*args: str, stdin: str = "") -> None:
+    """`python -m core users ...` on the test's database (DATABASE_URL is set)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "core", "users", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.backends("sqlite", "postgresql")
+def test_password_change_signs_out_the_open_session(lead_sw: int, db, new_app) -> None:
+    """Issue 11, item 4: after `users passwd` the lead's open session went on saving."""
+    at = new_app().run()
+    sign_in(at, "lead-sw", PASSWORD)
+    at.switch_page("pages/region.py").run()
+    at.selectbox(key="region_page_pick").select("southwest").run()
+    assert done_buttons(at)
+
+    users_cli("passwd", "lead-sw", "--password-stdin", stdin="a fresh passphrase\n")
+    at.button(key=f"done_{SW_DONE}").click().run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert "user_id" not in at.session_state
+    assert texts(at.sidebar.warning) == ["Your account changed; sign in again."]
+    assert history_count(db) == 0
+    assert not done_buttons(at)
+    sign_in(at, "lead-sw", "a fresh passphrase")
+    assert at.session_state["user_id"] == lead_sw
+    assert not at.sidebar.warning
+
+
+@pytest.mark.parametrize("change", ["role", "deactivate"])
+def test_role_change_or_deactivation_signs_out_the_open_session(
+    lead_sw: int, db, new_app, change: str
+) -> None:
+    at = new_app().run()
+    sign_in(at, "lead-sw", PASSWORD)
+    users_cli(*(["role", "lead-sw", "viewer"] if change == "role" else ["deactivate", "lead-sw"]))
+
+    at.run()
+
+    assert "user_id" not in at.session_state
+    assert texts(at.sidebar.warning) == ["Your account changed; sign in again."]
+
+
+def test_a_session_signed_in_after_the_change_stays_signed_in(lead_sw: int, new_app) -> None:
+    users_cli("passwd", "lead-sw", "--password-stdin", stdin="a fresh passphrase\n")
+    at = new_app().run()
+    sign_in(at, "lead-sw", "a fresh passphrase")
+
+    at.run()
+
+    assert at.session_state["user_id"] == lead_sw
+    assert not at.sidebar.warning
+
+
+def test_repeated_failures_make_the_form_wait(lead_sw: int, new_app) -> None:
+    at = new_app().run()
+    for _ in range(signin.ACCOUNT_LIMIT.free_failures - 1):
+        sign_in(at, "lead-sw", "not the password at all")
+        assert texts(at.sidebar.error) == ["Wrong username or password."]
+    sign_in(at, "lead-sw", "not the password at all")
+    assert texts(at.sidebar.error) == [
+        "Wrong username or password. Too many failed sign-ins. Try again in 2 seconds."
+    ]
+    sign_in(at, "lead-sw", PASSWORD)  # the right password, but within the wait
+    assert "user_id" not in at.session_state
+    [message] = texts(at.sidebar.error)
+    assert re.fullmatch(r"Too many failed sign-ins\. Try again in [12] seconds?\.", message)
+
+
 # --- who sees which controls ------------------------------------------------------
 
 
@@ -177,7 +257,7 @@ def test_lead_moved_to_another_region_is_refused(lead_sw: int, db, new_app) -> N
     """The page was rendered while the lead led Southwest; an admin moves them to
     Central before they click Done. The service refuses; nothing is written."""
     at = region_page(new_app, user_id=lead_sw)
-    with Session(db) as session:
+    with write_session(db) as session:
         user = session.get(models.User, lead_sw)
         accounts.unassign(session=session, user=user, region_id="southwest")
         accounts.assign(session=session, user=user, region_id="central")
@@ -313,7 +393,7 @@ def test_admin_demoted_while_on_users_page_loses_it(db, new_app) -> None:
     make_user(db, "other-admin", "admin")  # set_role keeps at least one admin
     at = new_app("pages/users.py", user_id=admin).run()
     assert texts(at.title) == ["Users"]
-    with Session(db) as session:
+    with write_session(db) as session:
         accounts.set_role(session=session, user=session.get(models.User, admin), role="viewer")
 
     at.run()

@@ -47,7 +47,7 @@ def test_database_error_while_adding_a_user_is_a_message(db, new_app, monkeypatc
     by_label(at.button, "Add user").click().run()
 
     assert not at.exception, [e.message for e in at.exception]
-    assert len(at.error) == 1 and "disk I/O error" in at.error[0].value
+    assert len(at.error) == 1 and "disk I/O error" in texts(at.error)[0]
     assert not at.success
     monkeypatch.undo()
     assert usernames(db) == ["admin"]

@@ -19,7 +19,7 @@ from core.config import PROJECT_ROOT, Settings
 from core.models import Outcome, Region, StatusUpdate
 from core.plan.files import read_plan
 from core.plan.loading import plan_rows
-from core.progress import derived, queries
+from core.progress import activity, derived, queries
 from core.progress.filters import OutcomeFilter
 from core.store.bootstrap import init_db
 from core.store.db import make_engine
@@ -150,8 +150,8 @@ def test_pages_queries_run_on_the_synthetic_plan(plan_db: Engine) -> None:
         grid = queries.completion(session, everything, by=("region", "need"))
         counts = queries.status_counts(session, everything)
         schedule = queries.schedule_counts(session, TODAY, 60, everything)
-        history = queries.history(session, everything)
-        freshness = queries.region_freshness(session, TODAY)
+        history = activity.history(session, everything)
+        freshness = activity.region_freshness(session, TODAY)
         late = queries.outcome_rows(
             session, OutcomeFilter(schedules=("Overdue", "Due soon"), today=TODAY)
         )

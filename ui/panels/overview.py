@@ -9,7 +9,9 @@ import streamlit as st
 
 from core import charts
 from core.progress.filters import OutcomeFilter
+from core.progress.notes import MEMBERS_ONLY
 from ui import components, data
+from ui.text import md
 
 HOW_TO_READ = """
 The 2019 strategic plan sets out ten logic models: two statewide (housing; mental health and
@@ -116,18 +118,26 @@ def activity(flt: OutcomeFilter) -> pd.DataFrame:
     return hist
 
 
+def _note(row: dict) -> str:
+    """The update's note as this reader may read it (data.history leaves out a note
+    that is for members only and says so), escaped."""
+    if row["note_hidden"]:
+        return f" — _{MEMBERS_ONLY}_"
+    return f" — “{md(row['note'])}”" if row["note"] else ""
+
+
 def latest_updates(hist: pd.DataFrame) -> None:
     if hist.empty:
         return
     st.subheader("Latest updates")
     for row in hist.to_dict("records"):
-        note = f" — “{row['note']}”" if row["note"] else ""
         text = (
             row["outcome_text"]
             if len(row["outcome_text"]) <= 90
             else row["outcome_text"][:89] + "…"
         )
         st.markdown(
-            f"**{row['changed_by']}** · {row['region']}: {text} → **{row['new_status']}** "
-            f"(was {row['old_status']}; {row['changed_at']:%b %-d, %Y %H:%M} UTC){note}"
+            f"**{md(row['changed_by'])}** · {md(row['region'])}: {md(text)} → "
+            f"**{md(row['new_status'])}** (was {md(row['old_status'])}; "
+            f"{row['changed_at']:%b %-d, %Y %H:%M} UTC){_note(row)}"
         )

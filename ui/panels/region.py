@@ -11,6 +11,7 @@ import streamlit as st
 from core.models import Term
 from core.progress.filters import OutcomeFilter
 from ui import components, data, filters, updates
+from ui.text import md
 
 TERMS = [(Term.SHORT, "Short term"), (Term.MEDIUM, "Medium term"), (Term.LONG, "Long term")]
 
@@ -84,38 +85,45 @@ def logic_models(region_id: str, df: pd.DataFrame) -> None:
 
 
 def _model_header(model: dict, report_start) -> None:
-    st.header(model["title"], divider="gray")
+    st.header(md(model["title"]), divider="gray")
     moved = (
         f" (re-baselined; the report's timeline starts {report_start:%B %Y})"
         if report_start and model["start_date"] != report_start
         else ""
     )
-    label = f"“{model['report_region_label']}” · " if model["report_region_label"] else ""
+    label = f"“{md(model['report_region_label'])}” · " if model["report_region_label"] else ""
     st.caption(f"Logic model {label}starts {model['start_date']:%B %-d, %Y}{moved}")
     for flag_code, reason in data.flags_for("logic_model", model["id"]):
-        st.warning(f"Report flag ({flag_code.replace('_', ' ')}): {reason}", icon=":material/flag:")
+        st.warning(
+            md(f"Report flag ({flag_code.replace('_', ' ')}): {reason}"), icon=":material/flag:"
+        )
 
 
 def _strategy_row(
     strategy: dict, cells: dict[tuple[str, str], list[dict]], needs: dict[str, str]
 ) -> None:
     with st.container(border=True):
-        st.subheader(strategy["title"])
-        st.caption(f"Need: {needs.get(strategy['need_id'], strategy['need_id'])}")
+        st.subheader(md(strategy["title"]))
+        st.caption(md(f"Need: {needs.get(strategy['need_id'], strategy['need_id'])}"))
         for flag_code, reason in data.flags_for("strategy", strategy["id"]):
-            st.caption(f":material/flag: Report flag ({flag_code.replace('_', ' ')}): {reason}")
+            reason = md(f"Report flag ({flag_code.replace('_', ' ')}): {reason}")
+            st.caption(f":material/flag: {reason}")
         cols = st.columns([1, 1.2, 1.6, 1.6, 1.6, 1])
-        cols[0].markdown("**Resources**\n\n" + "\n".join(f"- {r}" for r in strategy["resources"]))
-        cols[1].markdown("**Tasks**\n\n" + "\n".join(f"- {t}" for t in strategy["tasks"]))
+        cols[0].markdown("**Resources**\n\n" + _bullets(strategy["resources"]))
+        cols[1].markdown("**Tasks**\n\n" + _bullets(strategy["tasks"]))
         for col, (term, label) in zip(cols[2:5], TERMS, strict=True):
             col.markdown(f"**{label}**")
             for row in cells.get((strategy["id"], term.value), []):
                 box = col.container(border=True)
                 number = f"{row['number']}. " if row["number"] else ""
-                box.markdown(f"{number}{row['text']}")
+                box.markdown(md(f"{number}{row['text']}"))
                 box.caption(components.outcome_caption(row))
                 box.markdown(components.badges_markdown(row))
                 with box.container(horizontal=True, wrap=True, gap="small"):
                     updates.done_button(row, key=row["outcome_id"])
                     updates.form_button(row, key=row["outcome_id"])
-        cols[5].markdown("**Ultimate outcome**\n\n" + (strategy["ultimate_outcome"] or "—"))
+        cols[5].markdown("**Ultimate outcome**\n\n" + md(strategy["ultimate_outcome"] or "—"))
+
+
+def _bullets(items: list[str]) -> str:
+    return "\n".join(f"- {md(item)}" for item in items)

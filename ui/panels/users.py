@@ -13,13 +13,14 @@ from sqlmodel import Session
 from core import models
 from core.people import accounts, permissions
 from ui import actions, auth, data
+from ui.text import md
 
 FLASH = "users_flash"
 
 
 def show_flash() -> None:
     if flash := st.session_state.pop(FLASH, None):
-        st.success(flash, icon=":material/check_circle:")
+        st.success(md(flash), icon=":material/check_circle:")
 
 
 def _region_names() -> dict[str, str]:

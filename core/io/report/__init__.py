@@ -29,7 +29,7 @@ from core.io.report.sections import (
 )
 from core.io.report.svg import BAR_WIDTH, WIDE_WIDTH, chart_svg
 from core.models import Status
-from core.progress import derived, queries
+from core.progress import activity, derived, queries
 from core.progress.filters import OutcomeFilter, describe
 from core.progress.schedule import Schedule
 
@@ -53,9 +53,11 @@ def progress_report_html(
     flt: OutcomeFilter | None = None,
     generated_by: str | None = None,
     generated_at: datetime | None = None,
+    members: bool = False,
 ) -> str:
     """The report for the outcomes `flt` selects (retired ones never count), with
-    schedules computed as of `today`."""
+    schedules computed as of `today`. Notes are those the reader may read
+    (`core.progress.notes`): all of them for `members`, else only published ones."""
     flt = dataclasses.replace(flt or OutcomeFilter(), today=today, include_retired=False)
     plan = queries.plan_info(session)
     title = plan.title if plan else "Strategic plan"
@@ -73,7 +75,7 @@ def progress_report_html(
         return page(title, today, head + body + footer(plan))
 
     soon = flt.soon_days
-    rows = queries.outcome_rows(session, flt)
+    rows = queries.outcome_rows(session, flt, members=members)
     summaries = derived.term_summaries(session, today, {r["strategy_id"] for r in rows})
     derived.annotate(rows, summaries, today, soon)
     overdue = sorted(
@@ -85,8 +87,8 @@ def progress_report_html(
         key=lambda r: (r["days_to_due"], r["region_position"]),
     )
     blocked = [r for r in rows if r["status"] == Status.BLOCKED.value]
-    history = queries.history(session, flt)
-    freshness = queries.region_freshness(session, today)
+    history = activity.history(session, flt, members=members)
+    freshness = activity.region_freshness(session, today)
     if flt.regions:
         freshness = [f for f in freshness if f["region_id"] in flt.regions]
 

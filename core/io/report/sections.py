@@ -15,6 +15,7 @@ import pandas as pd
 from core import charts
 from core.io.report.page import short_day
 from core.io.report.svg import BAR_WIDTH, WIDE_WIDTH, figure
+from core.progress.notes import MEMBERS_ONLY
 from core.progress.rates import rate_text
 
 NOTE_LIMIT = 600  # characters of a latest note printed; the tracker keeps the whole note
@@ -134,10 +135,15 @@ def outcome_section(
         return f'<section><h2>{escape(title)}</h2><p class="empty">{escape(empty)}</p></section>'
     days_head, days_key = escape(days[0]), days[1]
     body = "".join(_outcome_row(r, r[days_key]) for r in rows)
+    private = (
+        f" “{MEMBERS_ONLY.capitalize()}”: only signed-in members may read that note."
+        if any(r.get("last_note_hidden") for r in rows)
+        else ""
+    )
     return f"""<section>
 <h2>{escape(title)}</h2>
 <p class="explain">{escape(intro)} The latest note is that of the outcome's latest status
-update (— when none has been recorded yet).</p>
+update (— when none has been recorded yet).{escape(private)}</p>
 <table class="outcomes">
 <colgroup><col class="c-where"><col class="c-text"><col class="c-due"><col class="c-days">
 <col class="c-status"><col class="c-note"></colgroup>
@@ -207,6 +213,8 @@ def _note(r: dict[str, Any]) -> str:
         note = note[: NOTE_LIMIT - 1].rstrip() + "… (full note in the tracker)"
     who = f"{escape(r['last_updated_by'])}, " if r.get("last_updated_by") else ""
     stamp = f'<span class="sub">{who}{short_day(when)}</span>'
+    if r.get("last_note_hidden"):
+        return f'<span class="muted">{escape(MEMBERS_ONLY.capitalize())}</span>{stamp}'
     if not note:
         return f'<span class="muted">No note</span>{stamp}'
     return f'<span class="note">{escape(note)}</span>{stamp}'

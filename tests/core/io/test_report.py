@@ -64,7 +64,9 @@ def build(engine: Engine, flt: OutcomeFilter | None = None, **kw) -> str:
 
 @pytest.fixture
 def html(recorded: Engine) -> str:
-    return build(recorded, generated_by="Ada <admin>")
+    """A signed-in member's report (every note; tests/core/progress/test_notes.py has
+    a signed-out visitor's)."""
+    return build(recorded, generated_by="Ada <admin>", members=True)
 
 
 def annotated(engine: Engine, flt: OutcomeFilter | None = None) -> list[dict]:

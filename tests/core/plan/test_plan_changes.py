@@ -24,7 +24,7 @@ from core.plan.editing import (
 )
 from core.plan.loading import load_plan
 from core.plan.redating import preview_rebaseline, rebaseline, redate_outcome
-from core.progress import queries
+from core.progress import activity, queries
 from core.progress.filters import OutcomeFilter
 from core.progress.schedule import Schedule
 from core.progress.updates import update_status
@@ -141,7 +141,7 @@ def test_rebaseline_is_logged_with_reason_in_one_batch(engine):
             reason="Workgroup formed",
         )
     with Session(engine) as s:
-        log = queries.plan_changes(s, limit=None)
+        log = activity.plan_changes(s, limit=None)
     assert len(log) == 33  # the logic model + its 32 outcomes
     assert {c["batch"] for c in log} == {log[0]["batch"]}
     assert {c["action"] for c in log} == {ChangeAction.REBASELINED}
@@ -287,7 +287,7 @@ def test_redate_outcome_records_slip_and_count(engine):
         )
     with Session(engine) as s:
         row = queries.outcome_rows(s, OutcomeFilter(outcome_ids=(SW_OUTCOME,)))[0]
-        log = queries.plan_changes(s, subject_id=SW_OUTCOME)
+        log = activity.plan_changes(s, subject_id=SW_OUTCOME)
     assert row["due_date"] == date(2020, 4, 30)
     assert row["baseline_due_date"] == date(2020, 2, 29)
     assert row["slip_days"] == 61
@@ -386,7 +386,7 @@ def test_add_a_new_workgroup_plan(engine):
     )
     with Session(engine) as s:
         row = queries.outcome_rows(s, OutcomeFilter(outcome_ids=(ids[2],)))[0]
-        log = queries.plan_changes(s)
+        log = activity.plan_changes(s)
     assert row["region_id"] == "central" and row["need_id"] == "minor-shelter"
     assert row["due_date"] == row["baseline_due_date"] == date(2026, 6, 30)
     assert row["date_as_written"] == "6/30/2026"
@@ -496,7 +496,7 @@ def test_retired_items_leave_views_and_rates_and_come_back(engine):
         assert len(queries.outcome_rows(s, OutcomeFilter(regions=("southwest",)))) == sw_rows - 11
         kept = queries.outcome_rows(s, OutcomeFilter(regions=("southwest",), include_retired=True))
         assert len(kept) == sw_rows  # kept, with their history
-        log = queries.plan_changes(s, subject_id="southwest.legal-services")
+        log = activity.plan_changes(s, subject_id="southwest.legal-services")
     assert log[0]["action"] == ChangeAction.RETIRED
     with pytest.raises(UpdateRejected, match="already retired"), write_session(engine) as s:
         set_retired(

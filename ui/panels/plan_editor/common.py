@@ -14,6 +14,7 @@ from core.errors import UpdateRejected
 from core.people.permissions import Actor
 from core.plan import changelog, fields
 from ui import actions, auth, data
+from ui.text import md
 
 FLASH, FLASH_ERROR = "plan_editor_flash", "plan_editor_flash_error"
 KIND_NAMES = {kind: label.capitalize() for kind, label in changelog.KIND_LABEL.items()}
@@ -22,9 +23,9 @@ KIND_NAMES = {kind: label.capitalize() for kind, label in changelog.KIND_LABEL.i
 def show_flash() -> None:
     """The message left by the save that caused this rerun, if any."""
     if flash := st.session_state.pop(FLASH, None):
-        st.success(flash, icon=":material/check_circle:")
+        st.success(md(flash), icon=":material/check_circle:")
     if flash := st.session_state.pop(FLASH_ERROR, None):
-        st.error(flash, icon=":material/error:")
+        st.error(md(flash), icon=":material/error:")
 
 
 def _forget(keys: tuple[str, ...]) -> None:

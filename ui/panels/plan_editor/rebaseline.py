@@ -15,6 +15,7 @@ from core.plan import dates, fields, redating
 from core.plan.redating import DateMove
 from ui import data
 from ui.panels.plan_editor.common import act, pick_logic_model, reason_input, region_names
+from ui.text import md
 
 
 def rebaseline_tab() -> None:
@@ -86,7 +87,7 @@ def _preview(new_start: date, logic_model_id: str | None, region_id: str | None)
                 region_id=region_id,
             )
     except UpdateRejected as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return []
 
 

@@ -1,0 +1,136 @@
+"""Activity: status-update history (notes guarded for signed-out readers), each
+region's freshness, and the plan's change log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
+
+from core.models import (
+    LogicModel,
+    Need,
+    NotePublication,
+    Outcome,
+    PlanChange,
+    Region,
+    Status,
+    StatusUpdate,
+    Strategy,
+)
+from core.progress.filters import OutcomeFilter
+from core.progress.notes import guard_author, guard_note
+from core.progress.schedule import freshness_days
+
+
+def history(
+    session: Session,
+    flt: OutcomeFilter | None = None,
+    *,
+    outcome_id: str | None = None,
+    limit: int | None = None,
+    done_only: bool = False,
+    members: bool = False,
+) -> list[dict[str, Any]]:
+    """Status-update history (newest first) for the filtered outcomes, or one outcome:
+    the latest `limit` entries, or only those that made an outcome Done or undid it.
+    Each entry's note and evidence link are None unless `members` or `note_published`
+    (`note_hidden` then says one was left out)."""
+    flt = flt or OutcomeFilter()
+    # More columns than `select()`'s typed overloads take (four), so passed as a list;
+    # the statement (and its result) is then untyped, as `joined()`'s are.
+    columns: list[Any] = [
+        col(StatusUpdate.id),
+        col(StatusUpdate.outcome_id),
+        col(StatusUpdate.changed_at),
+        col(StatusUpdate.changed_by),
+        col(StatusUpdate.old_status),
+        col(StatusUpdate.new_status),
+        col(StatusUpdate.note),
+        col(StatusUpdate.evidence_url),
+        col(StatusUpdate.reverts_id),
+        col(NotePublication.status_update_id).label("note_published"),
+        col(Region.name).label("region"),
+        col(Outcome.text).label("outcome_text"),
+    ]
+    stmt = (
+        select(*columns)
+        .join(Outcome, col(Outcome.id) == col(StatusUpdate.outcome_id))
+        .join(Strategy, col(Strategy.id) == col(Outcome.strategy_id))
+        .join(LogicModel, col(LogicModel.id) == col(Strategy.logic_model_id))
+        .join(Region, col(Region.id) == col(LogicModel.region_id))
+        .join(Need, col(Need.id) == col(Strategy.need_id))
+        .outerjoin(NotePublication, col(NotePublication.status_update_id) == col(StatusUpdate.id))
+        .order_by(col(StatusUpdate.id).desc())
+    )
+    if outcome_id is not None:
+        stmt = stmt.where(StatusUpdate.outcome_id == outcome_id)
+    else:
+        stmt = stmt.where(and_(True, *flt.conditions()))
+    if done_only:
+        done = Status.DONE.value
+        stmt = stmt.where(
+            or_(col(StatusUpdate.old_status) == done, col(StatusUpdate.new_status) == done)
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    result = session.exec(stmt)
+    keys = list(result.keys())
+    rows = [dict(zip(keys, r, strict=True)) for r in result.all()]
+    for row in rows:
+        guard_note(row, members, "note", ("note", "evidence_url"))
+        guard_author(row, members, "changed_by")
+    return rows
+
+
+def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
+    """Per region: when it was last updated and how many days ago (None: never)."""
+    last = func.max(StatusUpdate.changed_at)
+    stmt = (
+        select(Region.id, Region.name, last)
+        .select_from(Region)
+        .outerjoin(LogicModel, col(LogicModel.region_id) == col(Region.id))
+        .outerjoin(Strategy, col(Strategy.logic_model_id) == col(LogicModel.id))
+        .outerjoin(Outcome, col(Outcome.strategy_id) == col(Strategy.id))
+        .outerjoin(StatusUpdate, col(StatusUpdate.outcome_id) == col(Outcome.id))
+        .group_by(col(Region.id), col(Region.name), col(Region.position))
+        .order_by(col(Region.position))
+    )
+    out = []
+    for region_id, name, last_at in session.exec(stmt).all():
+        if isinstance(last_at, str):
+            last_at = datetime.fromisoformat(last_at)
+        days = freshness_days(last_at, today)
+        out.append(
+            {
+                "region_id": region_id,
+                "region": name,
+                "last_update": last_at,
+                "days_since_update": days,
+            }
+        )
+    return out
+
+
+def plan_changes(
+    session: Session,
+    *,
+    subject_kind: str | None = None,
+    subject_id: str | None = None,
+    subject_ids: tuple[str, ...] = (),
+    limit: int | None = 500,
+) -> list[dict[str, Any]]:
+    """The plan's change log, newest first: re-baselines, re-dates, edits,
+    additions, retirements and restorations."""
+    stmt = select(PlanChange).order_by(col(PlanChange.id).desc())
+    if subject_kind is not None:
+        stmt = stmt.where(PlanChange.subject_kind == subject_kind)
+    if subject_id is not None:
+        stmt = stmt.where(PlanChange.subject_id == subject_id)
+    if subject_ids:
+        stmt = stmt.where(col(PlanChange.subject_id).in_(subject_ids))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [c.model_dump() for c in session.exec(stmt).all()]
