@@ -264,6 +264,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# How often a person gets the My work digest by e-mail.
+class DigestFrequency(StrEnum):
+    WEEKLY = "weekly"
+    DAILY = "daily"
+    OFF = "off"
+
+
 # A person who can sign in: a viewer, a lead of some regions/strategies, or an admin.
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
@@ -280,6 +287,9 @@ class User(SQLModel, table=True):
     # Bumped by a password, role or activation change: a session signed in under an
     # older version is signed out at its next interaction.
     credentials_version: int = 0
+    digest: str = Field(default=DigestFrequency.WEEKLY, max_length=10)
+    # sha256 of the secret in the person's calendar feed URL; a new link replaces it.
+    feed_token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
 
 
 # What a lead may update: a whole region, or a single strategy.
@@ -306,3 +316,50 @@ class SignInThrottle(SQLModel, table=True):
     failures: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # ISO times
     locked_until: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# A signed-in browser: the cookie holds a random token, the database only its hash.
+class UserSession(SQLModel, table=True):
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    user_agent: str = Field(default="", max_length=300)
+    credentials_version: int = 0  # the account's, when signed in
+    ended_at: datetime | None = None
+
+
+# ---- discussion and reminders ----
+
+
+# A comment on an outcome: a thread beside its status history. Editable by its
+# author for a short while; an admin's removal leaves a tombstone (body emptied).
+class Comment(SQLModel, table=True):
+    __table_args__ = (Index("ix_comment_outcome_time", "outcome_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outcome_id: str = Field(foreign_key="outcome.id", max_length=160)
+    author: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    body: str = Field(default="", sa_type=Text)
+    edited_at: datetime | None = None
+    removed_at: datetime | None = None
+    removed_by: str | None = Field(default=None, max_length=120)
+    published_at: datetime | None = None
+    published_by: str | None = Field(default=None, max_length=120)
+
+
+# One digest e-mail sent: never twice to a person in one period ("2026-W49", "2026-12-01").
+class DigestSent(SQLModel, table=True):
+    __tablename__ = "digest_sent"
+    __table_args__ = (UniqueConstraint("user_id", "period", name="uq_digest_sent_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    period: str = Field(max_length=20)
+    sent_at: datetime = Field(default_factory=utcnow)
+    recipient: str = Field(max_length=254)

@@ -256,14 +256,20 @@ def fill_release_tables(engine: Engine, plan: Engine) -> None:
 CHAINED = object()
 ADDED_COLUMNS = {
     "outcome": {"redate_count": 0},
-    "user_account": {"credentials_version": 0},
+    "user_account": {"credentials_version": 0, "digest": "weekly", "feed_token_hash": None},
     "status_update": {"chain_hash": CHAINED},
 }
 
 
 def assert_nothing_lost(before: dict, after: dict) -> None:
     new_tables = set(after) - set(before)
-    assert new_tables == {"plan_change", "note_publication"}
+    assert new_tables == {
+        "plan_change",
+        "note_publication",
+        "user_session",
+        "comment",
+        "digest_sent",
+    }
     assert all(after[name] == [] for name in new_tables)
     for name, rows in before.items():
         assert len(after[name]) == len(rows), name
