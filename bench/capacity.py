@@ -1,0 +1,381 @@
+"""Capacity: hundreds of lead sessions speaking Streamlit's own protocol, under Locust.
+
+    pip install -e '.[bench]'
+    python bench/capacity.py --sessions 5,10 --seconds 30       # a short trial
+    python bench/capacity.py --sessions 10,25,50,100 --seconds 60 --think 5
+
+Starts the README's command on a free loopback port with a fresh temporary SQLite
+database (seeded from data/ before the first start, TRACKER_TODAY pinned), with one
+lead per region (`lead-<region id>`). Each Locust virtual user is one Streamlit
+session (bench/protocol.py: the WebSocket at /_stcore/stream, no browser) of its
+region's lead; it opens the Overview, then cycles with a think time between steps:
+filter the sidebar to its region, open Overdue & due soon, sign in (the sidebar form)
+once, and tick one of its overdue outcomes and either mark it done (one in five) or
+open the Update dialog, set "In progress" with a note, and save.
+
+Per level (`--sessions`, each run for `--seconds` once all have spawned, ~10 s): rerun
+times (send -> script_finished, every step of every user from its first load on), errors
+(broken connections, timeouts, exceptions or error alerts on a page, a sign-in that did
+not take), conflicts (another lead of the same region saved that outcome first: the
+expected refusal, or the ticked row gone because it was closed meanwhile; counted
+apart), saves the client saw succeed, and lost updates (saves seen but missing from
+status_update). The server's CPU (in % of one core, once all have spawned) and RSS
+(peak, and its growth over the level per session) are read with psutil. Prints one line
+per level, the knee (where p95 crosses 1 s) and last `sessions=N rerun_p50_ms=…
+rerun_p95_ms=… errors=0 lost_updates=0` for the largest level. Loopback only, at most
+300 sessions and 600 s a level; the server is stopped at the end, on Ctrl-C and on
+error.
+"""
+
+from __future__ import annotations
+
+import locust  # noqa: F401  (first: gevent's monkey-patching)
+
+# isort: split
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+
+import gevent
+import psutil
+import pyarrow as pa
+from locust import User, between, events, task
+from locust.env import Environment
+
+BENCH = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH.parent
+sys.path[:0] = [str(PROJECT_ROOT), str(BENCH)]
+
+from protocol import ProtocolClient, ProtocolError  # noqa: E402
+from sqlmodel import Session, col, func, select  # noqa: E402
+
+from core.config import Settings  # noqa: E402
+from core.models import Region, StatusUpdate  # noqa: E402
+from core.people import accounts  # noqa: E402
+from core.store.bootstrap import init_db  # noqa: E402
+from core.store.db import make_engine, write_session  # noqa: E402
+
+PASSWORD = "capacity bench password"
+TODAY = "2021-06-01"
+KNEE_MS = 1000.0
+MAX_SESSIONS, MAX_SECONDS = 300, 600
+CONFLICT = "after you opened the form"  # core.progress.updates.StaleUpdate's words
+
+
+@dataclass
+class Level:
+    """What one level's users saw."""
+
+    sessions: int
+    rerun_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    conflicts: int = 0
+    notes_saved: list[str] = field(default_factory=list)  # note markers of saves seen
+    done_saved: int = 0
+
+
+LEVEL = Level(0)
+REGIONS: list[tuple[str, str]] = []  # (id, name)
+_numbers = count()
+
+
+class Lead(User):
+    """One lead's session: Overview, own-region filter, Overdue, sign-in, a save."""
+
+    wait_time = between(4, 6)
+
+    def on_start(self) -> None:
+        self.number = next(_numbers)
+        self.region_id, self.region = REGIONS[self.number % len(REGIONS)]
+        self.client = ProtocolClient(self.host or "", timeout=60)
+        self.signed_in = False
+        self.saves = 0
+        self.steps = [self.filter_region, self.overdue, self.sign_in, self.save]
+        self.step = 0
+        self._guarded(lambda: self._timed("open", self.client.open), "open")
+
+    def on_stop(self) -> None:
+        self.client.close()
+
+    @task
+    def next_step(self) -> None:
+        action = self.steps[self.step % len(self.steps)]
+        self.step += 1
+        self._guarded(action, action.__name__)
+
+    def _guarded(self, action, name: str) -> None:
+        # Anything that goes wrong in a step is the bench's error count, not Locust's log.
+        try:
+            action()
+        except ProtocolError as exc:
+            self._error(f"{name}: {exc}")
+        except Exception as exc:
+            self._error(f"{name}: {type(exc).__name__}: {exc}")
+
+    def _timed(self, name: str, send):
+        run = send()
+        LEVEL.rerun_ms.append(run.ms)
+        self.environment.events.request.fire(
+            request_type="WS", name=name, response_time=run.ms,
+            response_length=run.messages, exception=None, context={},
+        )  # fmt: skip
+        for error in run.errors():
+            if CONFLICT in error:
+                LEVEL.conflicts += 1
+            else:
+                self._error(f"{name}: {error[:120]}")
+        return run
+
+    def _error(self, message: str) -> None:
+        LEVEL.errors.append(message)
+
+    def filter_region(self) -> None:
+        if self.client.last and self.client.last.page_hash != self.client.pages.get("Overview"):
+            self._timed("overview", lambda: self.client.goto("Overview"))
+        self.client.set_widget(self.client.widget(key="f_region").id, [self.region])
+        self._timed("filter", self.client.rerun)
+
+    def overdue(self) -> None:
+        self._timed("overdue", lambda: self.client.goto("Overdue & due soon"))
+
+    def sign_in(self) -> None:
+        if self.signed_in:
+            return self.save()
+        c = self.client
+        c.set_widget(c.widget(kind="text_input", label="Username").id, f"lead-{self.region_id}")
+        c.set_widget(c.widget(kind="text_input", label="Password").id, PASSWORD)
+        run = self._timed("sign_in", lambda: c.click(c.button("Sign in").id))
+        self.signed_in = any(run.find("button", label="Sign out"))
+        if not self.signed_in:
+            self._error("sign_in: no 'Sign out' button after signing in")
+
+    def save(self) -> None:
+        c = self.client
+        if not self.signed_in or c.last is None or c.last.page_hash != c.pages.get("overdue"):
+            return
+        table = next(n for n in c.last.find("dataframe") if n.key.startswith("overdue_table_"))
+        rows = pa.ipc.open_stream(table.proto.arrow_data.data).read_all().num_rows
+        if rows == 0:
+            return
+        c.set_widget(table.id, {"selection": {"rows": [random.randrange(rows)], "columns": []}})
+        run = self._timed("select", c.rerun)
+        if not any(run.find("button", key="form_overdue_one")):
+            # Another lead closed that outcome since this page was drawn: the tick is
+            # dropped with it (ui/selection.py), as a browser user would see.
+            LEVEL.conflicts += 1
+            return
+        self.saves += 1
+        if random.random() < 0.2:
+            run = self._timed("done", lambda: c.click(c.widget(key="done_overdue_one").id))
+            if "Marked done." in run.texts("toast"):
+                LEVEL.done_saved += 1
+            return
+        run = self._timed("update", lambda: c.click(c.widget(key="form_overdue_one").id))
+        marker = f"capacity {LEVEL.sessions}/{self.number}/{self.saves}"
+        c.set_widget(next(n for n in run.find("selectbox") if n.key.startswith("uf_status_")).id,
+                     "In progress")  # fmt: skip
+        c.set_widget(next(n for n in run.find("text_area") if n.key.startswith("uf_note_")).id,
+                     marker)  # fmt: skip
+        run = self._timed("save", lambda: c.click(c.button("Save").id))
+        # The toast is sent before the dialog's st.rerun() and may be dropped with the
+        # interrupted run: a closed form with no error is the success the user sees.
+        form_open = any(n.key.startswith("uf_note_") for n in run.find("text_area"))
+        if not form_open and not run.errors():
+            LEVEL.notes_saved.append(marker)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed(db_file: Path) -> list[tuple[str, str]]:
+    """Seed the plan, and one lead per region; returns the regions (id, name)."""
+    engine = make_engine(f"sqlite:///{db_file}")
+    try:
+        init_db(engine, Settings(tracker_data_dir=PROJECT_ROOT / "data"))
+        with write_session(engine) as session:
+            regions = session.exec(select(Region).order_by(col(Region.position))).all()
+            for region in regions:
+                user = accounts.create_user(
+                    session=session, username=f"lead-{region.id}", role="lead",
+                    password=PASSWORD, display_name=f"Lead {region.name}",
+                )  # fmt: skip
+                accounts.assign(session=session, user=user, region_id=region.id)
+            return [(r.id, r.name) for r in regions]
+    finally:
+        engine.dispose()
+
+
+def start_server(folder: Path, db_file: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")},
+        "TRACKER_SQLITE_PATH": str(db_file),
+        "DATABASE_URL": f"sqlite:///{db_file}",
+        "TRACKER_TODAY": TODAY,
+    }
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless",
+               "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--server.fileWatcherType", "none"]  # fmt: skip
+    with (folder / "streamlit.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                return process, url
+        except OSError:
+            gevent.sleep(0.3)
+    stop_server(process)
+    raise SystemExit(f"streamlit did not start:\n{(folder / 'streamlit.log').read_text()}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def history(db_file: Path) -> tuple[set[str], int]:
+    """The notes of the bench's status updates, and how many were marked done without one."""
+    engine = make_engine(f"sqlite:///{db_file}")
+    try:
+        with Session(engine) as session:
+            notes = session.exec(
+                select(StatusUpdate.note).where(col(StatusUpdate.note).startswith("capacity "))
+            ).all()
+            done = session.exec(
+                select(func.count()).where(
+                    col(StatusUpdate.changed_by).startswith("lead-"),
+                    StatusUpdate.new_status == "Done",
+                    StatusUpdate.note == "",
+                )
+            ).one()
+        return set(notes), int(done)
+    finally:
+        engine.dispose()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+def run_level(
+    url: str, sessions: int, seconds: float, server: psutil.Process, rss_warm: int
+) -> dict:
+    global LEVEL
+    LEVEL = Level(sessions)
+    env = Environment(user_classes=[Lead], events=events, host=url)
+    runner = env.create_local_runner()
+    spawn_rate = max(1.0, sessions / 10)  # everyone in within ~10 s
+    runner.start(sessions, spawn_rate=spawn_rate)
+    gevent.sleep(sessions / spawn_rate)
+    cpu_start, clock_start, rss_peak = sum(server.cpu_times()[:2]), time.monotonic(), rss_warm
+    while time.monotonic() - clock_start < seconds:
+        gevent.sleep(1)
+        rss_peak = max(rss_peak, server.memory_info().rss)
+    cpu = (sum(server.cpu_times()[:2]) - cpu_start) / (time.monotonic() - clock_start)
+    runner.stop()
+    runner.quit()
+    steps = " ".join(
+        f"{e.name}={e.num_requests}x{e.get_response_time_percentile(0.95):.0f}"
+        for e in sorted(env.stats.entries.values(), key=lambda e: e.name)
+    )
+    return {"cpu": cpu, "rss_warm": rss_warm, "rss_peak": rss_peak, "level": LEVEL, "steps": steps}
+
+
+def report(result: dict, db_file: Path, seen: tuple[set[str], int]) -> tuple[str, str, float]:
+    """The level's line, its line in the final format, and its p95."""
+    level: Level = result["level"]
+    notes, done_rows = history(db_file)
+    lost = len(set(level.notes_saved) - notes) + max(0, level.done_saved - (done_rows - seen[1]))
+    p50, p95 = percentile(level.rerun_ms, 0.5), percentile(level.rerun_ms, 0.95)
+    n = level.sessions
+    mb = 1024 * 1024
+    line = (
+        f"sessions={n} reruns={len(level.rerun_ms)} rerun_p50_ms={p50:.0f} "
+        f"rerun_p95_ms={p95:.0f} errors={len(level.errors)} conflicts={level.conflicts} "
+        f"saves={len(level.notes_saved) + level.done_saved} lost_updates={lost} "
+        f"server_cpu_pct={result['cpu'] * 100:.0f} "
+        f"cpu_pct_per_session={result['cpu'] * 100 / n:.1f} "
+        f"rss_mb={result['rss_peak'] / mb:.0f} "
+        f"rss_mb_per_session={(result['rss_peak'] - result['rss_warm']) / mb / n:.2f}"
+    )
+    print(f"  steps (count x p95 ms): {result['steps']}")
+    for error in level.errors[:5]:
+        print(f"  error: {error}")
+    final = f"sessions={n} rerun_p50_ms={p50:.0f} rerun_p95_ms={p95:.0f} "
+    final += f"errors={len(level.errors)} lost_updates={lost}"
+    return line, final, p95
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", default="10,25,50,100")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, default=5)
+    args = parser.parse_args(argv)
+    levels = sorted({int(s) for s in args.sessions.split(",")})
+    if not levels or levels[0] < 1 or levels[-1] > MAX_SESSIONS or args.seconds > MAX_SECONDS:
+        parser.error(f"sessions 1..{MAX_SESSIONS}, seconds at most {MAX_SECONDS}")
+    Lead.wait_time = between(max(0.0, args.think - 1), args.think + 1)
+    with tempfile.TemporaryDirectory(prefix="capacity-") as tmp:
+        folder = Path(tmp)
+        db_file = folder / "tracker.db"
+        REGIONS[:] = seed(db_file)
+        process, url = start_server(folder, db_file)
+        try:
+            return _levels(url, process, db_file, levels, args.seconds)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        finally:
+            stop_server(process)
+
+
+def _levels(url: str, process, db_file: Path, levels: list[int], seconds: float) -> int:
+    warm = ProtocolClient(url)
+    warm.open()  # the process's first run imports pandas and altair
+    warm.close()
+    server = psutil.Process(process.pid)
+    # Growth per session is counted from the server as it is after one page view.
+    rss_warm = server.memory_info().rss
+    print(f"server warmed up: rss_mb={rss_warm / 1024 / 1024:.0f}", flush=True)
+    knee, final, ok = None, "", True
+    for sessions in levels:
+        seen = history(db_file)
+        result = run_level(url, sessions, seconds, server, rss_warm)
+        line, final, p95 = report(result, db_file, seen)
+        print(line, flush=True)
+        ok = ok and " errors=0 lost_updates=0" in final
+        if knee is None and p95 > KNEE_MS:
+            knee = sessions
+    log = (db_file.parent / "streamlit.log").read_text(errors="replace")
+    print(f"server log: {log.count('Traceback')} tracebacks, {len(log.splitlines())} lines")
+    print(f"knee: p95 first over 1 s at {knee} sessions" if knee else
+          f"knee: not reached (p95 <= 1 s up to {levels[-1]} sessions)")  # fmt: skip
+    print(final)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
