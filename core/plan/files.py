@@ -22,7 +22,8 @@ from pydantic import (
 )
 
 from core.errors import TrackerError
-from core.models import Term
+from core.measures.targets import Target, target_problem
+from core.models import MeasureDirection, MeasureKind, RbaCategory, TargetKind, Term
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9.\-]*$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=160)]
@@ -148,10 +149,66 @@ class PlanRecord(BaseModel):
     appendix_a: AppendixRecord = Field(default_factory=AppendixRecord)
 
 
+# ---- data/measures.yaml ----
+
+
+class BaselineRecord(_Strict):
+    value: float
+    as_of: date | None = None  # when the baseline was true, where the report says
+    source: str = Field(default="", max_length=2_000)
+
+
+class TargetRecord(_Strict):
+    kind: TargetKind = TargetKind.NONE
+    min: float | None = None
+    max: float | None = None
+    by: date | None = None  # None: an outcome's measure is due when its outcome is
+
+
+class MeasureRecord(_Strict):
+    id: Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=200)]
+    outcome: Id | None = None
+    strategy: StrategyId | None = None
+    region: RegionId | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    unit: str = Field(default="", max_length=60)
+    kind: MeasureKind
+    direction: MeasureDirection
+    rba: RbaCategory
+    as_written: Text
+    baseline: BaselineRecord | None = None
+    target: TargetRecord = Field(default_factory=TargetRecord)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _sound(self) -> MeasureRecord:
+        if sum(x is not None for x in (self.outcome, self.strategy, self.region)) != 1:
+            raise ValueError("give exactly one of outcome, strategy or region")
+        t = self.target
+        if problem := target_problem(Target(t.kind, t.min, t.max), self.direction):
+            raise ValueError(problem)
+        if t.kind == TargetKind.NONE and not self.note.strip():
+            raise ValueError("a measure without a target says why in its note")
+        return self
+
+
+# An outcome whose text holds a number that is not a target to track, and why (read by
+# tests/core/measures/test_measures_data.py; the loader has no use for it).
+class NotMeasuredRecord(_Strict):
+    outcome: Id
+    reason: Text
+
+
+class MeasuresFile(_Strict):
+    measures: list[MeasureRecord] = Field(default_factory=list)
+    not_measured: list[NotMeasuredRecord] = Field(default_factory=list)
+
+
 class PlanData(BaseModel):
     plan: PlanRecord
     logic_models: list[LogicModelRecord]
     files: dict[str, str] = Field(default_factory=dict)  # logic model id -> file name
+    measures: list[MeasureRecord] = Field(default_factory=list)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -240,7 +297,25 @@ def read_plan(data_dir: Path) -> PlanData:
             seen[item_id] = path
         models.append(lm)
         files[lm.id] = path.name
-    return PlanData(plan=plan, logic_models=models, files=files)
+    strategies = {s.id for lm in models for s in lm.strategies}
+    outcomes = {o.id for lm in models for s in lm.strategies for o in s.outcomes}
+    known = {"outcome": outcomes, "strategy": strategies, "region": region_ids}
+    measures = read_measures(data_dir / "measures.yaml", known)
+    return PlanData(plan=plan, logic_models=models, files=files, measures=measures)
+
+
+def read_measures(path: Path, known: dict[str, set[str]]) -> list[MeasureRecord]:
+    """data/measures.yaml (optional), each measure's outcome, strategy or region checked."""
+    if not path.is_file():
+        return []
+    parsed: MeasuresFile = _validate(MeasuresFile, _read_yaml(path), path)
+    _unique(path, "id", [m.id for m in parsed.measures])
+    for m in parsed.measures:
+        subjects = (("outcome", m.outcome), ("strategy", m.strategy), ("region", m.region))
+        for field, value in subjects:
+            if value is not None and value not in known[field]:
+                raise PlanFileError(path, m.id, field, f"unknown {field} {value!r}")
+    return parsed.measures
 
 
 def _unique(path: Path, field: str, ids: list[str]) -> None:

@@ -22,6 +22,7 @@ from core.models import (
     ChangeAction,
     Flag,
     LogicModel,
+    Measure,
     Need,
     Outcome,
     Plan,
@@ -36,7 +37,7 @@ from core.plan.files import PlanData, read_plan
 from core.store.db import write_session
 
 # The tables `data/` fills.
-PlanTable = Plan | Need | Region | LogicModel | Strategy | Outcome | AppendixItem
+PlanTable = Plan | Need | Region | LogicModel | Strategy | Outcome | AppendixItem | Measure
 _Row = TypeVar("_Row", bound=PlanTable)
 
 
@@ -46,6 +47,7 @@ class LoadReport:
     updated: Counter = field(default_factory=Counter)
     retired: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
+    measures: LoadReport | None = None  # data/measures.yaml, counted apart from the plan
 
     def summary(self) -> str:
         kinds = sorted(
@@ -78,7 +80,38 @@ def load_plan(engine: Engine, data_dir: Path) -> LoadReport:
         for model, items in rows.items():
             _upsert(session, model, items, report, batch)
         _replace_flags(session, data)
+        report.measures = LoadReport()
+        _upsert(session, Measure, measure_rows(data), report.measures, None)
     return report
+
+
+def measure_rows(data: PlanData) -> list[dict[str, Any]]:
+    """The measure table's rows according to data/measures.yaml."""
+    return [
+        dict(
+            id=m.id,
+            outcome_id=m.outcome,
+            strategy_id=m.strategy,
+            region_id=m.region,
+            name=m.name,
+            unit=m.unit,
+            kind=m.kind.value,
+            direction=m.direction.value,
+            baseline_value=m.baseline.value if m.baseline else None,
+            baseline_date=m.baseline.as_of if m.baseline else None,
+            baseline_source=m.baseline.source if m.baseline else "",
+            target_kind=m.target.kind.value,
+            target_min=m.target.min,
+            target_max=m.target.max,
+            target_by=m.target.by,
+            rba=m.rba.value,
+            as_written=m.as_written,
+            note=m.note.strip(),
+            position=i,
+            retired=False,
+        )
+        for i, m in enumerate(data.measures, 1)
+    ]
 
 
 def plan_rows(data: PlanData) -> dict[type[PlanTable], list[dict[str, Any]]]:
@@ -246,7 +279,7 @@ def _upsert(
         else:
             report.unchanged[kind] += 1
     for obj in existing.values():  # rows data/ no longer has
-        if isinstance(obj, LogicModel | Strategy | Outcome):  # the _RETIRABLE models
+        if isinstance(obj, LogicModel | Strategy | Outcome | Measure):  # kept: values refer
             if not obj.retired:
                 obj.retired = True
                 session.add(obj)

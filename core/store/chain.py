@@ -24,10 +24,14 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from core.clock import as_utc
-from core.models import PlanChange, Status, StatusUpdate
+from core.models import MeasureValue, PlanChange, Status, StatusUpdate
 from core.store.guard import APPEND_ONLY
 
-CHAINED: dict[str, Any] = {"status_update": StatusUpdate, "plan_change": PlanChange}
+CHAINED: dict[str, Any] = {
+    "status_update": StatusUpdate,
+    "plan_change": PlanChange,
+    "measure_value": MeasureValue,
+}
 SKIPPED = ("id", "chain_hash")  # not part of an entry's content
 GENESIS = ""  # the previous hash of a table's first row
 PG_CHAIN_LOCK = 4_815_162_343  # held by whoever appends to a chained table

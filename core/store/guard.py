@@ -1,12 +1,16 @@
 """The append-only guard: triggers that refuse UPDATE, DELETE (and on PostgreSQL
-TRUNCATE) of status history and the plan change log."""
+TRUNCATE) of status history, the plan change log and measure history."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
 # Tables that are history: rows are appended, never changed or deleted.
-APPEND_ONLY = {"status_update": "status history", "plan_change": "the plan change log"}
+APPEND_ONLY = {
+    "status_update": "status history",
+    "plan_change": "the plan change log",
+    "measure_value": "measure history",
+}
 
 
 def history_guard_sqlite(table: str, what: str) -> list[str]:

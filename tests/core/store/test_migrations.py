@@ -269,6 +269,8 @@ def assert_nothing_lost(before: dict, after: dict) -> None:
         "user_session",
         "comment",
         "digest_sent",
+        "measure",
+        "measure_value",
     }
     assert all(after[name] == [] for name in new_tables)
     for name, rows in before.items():
@@ -369,7 +371,7 @@ def test_upgrade_from_baseline_keeps_every_row(new_engine, _seeded_template):
     assert_nothing_lost(before, dump(engine))
     report = chain.verify(engine)  # the old rows were chained in id order
     assert report.ok, report.summary()
-    assert report.rows == {"status_update": 3, "plan_change": 0}
+    assert report.rows == {"status_update": 3, "plan_change": 0, "measure_value": 0}
     assert_guarded(engine)
     with Session(engine) as session:  # the app reads it through the models
         assert session.get(Outcome, OUTCOME).version == 3
