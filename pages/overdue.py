@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.progress.schedule import Schedule
 from ui import components, data, filters, selection, shell, updates
+from ui.panels import banner
 from ui.text import md
 
 shell.page()
@@ -29,6 +30,7 @@ wanted = tuple(s for s in late if not chosen or s in chosen)
 counts = data.schedule_counts(filters.current(), soon)
 COUNT_KEY = {Schedule.OVERDUE: "overdue", Schedule.DUE_SOON: "due_soon"}
 st.caption(f"Showing {md(filters.describe())} · today is {data.today():%B %-d, %Y}.")
+banner.report_dates(filters.current())
 updates.show_errors()
 
 COLUMNS = [

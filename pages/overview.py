@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.models import Status
 from ui import components, data, filters, shell
-from ui.panels import overview
+from ui.panels import banner, overview
 from ui.report import report_download
 from ui.text import md
 
@@ -16,6 +16,7 @@ flt = filters.current()
 soon = filters.soon_days()
 st.caption(f"Showing {md(filters.describe())} · today is {data.today():%B %-d, %Y}.")
 report_download(flt)  # the printable report for these filters (ui/report.py)
+banner.report_dates(flt)
 overview.how_to_read()
 
 total = data.completion(flt)

@@ -1,9 +1,13 @@
-"""Timeline: a Gantt chart of the filtered outcomes, region → strategy → term."""
+"""Timeline: the plan as region → strategy → outcome bars inside a time window; an
+agenda by month on narrow screens. The sections are panels in ui/panels/timeline.py."""
 
 import streamlit as st
 
 from core import charts
+from core.charts import plan_timeline
 from ui import components, data, filters, shell
+from ui.panels import banner
+from ui.panels import timeline as panel
 from ui.text import md
 
 shell.page()
@@ -12,6 +16,7 @@ st.title("Timeline")
 flt = filters.current()
 total = sum(data.status_counts(flt).values())
 st.caption(f"Showing {md(filters.describe())} · {total:,} outcomes.")
+banner.report_dates(flt)
 
 if not total:
     components.empty_state(
@@ -28,22 +33,18 @@ if total > charts.AGGREGATE_THRESHOLD:
     # Aggregated in SQL: the outcomes themselves are never loaded.
     spans = charts.strategy_span_frame(data.strategy_spans(flt))
     components.altair_chart(charts.strategy_timeline(spans, data.today()), width="stretch")
-else:
-    df = data.outcomes(flt, filters.soon_days())
-    components.altair_chart(charts.timeline(df, data.today()), width="stretch")
+    st.stop()
+
+df = data.outcomes(flt, filters.soon_days())
+every = plan_timeline.timeline_rows(df, all_open=True)
+span = panel.window(every, data.today())
+opened, all_open = panel.expanded(every[every["level"] == plan_timeline.STRATEGY])
+rows = every if all_open else plan_timeline.timeline_rows(df, opened)
+panel.chart(rows, data.today(), span)
+panel.agenda(every, span)
 st.caption(
-    "Each bar runs from an outcome's start (the latest due date of the previous term in its "
-    "strategy, else its logic model's start) to its due date. Click a legend entry to show one "
-    "status; click a bar to pick out its strategy. Hatched, faded bars have a corrected or "
-    "inferred date: hover for the date as the report wrote it. A black tick marks the report's "
-    "own date where an outcome has been re-baselined or re-dated (hover for its slip). The red "
-    "rule is today."
+    "Dark bars are regions and grey bars strategies, green up to their share done; open a "
+    "strategy above to see its outcomes, coloured and end-marked by status (hover for the "
+    "whole text). A faint bar above a row marks the report's own dates where they have moved "
+    "(re-baselined or re-dated). The red rule is today."
 )
-with st.expander("Why so much is overdue", icon=":material/info:"):
-    st.markdown(
-        "The report's dates (2020–2022) are guidance, meant to be moved to each community's real "
-        "start date. Until a region re-baselines its plan, outcomes keep the report's dates, so "
-        "many read as overdue: treat the chart as the plan's intended sequence and spacing. "
-        "Admins re-baseline a logic model or a whole region under **Edit the plan**; every due "
-        "date then moves by the same offset, and the report's dates stay as the baseline."
-    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.charts import describe
 from core.models import Status
 from core.progress.rates import rate_text as rate_text  # ui/panels call components.rate_text
 from core.progress.schedule import Schedule
@@ -98,17 +100,36 @@ AltairChart = (
 )
 
 
-def altair_chart(chart: AltairChart, **kwargs: Any) -> None:
+def altair_chart(
+    chart: AltairChart, *, table: pd.DataFrame | None = None, key: str | None = None, **kwargs: Any
+) -> None:
     """st.altair_chart without Altair validating the finished spec against the
     Vega-Lite schema again (10–50 ms a chart); tests/core/charts/test_charts.py validates
-    what every builder makes."""
+    what every builder makes. The chart's description (core/charts/describe.py) is its
+    accessible name; a "Show as table" switch shows `table` (by default the chart's
+    tooltip fields) in its place."""
+    description = chart.description if isinstance(chart.description, str) else ""
+    data = describe.tooltip_table(chart) if table is None else table
+    switch_key = key or "as_table_" + hashlib.sha1(description.encode()).hexdigest()[:12]
+    as_table = not data.empty and st.toggle(
+        "Show as table",
+        key=switch_key,
+        help="The chart's figures as a table, for reading without the chart.",
+    )
+    if as_table:
+        st.dataframe(data, hide_index=True, width="stretch")
+        if description:
+            st.caption(description)
+        return
     object.__setattr__(chart, "to_dict", functools.partial(chart.to_dict, validate=False))
     st.altair_chart(chart, **kwargs)
 
 
 def footer() -> None:
     st.divider()
-    st.caption(HOTLINE)
+    # Full-contrast text, not a caption (a caption fades its link to 2.9:1): the hotline
+    # is the page's most important words.
+    st.markdown(HOTLINE)
     st.caption(
         "Source: *State of Missouri and Metro East Anti-Trafficking Strategic Plan* "
         "(Preble & Nichols, 2019). Its timelines are guidance, to be moved to each "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from core.charts import describe
 from core.charts.style import (
     AXIS_DATE_FORMAT,
     BAR_COLOR,
@@ -19,6 +20,7 @@ from core.charts.style import (
     STATUS_ORDER,
     Day,
     as_timestamp,
+    described,
     layered,
     status_color,
     status_stroke,
@@ -55,7 +57,8 @@ def status_bar(df: pd.DataFrame) -> alt.LayerChart:
         color=status_color(legend=None), stroke=status_stroke()
     )
     labels = base.mark_text(align="left", dx=4, color="#333333").encode(text="count:Q")
-    return layered(bars, labels).properties(height=alt.Step(BAR_STEP))
+    chart = layered(bars, labels).properties(height=alt.Step(BAR_STEP))
+    return described(chart, describe.status_text(data))
 
 
 # Bar labels such as "45% (9/20)"; "no active outcomes" when the rate is null.
@@ -85,6 +88,7 @@ def completion_by(df_agg: pd.DataFrame, dim: str) -> alt.LayerChart:
         x=alt.X(
             "bar:Q",
             title="Completion (done ÷ active)",
+            stack=None,
             scale=alt.Scale(domain=[0, 1.2]),  # room for the label of a full bar
             axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
         ),
@@ -97,7 +101,8 @@ def completion_by(df_agg: pd.DataFrame, dim: str) -> alt.LayerChart:
     )
     bars = base.mark_bar(color=BAR_COLOR)
     labels = base.mark_text(align="left", dx=4, color="#333333").encode(text="text:N")
-    return layered(bars, labels).properties(height=alt.Step(BAR_STEP))
+    chart = layered(bars, labels).properties(height=alt.Step(BAR_STEP))
+    return described(chart, describe.completion_text(d, title))
 
 
 def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
@@ -143,7 +148,8 @@ def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
         text="text:N",
         color=alt.when(alt.datum.dark).then(alt.value("white")).otherwise(alt.value("black")),
     )
-    return layered(cells, labels).properties(height=alt.Step(CELL_STEP))
+    chart = layered(cells, labels).properties(height=alt.Step(CELL_STEP))
+    return described(chart, describe.heatmap_text(d))
 
 
 def completions_series(df_hist: pd.DataFrame) -> pd.DataFrame:
@@ -193,7 +199,8 @@ def completions_over_time(df_hist: pd.DataFrame, today: Day | None = None) -> al
                 alt.Tooltip("cumulative:Q", title="Done (total)"),
             ],
         )
-        .properties(height=260)
+        .properties(height=260, description=describe.completions_text(data))
+        .configure_mark(aria=False)
     )
 
 
@@ -213,7 +220,15 @@ def freshness(df_fresh: pd.DataFrame) -> alt.LayerChart:
     d["order"] = range(len(d))
     base = alt.Chart(d).encode(
         y=alt.Y("region:N", title=None, sort=IN_ORDER),
-        x=alt.X("bar:Q", title="Days since last update", axis=alt.Axis(tickMinStep=1, format="d")),
+        # No stack and a set domain: Vega finds no "infinite extent" when no region has
+        # an update yet (the bars' layer is then empty).
+        x=alt.X(
+            "bar:Q",
+            title="Days since last update",
+            stack=None,
+            scale=alt.Scale(domain=[0, max(1.0, float(d["bar"].max()) if len(d) else 1.0)]),
+            axis=alt.Axis(tickMinStep=1, format="d"),
+        ),
         tooltip=[
             alt.Tooltip("region:N", title="Region"),
             alt.Tooltip("text:N", title="Last update"),
@@ -230,4 +245,5 @@ def freshness(df_fresh: pd.DataFrame) -> alt.LayerChart:
         .encode(text="text:N")
         .transform_filter(~alt.datum.updated)
     )
-    return layered(bars, labels, never_labels).properties(height=alt.Step(BAR_STEP))
+    chart = layered(bars, labels, never_labels).properties(height=alt.Step(BAR_STEP))
+    return described(chart, describe.freshness_text(d))

@@ -127,6 +127,13 @@ def layered(*charts: alt.Chart) -> alt.LayerChart:
     return alt.LayerChart(layer=list(charts))
 
 
+def described(chart: alt.LayerChart, text: str) -> alt.LayerChart:
+    """The chart named by `text` (its accessible name, where Vega would say "Vega
+    visualization"), its marks out of the accessibility tree: the sentence and the
+    page's "Show as table" tell what they show."""
+    return chart.properties(description=text).configure_mark(aria=False)
+
+
 def today_layers(today: Day) -> list[alt.Chart]:
     """A red rule at today, labelled above the top axis (clear of the bars)."""
     when = as_timestamp(today)

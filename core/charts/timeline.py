@@ -6,6 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from core.charts import describe
 from core.charts.frames import gantt_frame, strategy_frame
 from core.charts.style import (
     AGGREGATE_THRESHOLD,
@@ -17,6 +18,7 @@ from core.charts.style import (
     STATUS_SELECTION,
     STRATEGY_SELECTION,
     Day,
+    described,
     gantt_height,
     layered,
     row_axis,
@@ -98,14 +100,17 @@ def timeline(
             x2="due_date:T",
             color=status_color(legend=alt.Legend(orient="top", symbolType="square")),
             stroke=status_stroke(),
+            # Ordinal and sorted: Vega-Lite warns of fillOpacity on an unsorted nominal field.
             fillOpacity=alt.FillOpacity(
-                "date_kind:N",
+                "date_kind:O",
+                sort=list(DATE_KIND_ORDER),
                 title="Due date",
                 scale=alt.Scale(domain=list(DATE_KIND_ORDER), range=[0.9, 0.35]),
                 legend=date_legend,
             ),
             strokeDash=alt.StrokeDash(
-                "date_kind:N",
+                "date_kind:O",
+                sort=list(DATE_KIND_ORDER),
                 title="Due date",
                 scale=alt.Scale(domain=list(DATE_KIND_ORDER), range=[[1, 0], [4, 2]]),
                 legend=date_legend,
@@ -136,9 +141,12 @@ def timeline(
         )
         .transform_filter(alt.datum.rebaselined)
     )
-    return layered(bands, separators, bars, ends, baseline_ticks, *today_layers(today)).properties(
-        height=gantt_height(len(data))
-    )
+    # The ticks only where an outcome moved: an empty layer makes Vega warn of an
+    # "infinite extent" for baseline_due_date.
+    moved = [baseline_ticks] if data["rebaselined"].any() else []
+    chart = layered(bands, separators, bars, ends, *moved, *today_layers(today))
+    chart = chart.properties(height=gantt_height(len(data)))
+    return described(chart, describe.outcome_gantt_text(data))
 
 
 # The strategy Gantt for outcome rows too many to draw one by one.
@@ -183,4 +191,5 @@ def strategy_timeline(data: pd.DataFrame, today: Day) -> alt.LayerChart:
         )
         .add_params(strategy_pick)
     )
-    return layered(bars, *today_layers(today)).properties(height=gantt_height(len(data)))
+    chart = layered(bars, *today_layers(today)).properties(height=gantt_height(len(data)))
+    return described(chart, describe.strategy_gantt_text(data))

@@ -78,7 +78,7 @@ def test_a_database_error_while_reading_is_a_message(
     assert len(errors) == 1 and shown in errors[0].replace("\\", "")
     if not state:
         assert str(db_file) not in errors[0] and "sqlite" not in errors[0]
-    assert any("Human Trafficking Hotline" in c for c in texts(at.caption)), "footer missing"
+    assert any("Human Trafficking Hotline" in c for c in texts(at.markdown)), "footer missing"
 
 
 def test_an_unexpected_fault_while_reading_is_a_message(db_file: Path, new_app, monkeypatch):

@@ -51,7 +51,7 @@ def assert_page_ok(at: AppTest, page: str, *, extra_charts: int = 0) -> None:
     assert len(charts(at)) == CHARTS[page] + extra_charts
     assert len(at.dataframe) == TABLES.get(page, 0)
     assert not at.error, texts(at.error)
-    assert any("Human Trafficking Hotline" in c for c in texts(at.caption)), "footer missing"
+    assert any("Human Trafficking Hotline" in c for c in texts(at.markdown)), "footer missing"
 
 
 @pytest.mark.backends("sqlite", "postgresql")
@@ -187,7 +187,7 @@ def test_deep_link_on_cold_server_runs_through_dashboard(db_file: Path, monkeypa
     assert texts(at.title) == ["Plan browser"]
     assert by_label(at.sidebar.multiselect, "Region").value == ["southwest"]
     assert "Region: Southwest" in shown(at.caption[0].value)
-    assert any("Human Trafficking Hotline" in c for c in texts(at.caption))
+    assert any("Human Trafficking Hotline" in c for c in texts(at.markdown))
 
 
 def test_deep_link_on_cold_private_server_asks_to_sign_in(db_file: Path, monkeypatch) -> None:
@@ -254,7 +254,7 @@ def test_unusable_database_shows_error(
     assert expected in at.error[0].value
     assert "TRACKER_SQLITE_PATH" in at.error[0].value or "DATABASE_URL" in at.error[0].value
     assert not charts(at)
-    assert any("Human Trafficking Hotline" in c for c in texts(at.caption))
+    assert any("Human Trafficking Hotline" in c for c in texts(at.markdown))
 
 
 def test_unreachable_postgresql_shows_error(tmp_path: Path, monkeypatch, new_app) -> None:

@@ -1,0 +1,354 @@
+"""The Timeline page's chart: the plan as region → strategy → outcome rows, collapsed to
+strategy bars unless a strategy is expanded, named by their words, drawn inside a time
+window, with the report's own dates as a faint ghost bar beside each moved row; and the
+same rows as an agenda by month for narrow screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from core.charts import describe
+from core.charts.frames import gantt_frame
+from core.charts.style import (
+    DATE_FORMAT,
+    DONE_COLOR,
+    STATUS_ORDER,
+    TERM_LETTERS,
+    TODAY_COLOR,
+    Day,
+    as_timestamp,
+    described,
+    gantt_height,
+    layered,
+    status_color,
+    status_shape,
+)
+from core.models import Status
+
+REGION, STRATEGY, OUTCOME = "region", "strategy", "outcome"
+ROW_COLUMNS = [
+    "level",
+    "key",
+    "label",
+    "text",
+    "region",
+    "strategy",
+    "strategy_id",
+    "start_date",
+    "due_date",
+    "report_start",
+    "report_due",
+    "moved",
+    "status",
+    "done",
+    "active",
+    "outcomes",
+    "done_end",
+    "row_order",
+]
+LABEL_WIDTH = 330  # px of row label, left-aligned so the hierarchy's indent shows
+REGION_COLOR = "#1F2A37"
+STRATEGY_COLOR = "#7A8691"
+GHOST_COLOR = "#9AA3AD"
+# Braille blanks: an indent Vega keeps (it trims whitespace, en spaces included).
+BLANK = "\u2800"
+INDENT = {REGION: "", STRATEGY: BLANK * 2, OUTCOME: BLANK * 5}
+LABEL_CHARS = {REGION: 44, STRATEGY: 42, OUTCOME: 40}
+Window = tuple[pd.Timestamp, pd.Timestamp]
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _done_share(rows: pd.DataFrame) -> pd.Series:
+    return (rows["done"] / rows["active"].where(rows["active"] > 0)).fillna(0.0)
+
+
+def _group_rows(g: pd.DataFrame, by: str, level: str) -> pd.DataFrame:
+    spec = {
+        "region": ("region", "first"),
+        "strategy": ("strategy", "first"),
+        "start_date": ("start_date", "min"),
+        "due_date": ("due_date", "max"),
+        "report_start": ("report_start", "min"),
+        "report_due": ("baseline_due_date", "max"),
+        "outcomes": ("outcome_id", "size"),
+        "done": ("is_done", "sum"),
+        "active": ("is_active", "sum"),
+        "first": ("row_order", "min"),
+    }
+    spec.pop(by, None)
+    out = g.groupby(by, sort=False).agg(**spec).reset_index()
+    out["level"] = level
+    out["key"] = out[by].astype(str)
+    if level == REGION:
+        out["strategy_id"] = None
+        out["strategy"] = None
+        out["text"] = out["region"].astype(str)
+    else:
+        out["text"] = out["strategy"].astype(str)
+    summary = out["done"].astype(int).astype(str) + " of " + out["active"].astype(int).astype(str)
+    out["label"] = [
+        cut(text, LABEL_CHARS[level]) + f" ({s} done)"
+        for text, s in zip(out["text"], summary, strict=True)
+    ]
+    out["status"] = None
+    return out
+
+
+def timeline_rows(
+    df: pd.DataFrame, expanded: frozenset[str] | set[str] = frozenset(), *, all_open: bool = False
+) -> pd.DataFrame:
+    """Outcome rows (as for `timeline`) as the page's row tree: one row per region and per
+    strategy, then an expanded strategy's (or, with `all_open`, every strategy's)
+    outcomes under it. Spans run from the earliest start to the latest due date below;
+    `report_start`/`report_due` are the same span on the report's dates."""
+    g = gantt_frame(df)
+    if g.empty:
+        return pd.DataFrame(columns=ROW_COLUMNS)
+    # An outcome's report start: its start moved back by its slip.
+    g["report_start"] = (g["start_date"] + (g["baseline_due_date"] - g["due_date"])).clip(
+        upper=g["baseline_due_date"]
+    )
+    g["is_done"] = (g["status"] == Status.DONE.value).astype(int)
+    g["is_active"] = (g["status"] != Status.DROPPED.value).astype(int)
+    regions = _group_rows(g, "region", REGION)
+    strategies = _group_rows(g, "strategy_id", STRATEGY)
+    outcomes = g.assign(
+        level=OUTCOME,
+        key=g["outcome_id"].astype(str),
+        report_due=g["baseline_due_date"],
+        outcomes=1,
+        done=g["is_done"],
+        active=g["is_active"],
+        first=g["row_order"],
+    )
+    letters = outcomes["term"].map(TERM_LETTERS).fillna("?")
+    number = outcomes["number"].astype(object).where(outcomes["number"].notna(), "")
+    outcomes["label"] = [
+        f"{t}{n} · {cut(text, LABEL_CHARS[OUTCOME])}"
+        for t, n, text in zip(letters, number.astype(str), outcomes["text"], strict=True)
+    ]
+    if not all_open:
+        outcomes = outcomes[outcomes["strategy_id"].isin(set(expanded))]
+    # Regions first, then each strategy, then its outcomes: sorted on (first row, level).
+    rank = {REGION: 0, STRATEGY: 1, OUTCOME: 2}
+    rows = pd.concat([regions, strategies, outcomes], ignore_index=True)
+    rows["_rank"] = rows["level"].map(rank)
+    rows = rows.sort_values(["first", "_rank"], kind="stable").reset_index(drop=True)
+    rows["label"] = _unique(rows["level"].map(INDENT) + rows["label"])
+    rows["moved"] = (rows["report_due"] != rows["due_date"]) | (
+        rows["report_start"] != rows["start_date"]
+    )
+    rows["done_end"] = rows["start_date"] + (rows["due_date"] - rows["start_date"]) * _done_share(
+        rows
+    )
+    rows["row_order"] = range(len(rows))
+    return rows.reindex(columns=ROW_COLUMNS)
+
+
+def _unique(labels: pd.Series) -> pd.Series:
+    """Repeated labels made distinct with zero-width spaces, so each keeps its row."""
+    count = labels.groupby(labels).cumcount()
+    return labels + count.map(lambda n: "\u200b" * n)
+
+
+def plan_span(rows: pd.DataFrame) -> Window | None:
+    """The rows' own span (current dates only, so it follows a re-baseline)."""
+    if rows.empty:
+        return None
+    return pd.Timestamp(rows["start_date"].min()), pd.Timestamp(rows["due_date"].max())
+
+
+def next_months(today: Day, months: int = 12) -> Window:
+    start = as_timestamp(today)
+    return start, start + pd.DateOffset(months=months)
+
+
+def in_window(rows: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """Rows with some part of their span (current or report's) inside the window."""
+    lo, hi = window
+    now = (rows["due_date"] >= lo) & (rows["start_date"] <= hi)
+    then = rows["moved"].astype(bool) & (rows["report_due"] >= lo) & (rows["report_start"] <= hi)
+    return rows[now | then].reset_index(drop=True)
+
+
+def _x(field: str) -> alt.X:
+    """Time, with the same axis in every layer (a layer without one would drop it)."""
+    axis = alt.Axis(orient="top", format="%b %Y", grid=True, title=None)
+    return alt.X(f"{field}:T", title=None, scale=alt.Scale(padding=8), axis=axis)
+
+
+# Two invisible points at the window's ends: with the spans cut at its edges, the time
+# scale is the window (an explicit domain makes Vega-Lite warn of conflicting domains).
+def _edges(window: Window) -> alt.Chart:
+    frame = pd.DataFrame({"edge": list(window)})
+    return alt.Chart(frame).mark_point(opacity=0).encode(x=_x("edge"))
+
+
+def clipped(rows: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """The rows inside the window with their spans cut at its edges (nothing is drawn
+    outside it); `due_inside` says whether the due date itself is shown."""
+    lo, hi = window
+    data = in_window(rows, window)
+    data["due_inside"] = (data["due_date"] >= lo) & (data["due_date"] <= hi)
+    # The dates as they are, for the tooltip.
+    data["from"], data["due"], data["report_date"] = (
+        data["start_date"],
+        data["due_date"],
+        data["report_due"],
+    )
+    for column in ("start_date", "due_date", "report_start", "report_due", "done_end"):
+        dates = pd.to_datetime(data[column])
+        data[column] = dates.where(dates >= lo, lo).where(dates <= hi, hi)
+    return data
+
+
+def _row_y() -> alt.Y:
+    return alt.Y(
+        "label:N",
+        title=None,
+        sort=alt.EncodingSortField(field="row_order", op="min"),
+        axis=alt.Axis(
+            labelAlign="left",
+            labelPadding=LABEL_WIDTH,
+            labelLimit=LABEL_WIDTH - 8,
+            labelFontSize=12,
+            # Region rows (the only ones not indented) in bold.
+            labelFontWeight=alt.when(f"indexof(datum.value, '{BLANK}') !== 0")
+            .then(alt.value("bold"))
+            .otherwise(alt.value("normal")),
+            labelColor="#1F2A37",
+            ticks=False,
+            domain=False,
+            labelOverlap=False,
+        ),
+        scale=alt.Scale(paddingInner=0.2, paddingOuter=0.2),
+    )
+
+
+TOOLTIP = [
+    alt.Tooltip("text:N", title="Name"),
+    alt.Tooltip("region:N", title="Region"),
+    alt.Tooltip("strategy:N", title="Strategy"),
+    alt.Tooltip("status:N", title="Status"),
+    alt.Tooltip("done:Q", title="Done"),
+    alt.Tooltip("active:Q", title="Active (not dropped)"),
+    alt.Tooltip("from:T", title="From", format=DATE_FORMAT),
+    alt.Tooltip("due:T", title="Due", format=DATE_FORMAT),
+    alt.Tooltip("report_date:T", title="Report's date", format=DATE_FORMAT),
+]
+
+
+def _bar(frame: pd.DataFrame, start: str, end: str, **mark: Any) -> alt.Chart:
+    """Bars from `start` to `end`, 9 px high, just below the row's middle."""
+    style: dict[str, Any] = {"height": 9, "yOffset": 2, "cornerRadius": 2, **mark}
+    return (
+        alt.Chart(frame)
+        .mark_bar(**style)
+        .encode(y=_row_y(), x=_x(start), x2=f"{end}:T", tooltip=TOOLTIP)
+    )
+
+
+def _layers(data: pd.DataFrame) -> list[alt.Chart]:
+    """One layer per kind of mark, each with only its own rows, and none for an empty
+    frame: Vega warns of an "infinite extent" for a layer with no rows."""
+    outcome = data["level"] == OUTCOME
+    groups, outcomes = data[~outcome], data[outcome]
+    done, ends = groups[groups["done"] > 0], outcomes[outcomes["due_inside"].astype(bool)]
+    ghost = data[data["moved"].astype(bool)]
+    level_color = (
+        alt.when(alt.datum.level == REGION)
+        .then(alt.value(REGION_COLOR))
+        .otherwise(alt.value(STRATEGY_COLOR))
+    )
+    layers: list[alt.Chart] = []
+    if len(groups):
+        layers.append(_bar(groups, "start_date", "due_date").encode(color=level_color))
+    if len(done):
+        layers.append(_bar(done, "start_date", "done_end", color=DONE_COLOR))
+    if len(outcomes):
+        bars = _bar(outcomes, "start_date", "due_date", opacity=0.85)
+        layers.append(bars.encode(color=_status_colors()))
+    if len(ends):
+        points = alt.Chart(ends).mark_point(
+            filled=True, size=60, stroke="white", strokeWidth=0.6, yOffset=2
+        )
+        layers.append(
+            points.encode(
+                y=_row_y(),
+                x=_x("due_date"),
+                color=_status_colors(),
+                shape=_status_shapes(),
+                tooltip=TOOLTIP,
+            )
+        )
+    if len(ghost):
+        style = {"height": 4, "yOffset": -6, "cornerRadius": 1, "opacity": 0.55}
+        layers.append(_bar(ghost, "report_start", "report_due", color=GHOST_COLOR, **style))
+    return layers
+
+
+def plan_timeline(rows: pd.DataFrame, today: Day, window: Window) -> alt.LayerChart:
+    """The row tree of `timeline_rows` as a Gantt inside `window`: regions dark, strategies
+    grey with their done share in green, outcomes by status (colour and end shape), and the
+    report's dates as a faint bar above each moved row."""
+    if rows.empty:
+        data = rows.assign(due_inside=False, **{"from": None, "due": None, "report_date": None})
+    else:
+        data = clipped(rows, window)
+    layers = [_edges(window), *_layers(data)]
+    when = as_timestamp(today)
+    if window[0] <= when <= window[1]:
+        layers.append(_today_rule(when))
+    chart = layered(*layers).properties(height=gantt_height(len(data)))
+    return described(chart, describe.timeline_text(data, *window))
+
+
+def _status_colors() -> alt.Color:
+    return status_color(
+        legend=alt.Legend(orient="top", symbolType="square", title="Outcome status")
+    )
+
+
+def _status_shapes() -> alt.Shape:
+    return status_shape(legend=alt.Legend(orient="top", title="Outcome status"))
+
+
+def _today_rule(when: pd.Timestamp) -> alt.Chart:
+    frame = pd.DataFrame({"today": [when], "label": [f"Today, {when:{DATE_FORMAT}}"]})
+    return (
+        alt.Chart(frame)
+        .mark_rule(color=TODAY_COLOR, strokeWidth=2)
+        .encode(
+            x=_x("today"),
+            tooltip=[alt.Tooltip("today:T", title="Today", format=DATE_FORMAT)],
+        )
+    )
+
+
+def agenda(rows: pd.DataFrame, window: Window) -> list[tuple[str, list[dict]]]:
+    """Outcome rows (level "outcome") due inside the window, by month of due date in
+    date order: [("March 2027", [row, ...]), ...]."""
+    if rows.empty:
+        return []
+    lo, hi = window
+    due = rows[(rows["level"] == OUTCOME) & (rows["due_date"] >= lo) & (rows["due_date"] <= hi)]
+    due = due.sort_values(["due_date", "row_order"], kind="stable")
+    months: dict[str, list[dict]] = {}
+    for row in due.to_dict("records"):
+        months.setdefault(f"{row['due_date']:%B %Y}", []).append(row)
+    return list(months.items())
+
+
+def status_counts_text(rows: pd.DataFrame) -> str:
+    """Outcomes per status in STATUS_ORDER, zeros left out: "3 Done, 40 Not started"."""
+    outcomes = rows[rows["level"] == OUTCOME]
+    counts = outcomes["status"].value_counts()
+    return ", ".join(f"{int(counts[s])} {s}" for s in STATUS_ORDER if s in counts)

@@ -1,0 +1,123 @@
+"""The Timeline page's panels: the time window, which strategies show their outcomes,
+the chart (wide screens) and the agenda by month (narrow screens)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from core.charts import describe
+from core.charts import plan_timeline as pt
+from ui import components
+from ui.text import md
+
+SPAN, NEXT_YEAR, CUSTOM = "The plan's span", "Next 12 months", "Custom range"
+AGENDA_ROWS = 150  # outcomes listed in the agenda before "and N more"
+# Under 640 px the chart's labels would leave the plot a few pixels: show the agenda.
+NARROW_CSS = """<style>
+@media (max-width: 640px) { .st-key-timeline_chart { display: none; } }
+@media (min-width: 641px) { .st-key-timeline_agenda { display: none; } }
+</style>"""
+
+
+def window(rows: pd.DataFrame, today: date) -> pt.Window:
+    """The window picker; the plan's span follows the current (re-baselined) dates."""
+    span = pt.plan_span(rows) or pt.next_months(today)
+    choice = st.segmented_control(
+        "Time window",
+        (SPAN, NEXT_YEAR, CUSTOM),
+        default=SPAN,
+        key="tl_window",
+        required=True,
+        help="The plan's span runs from the earliest start to the latest due date shown, "
+        "on the current dates (so it moves with a re-baseline).",
+    )
+    if choice == NEXT_YEAR:
+        return pt.next_months(today)
+    if choice == CUSTOM:
+        picked = st.date_input(
+            "From – to", value=(span[0].date(), span[1].date()), key="tl_range", format="MM/DD/YYYY"
+        )
+        if isinstance(picked, tuple) and len(picked) == 2 and picked[0] <= picked[1]:
+            return pd.Timestamp(picked[0]), pd.Timestamp(picked[1])
+        st.caption("Pick both ends of the range; until then the plan's span is shown.")
+    return span
+
+
+def expanded(strategies: pd.DataFrame) -> tuple[frozenset[str], bool]:
+    """Which strategies show their outcomes: picked by name, or all."""
+    names = dict(
+        zip(
+            strategies["key"],
+            strategies["region"].astype(str) + " · " + strategies["text"].astype(str),
+            strict=True,
+        )
+    )
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    every = right.toggle("Show every outcome", key="tl_all")
+    picked = left.multiselect(
+        "Show the outcomes of",
+        list(names),
+        format_func=lambda key: names.get(key, key),
+        key="tl_open",
+        placeholder="Strategies (type to search)",
+        disabled=every,
+        help="Each strategy is one bar until you open it here.",
+    )
+    return frozenset(picked), every
+
+
+def chart(rows: pd.DataFrame, today: date, span: pt.Window) -> None:
+    st.html(NARROW_CSS)
+    with st.container(key="timeline_chart"):
+        shown = pt.in_window(rows, span)
+        if shown.empty:
+            components.empty_state("Nothing in the plan falls inside this window.")
+            return
+        table = shown[["text", "region", "level", "status", "start_date", "due_date", "report_due"]]
+        table = table.rename(
+            columns={
+                "text": "Name",
+                "region": "Region",
+                "level": "Row",
+                "status": "Status",
+                "start_date": "From",
+                "due_date": "Due",
+                "report_due": "Report's date",
+            }
+        )
+        components.altair_chart(
+            pt.plan_timeline(rows, today, span), table=table, key="tl_table", width="stretch"
+        )
+
+
+def agenda(outcomes: pd.DataFrame, span: pt.Window) -> None:
+    """Every outcome due inside the window, month by month (shown on narrow screens)."""
+    with st.container(key="timeline_agenda"):
+        st.subheader("Due by month")
+        months = pt.agenda(outcomes, span)
+        if not months:
+            components.empty_state("Nothing is due inside this window.")
+            return
+        listed = 0
+        for month, items in months:
+            if listed >= AGENDA_ROWS:
+                break
+            st.markdown(f"**{month}**")
+            lines = []
+            for row in items[: AGENDA_ROWS - listed]:
+                lines.append(
+                    f"- {row['due_date']:%b %-d} · **{md(row['status'])}** · "
+                    f"{md(row['region'])}: {md(pt.cut(row['text'], 140))}"
+                )
+            listed += len(lines)
+            st.markdown("\n".join(lines))
+        total = sum(len(items) for _, items in months)
+        if total > listed:
+            st.caption(f"The first {listed:,} of {total:,}; pick a shorter window to see the rest.")
+
+
+def caption(rows: pd.DataFrame, span: pt.Window) -> None:
+    st.caption(describe.timeline_text(pt.in_window(rows, span), *span))
