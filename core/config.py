@@ -73,10 +73,35 @@ class Settings(BaseSettings):
         description="The key backups are signed with (HMAC-SHA256) and checked against on "
         "restore; at least 32 characters (README, Security: Backups and history).",
     )
+    tracker_session_idle_days: float = Field(
+        default=14,
+        gt=0,
+        description="Days a signed-in browser stays signed in without being used "
+        "(README: Staying signed in).",
+    )
     tracker_trusted_proxy_header: str | None = Field(
         default=None,
         description="Header (e.g. X-Forwarded-For) whose last address is the client's, "
         "set by the one reverse proxy in front of the app; unset: the connection's address.",
+    )
+    # ---- mail (README, "Reminders by e-mail") ----
+    tracker_smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (implicit "
+        "TLS); digests and the e-mailed report are sent through it.",
+    )
+    tracker_mail_from: str | None = Field(
+        default=None, description="The From address of digests and reports."
+    )
+    tracker_base_url: str | None = Field(
+        default=None,
+        description="The app's address as people open it (https://tracker.example.org), "
+        "for the links in e-mails.",
+    )
+    tracker_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs the unsubscribe links in digests (HMAC-SHA256); at least 32 "
+        "characters. Unset: TRACKER_BACKUP_KEY is used.",
     )
 
     @classmethod

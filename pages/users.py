@@ -25,3 +25,4 @@ with left:
     users.add_user_form()
 with right:
     users.change_user_forms(everyone)
+users.send_digests_button()

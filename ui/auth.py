@@ -1,5 +1,9 @@
 """Sign-in for the views: local accounts (core.accounts) and, when `[auth]` is set in
-secrets, Streamlit's OIDC `st.login`, mapped to local users by e-mail."""
+secrets, Streamlit's OIDC `st.login`, mapped to local users by e-mail.
+
+A browser served by the App signs in through the sign-in route and stays signed in
+by its session cookie (ui/browser_session.py, README "Staying signed in"); without
+the App's cookies (AppTest) the sidebar's Streamlit form signs in this tab only."""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from core.config import get_settings
 from core.people import accounts, permissions, signin
 from core.people.permissions import ANONYMOUS_VIEWER, Actor
 from core.store.db import write_session
-from ui import data
+from ui import browser_session, data
+from ui.panels import calendar
 from ui.text import md
 
 
@@ -36,7 +41,40 @@ def _forget_sign_in() -> None:
         st.session_state.pop(key, None)
 
 
+def _signed_in_as(user: models.User) -> tuple[int | None, str, int]:
+    return (user.id, user.username, user.credentials_version)
+
+
+def _remember(signed_in: tuple[int | None, str, int]) -> None:
+    for key, value in zip(("user_id", "username", _VERSION), signed_in, strict=True):
+        st.session_state[key] = value
+
+
+def _from_cookie() -> Actor | None:
+    """The actor the session cookie signs in; None (and this tab signed out, with a
+    notice if it was signed in by the cookie) when the cookie no longer does."""
+    if browser_session.cookie(browser_session.routes.SESSION_COOKIE) is None:
+        return None
+    with Session(data.engine()) as session:
+        user, ended = browser_session.user_from_cookie(session)
+        if user is not None:
+            _remember(_signed_in_as(user))
+            return permissions.actor_for(session, user)
+        if ended:
+            before = session.get(models.User, st.session_state.get("user_id", -1))
+            changed = before is not None and before.credentials_version != st.session_state.get(
+                _VERSION, 0
+            )
+            _forget_sign_in()
+            st.session_state[_NOTICE] = (
+                ACCOUNT_CHANGED if changed else browser_session.SESSION_ENDED
+            )
+    return None
+
+
 def _load_actor() -> Actor:
+    if (by_cookie := _from_cookie()) is not None:
+        return by_cookie
     user_id = st.session_state.get("user_id")
     email: str | None = None
     if user_id is None and _oidc_configured() and getattr(st.user, "is_logged_in", False):
@@ -101,18 +139,19 @@ def _sign_in(username: str, password: str) -> None:
                 password=password,
                 address=_client_address(),
             )
-            signed_in = (user.id, user.username, user.credentials_version)
+            signed_in = _signed_in_as(user)
     except signin.SignInError as exc:
         st.session_state["sign_in_error"] = str(exc)
         return
     except SQLAlchemyError:
         st.session_state["sign_in_error"] = "Signing in failed: the database is unavailable."
         return
-    for key, value in zip(("user_id", "username", _VERSION), signed_in, strict=True):
-        st.session_state[key] = value
+    _remember(signed_in)
 
 
 def sign_out() -> None:
+    if browser_session.signed_in_by_cookie():
+        browser_session.end_cookie_session()
     _forget_sign_in()
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
@@ -125,13 +164,28 @@ def sidebar() -> None:
             role = me.role.value if hasattr(me.role, "value") else str(me.role)
             scope = f" · {', '.join(me.scope_labels)}" if me.scope_labels else ""
             st.markdown(f":material/person: **{md(me.display_name)}** ({md(role)}{md(scope)})")
-            st.button("Sign out", on_click=sign_out, icon=":material/logout:")
+            if browser_session.signed_in_by_cookie() and browser_session.has_forms():
+                browser_session.sign_out_form()
+            else:
+                st.button("Sign out", on_click=sign_out, icon=":material/logout:")
+            if me.user_id is not None:
+                with st.expander("My calendar", icon=":material/calendar_month:"):
+                    calendar.my_calendar(me.user_id)
         else:
             if notice := st.session_state.pop(_NOTICE, None):
                 st.warning(notice, icon=":material/logout:")
-            with st.expander("Sign in to record progress", icon=":material/login:"):
+            refused = browser_session.route_notice()
+            if refused:
+                st.error(md(refused), icon=":material/error:")
+            with st.expander(
+                "Sign in to record progress", icon=":material/login:", expanded=bool(refused)
+            ):
                 if _oidc_configured():
                     st.button("Sign in with your organisation", on_click=st.login)
+                if browser_session.has_forms():
+                    browser_session.sign_in_form()
+                    _caption()
+                    return
                 with st.form("sign_in", clear_on_submit=False, border=False):
                     username = st.text_input("Username", autocomplete="username")
                     password = st.text_input(
@@ -143,6 +197,8 @@ def sidebar() -> None:
                         st.rerun()
                 if error := st.session_state.get("sign_in_error"):
                     st.error(error)
-                st.caption(
-                    "Anyone can read the plan. Workgroup leads and admins sign in to update it."
-                )
+                _caption()
+
+
+def _caption() -> None:
+    st.caption("Anyone can read the plan. Workgroup leads and admins sign in to update it.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from sqlmodel import Session
 
 from core.models import DateBasis, Status, Term
 from core.progress.filters import (
@@ -16,8 +17,9 @@ from core.progress.filters import (
     search_shortened_message,
 )
 from core.progress.filters import describe as describe_filter
+from core.progress.my_work import LeadScope, scope_region_ids
 from core.progress.schedule import DEFAULT_SOON_DAYS, Schedule
-from ui import data
+from ui import auth, data
 
 SOON_CHOICES = (30, 60, 90, 180)
 
@@ -106,7 +108,9 @@ def sync_url() -> None:
 
 def sidebar() -> None:
     """The filter widgets, in the sidebar of every page."""
+    st.session_state.update(st.session_state.pop(_CARRIED, {}))
     init_state()
+    start_on_scope()
     opts = options()
     with st.sidebar:
         st.subheader(
@@ -140,6 +144,35 @@ def sidebar() -> None:
         if active():
             st.button("Clear filters", on_click=clear, icon=":material/filter_alt_off:")
     sync_url()
+
+
+# The lead whose scope the filters were set to in this session (once per sign-in).
+_SCOPED = "_filters_scoped_for"
+# The filters kept through a page switch the app makes (ui/shell.py, at sign-in).
+_CARRIED = "_filters_carried"
+
+
+def carry_over() -> None:
+    """Keep the filters through `st.switch_page`, which resets every widget's state
+    (the browser does not send the sidebar's values with it); `sidebar` restores them."""
+    keys = [f"f_{key}" for key in SPECS] + ["f_q", "f_flagged", "f_soon"]
+    st.session_state[_CARRIED] = {k: st.session_state[k] for k in keys if k in st.session_state}
+
+
+def start_on_scope() -> None:
+    """When a lead signs in, the region filter starts on their scope (the regions
+    assigned to them and those of their strategies), once: they can widen it. Filters
+    already chosen (in the link or before signing in) are left as they are. Call
+    before the filter widgets are drawn."""
+    me = auth.actor()
+    if not me.is_lead or st.session_state.get(_SCOPED) == me.user_id:
+        return
+    st.session_state[_SCOPED] = me.user_id
+    if active():
+        return
+    scope = LeadScope(tuple(sorted(me.region_ids)), tuple(sorted(me.strategy_ids)))
+    with Session(data.engine()) as session:
+        st.session_state["f_region"] = list(scope_region_ids(session, scope))
 
 
 def _search_notice() -> str | None:

@@ -13,18 +13,67 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from ui import auth, filters
+from ui.panels import my_work
+
 _ENTERED = "_entered_via_dashboard"
+# The favicon: an emoji is drawn in the browser, while a page's :material/… icon would
+# become the favicon (fetched from fonts.gstatic.com) unless a page icon is set first.
+PAGE_ICON = "🤝"
+
+
+# The signed-in user id of the previous run (None: signed out), to tell a sign-in.
+_LAST_USER = "_navigation_user"
 
 
 def navigation(*, admin: bool) -> StreamlitPage:
-    pages = {
-        "Progress": [
+    """Declare the pages for this reader and return the one to run. My work is there
+    for leads and admins, and is the default page of a lead (or an admin with
+    assignments); a reader who signs in on the Overview is taken to it."""
+    me = auth.actor()
+    home = my_work.has_page(me) and my_work.is_home(me)
+    pages = _pages(admin=admin, with_my_work=my_work.has_page(me), home=home)
+    page = st.navigation(pages)
+    signed_in_now = _signed_in_now(me.user_id)
+    if home and signed_in_now and page.title == OVERVIEW_TITLE:
+        filters.carry_over()
+        st.switch_page(pages["Progress"][0])
+    return page
+
+
+def _signed_in_now(user_id: int | None) -> bool:
+    """Whether this session was signed out in its previous run and is signed in now
+    (not a session's first run: a link to a page opens that page)."""
+    first_run = _LAST_USER not in st.session_state
+    before = st.session_state.get(_LAST_USER)
+    st.session_state[_LAST_USER] = user_id
+    return not first_run and before is None and user_id is not None
+
+
+OVERVIEW_TITLE = "Overview"
+
+
+def _pages(*, admin: bool, with_my_work: bool, home: bool) -> dict[str, list[StreamlitPage]]:
+    progress = [
+        st.Page(
+            "pages/overview.py",
+            title=OVERVIEW_TITLE,
+            icon=":material/dashboard:",
+            default=not home,
+        ),
+        st.Page("pages/timeline.py", title="Timeline", icon=":material/view_timeline:"),
+        st.Page("pages/overdue.py", title="Overdue & due soon", icon=":material/schedule:"),
+        st.Page("pages/measures.py", title="Measures", icon=":material/monitoring:"),
+    ]
+    if with_my_work:
+        progress.insert(
+            0,
             st.Page(
-                "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
+                "pages/my_work.py", title="My work", icon=":material/assignment_ind:", default=home
             ),
-            st.Page("pages/timeline.py", title="Timeline", icon=":material/view_timeline:"),
-            st.Page("pages/overdue.py", title="Overdue & due soon", icon=":material/schedule:"),
-        ],
+        )
+    pages = {
+        "Progress": progress,
         "Plan": [
             st.Page("pages/region.py", title="Regions", icon=":material/map:"),
             st.Page("pages/plan_browser.py", title="Plan browser", icon=":material/table_rows:"),
@@ -35,7 +84,7 @@ def navigation(*, admin: bool) -> StreamlitPage:
             st.Page("pages/plan_editor.py", title="Edit the plan", icon=":material/edit_calendar:"),
             st.Page("pages/users.py", title="Users", icon=":material/group:"),
         ]
-    return st.navigation(pages)
+    return pages
 
 
 def entered() -> None:
@@ -47,5 +96,8 @@ def page() -> None:
     """Called first by every page."""
     if st.session_state.pop(_ENTERED, False):
         return
-    navigation(admin=False)
+    # My work is declared too, so that a link to it survives (dashboard.py then
+    # decides whether this reader gets it).
+    st.set_page_config(page_icon=PAGE_ICON)
+    st.navigation(_pages(admin=False, with_my_work=True, home=False))
     st.rerun()

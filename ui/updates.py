@@ -15,7 +15,8 @@ from core.people import permissions
 from core.plan import changelog
 from core.progress import notes, updates
 from core.progress.filters import OutcomeFilter
-from ui import actions, auth, components, data, selection
+from core.progress.schedule import is_closed
+from ui import actions, auth, comments, components, data, selection
 from ui.text import link, md
 
 NOTE_HELP = "Say what happened or why it is late. Required for Blocked and Dropped."
@@ -125,6 +126,49 @@ def form_button(row: dict, *, key: str) -> None:
     )
 
 
+CHECK_IN_HELP = "Still on track, no change: records that you looked; the status stays."
+
+
+def _check_in(outcome_id: str, version: int, where: str, note_key: str) -> None:
+    note = st.session_state.get(note_key, "")
+    _run_in_callback(
+        lambda s: updates.check_in(
+            session=s,
+            actor=auth.actor(fresh=True),
+            outcome_id=outcome_id,
+            expected_version=version,
+            note=note,
+        ),
+        "Checked in.",
+        where=where,
+    )
+    if st.session_state.get(NOTICE, {}).get("ok"):
+        st.session_state[note_key] = ""  # a callback may reset its widget's value
+
+
+def check_in_button(row: dict, *, key: str) -> None:
+    """Check in on an open outcome of yours in one click, with an optional note typed
+    in the field drawn above the button."""
+    if is_closed(row["status"]) or not can_update(row):
+        return
+    note_key = f"check_in_note_{key}"
+    st.text_input(
+        "Check-in note (optional)",
+        key=note_key,
+        max_chars=updates.NOTE_MAX,
+        placeholder="Optional note for a check-in",
+        label_visibility="collapsed",
+    )
+    st.button(
+        "Check in",
+        key=f"check_in_{key}",
+        icon=":material/task_alt:",
+        help=CHECK_IN_HELP,
+        on_click=_check_in,
+        args=(row["outcome_id"], int(row["version"]), f"check_in_{key}", note_key),
+    )
+
+
 def _open(outcome_id: str) -> None:
     st.session_state["dialog_outcome"] = outcome_id
     st.session_state.pop(f"uf_version_{outcome_id}", None)
@@ -216,6 +260,7 @@ def _dialog(outcome_id: str) -> None:
         st.caption("You can update outcomes of your assigned regions or strategies only.")
 
     history_section(row)
+    comments.section(outcome_id)
 
 
 def _one(outcome_id: str) -> pd.DataFrame:
@@ -228,9 +273,14 @@ def history_section(row: dict) -> None:
     if hist.empty:
         st.caption("No status updates yet.")
     for i, entry in enumerate(hist.to_dict("records")):
+        change = (  # a check-in keeps the status: "still on track, no change"
+            f"checked in, still **{md(entry['new_status'])}**"
+            if entry["old_status"] == entry["new_status"]
+            else f"{md(entry['old_status'])} → **{md(entry['new_status'])}**"
+        )
         st.markdown(
             f"{entry['changed_at']:%Y-%m-%d %H:%M} UTC · **{md(entry['changed_by'])}**: "
-            f"{md(entry['old_status'])} → **{md(entry['new_status'])}**{_entry_note(entry)}"
+            f"{change}{_entry_note(entry)}"
         )
         _publish_button(entry)
         if i == 0 and can_update(row):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session
@@ -12,13 +13,16 @@ from sqlmodel import Session
 from core.cli import users as users_cli
 from core.config import get_settings
 from core.errors import TrackerError
-from core.io import exports
+from core.io import exports, mail
+from core.models import Role
+from core.people import accounts
+from core.people.permissions import Actor
 from core.plan.files import PlanFileError
 from core.plan.loading import load_plan
 from core.progress import filters, queries
 from core.store import migrate
 from core.store.bootstrap import init_db
-from core.store.db import DatabaseUnavailable, make_engine
+from core.store.db import DatabaseUnavailable, make_engine, write_session
 
 # The command line is run by whoever operates the database.
 MEMBERS_READ = "Run from the command line, this reads as a signed-in member."
@@ -122,21 +126,76 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     # Imported here: only this command needs Altair and vl-convert.
-    from core.io.report import progress_report_html
+    from core.io.report import describe_filter, progress_report_html
 
+    if args.file is None and not args.email:
+        print("error: give FILE.html, --email ADDRESS, or both", file=sys.stderr)
+        return 2
+    recipients = [a for a in (accounts.validate_email(e) for e in args.email) if a]
+    today = get_settings().today()
     engine = _engine()
     with Session(engine) as session:
         if _chosen_scope(session, args) is None:
             return 2
         flt = filters.OutcomeFilter(regions=tuple(args.region), needs=tuple(args.need))
-        html = progress_report_html(session, today=get_settings().today(), flt=flt, members=True)
-    try:
-        args.file.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        print(f"error: cannot write {args.file}: {exc.strerror}", file=sys.stderr)
-        return 1
-    print(f"Wrote the progress report to {args.file}")
+        html = progress_report_html(session, today=today, flt=flt, members=True)
+        plan = queries.plan_info(session)
+        scope = describe_filter(session, flt)
+        summary = mail.report_summary(session, today=today, flt=flt, scope=scope)
+    if args.file is not None:
+        try:
+            args.file.write_text(html, encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write {args.file}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"Wrote the progress report to {args.file}")
+    if recipients:
+        return _email_report(recipients, plan.title if plan else "Strategic plan", summary, html)
     return 0
+
+
+def _email_report(to: list[str], title: str, summary: list[str], html: str) -> int:
+    today = get_settings().today()
+    server, sender = mail.configured_server(), mail.configured_sender()
+    message = mail.report_message(
+        sender=sender, to=to, title=title, today=today, summary=summary, html=html
+    )
+    with mail.Mailer(server) as connection:
+        refused = connection.send(message)
+    accepted = [a for a in to if mail.ascii_address(a) not in refused]
+    print(f"E-mailed the progress report to {', '.join(accepted)}")
+    for address, reply in refused.items():
+        print(f"error: the mail server refused {address} ({reply})", file=sys.stderr)
+    return 1 if refused else 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from core.clock import as_utc, utcnow
+    from core.io import digest
+
+    now = as_utc(args.now) if args.now else utcnow()
+    today = now.date() if args.now else get_settings().today()
+    operator = Actor(user_id=None, username="cli", display_name="cli", role=Role.ADMIN)
+    with write_session(_engine()) as session:
+        run = digest.send_digests(
+            session=session, actor=operator, now=now, today=today, dry_run=args.dry_run
+        )
+        if args.dry_run:
+            base, key = digest.base_url(), digest.secret_key()
+    for d in run.sent:
+        if args.dry_run:
+            print(f"--- would send the {d.frequency} digest ({d.period}) to {d.recipient}")
+            print(digest.digest_text(d, base=base, key=key))
+        else:
+            print(f"Sent the {d.frequency} digest ({d.period}) to {d.recipient}: {d.counts()}")
+    for d, reason in run.failed:
+        print(f"error: {d.recipient}: {reason} Not marked as sent.", file=sys.stderr)
+    verb = "would be sent" if args.dry_run else "sent"
+    print(
+        f"{len(run.sent)} digest{'s' if len(run.sent) != 1 else ''} {verb}, "
+        f"{len(run.failed)} failed, {run.nothing_due} with nothing due."
+    )
+    return 0 if run.ok else 1
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -274,10 +333,35 @@ def build_parser() -> argparse.ArgumentParser:
         "share it with members only (signed-out visitors' reports, downloaded from the "
         "Overview, show published notes only).",
     )
-    p.add_argument("file", type=Path, metavar="FILE.html")
+    p.add_argument("file", type=Path, metavar="FILE.html", nargs="?")
     p.add_argument("--region", action="append", default=[], help="a region id (repeatable)")
     p.add_argument("--need", action="append", default=[], help="a need id (repeatable)")
+    p.add_argument(
+        "--email",
+        nargs="+",
+        default=[],
+        metavar="ADDRESS",
+        help="e-mail the report (attached) with its summary in the body, through "
+        "TRACKER_SMTP_URL from TRACKER_MAIL_FROM",
+    )
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser(
+        "digest",
+        help="e-mail each lead the digest of their My work that is due (weekly or daily, "
+        "as each chose); never twice in one week or day",
+        description="Run it daily (cron, a systemd timer, a Kubernetes CronJob: README). "
+        "Needs TRACKER_SMTP_URL, TRACKER_MAIL_FROM, TRACKER_BASE_URL and TRACKER_SECRET_KEY.",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; send and record nothing"
+    )
+    p.add_argument(
+        "--now",
+        type=datetime.fromisoformat,
+        metavar="ISO",
+        help="act as if it were this time (e.g. 2026-12-07T08:00+00:00); default: now",
+    )
+    p.set_defaults(func=cmd_digest)
     p = sub.add_parser(
         "migrate",
         help="upgrade the database schema to this version's (the app does it at start)",
@@ -319,10 +403,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # The one map from a refusal to an exit code, most specific first: 2 the plan files in
-# data/ are wrong, 3 the database cannot be reached or written, 1 any other refusal.
+# data/ are wrong, 3 the database cannot be reached or written, 4 the mail server cannot be
+# reached or refused the login or the message, 1 any other refusal.
 EXIT_CODES: tuple[tuple[type[TrackerError], int, str], ...] = (
     (PlanFileError, 2, "\nNothing was changed."),
     (DatabaseUnavailable, 3, ""),
+    (mail.MailError, 4, ""),
     (TrackerError, 1, ""),
 )
 

@@ -19,11 +19,11 @@ import csv
 import io
 import re
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
@@ -113,6 +113,8 @@ TEMPLATE_NOTES = (
 
 UID_DOMAIN = "mo-plan-tracker"
 PRODID = "-//Missouri Anti-Trafficking Plan Tracker//mo-plan-tracker//EN"
+# Each event reminds a week and a day before its due date.
+ALARMS_BEFORE = (timedelta(days=7), timedelta(days=1))
 
 
 def view_name(parts: Iterable[str]) -> str:
@@ -282,11 +284,28 @@ def _description(row: Row) -> str:
     return "\n".join(lines)
 
 
-def to_ics(rows: Iterable[Row], *, calendar_name: str, now: datetime | None = None) -> bytes:
+def _alarm(before: timedelta, summary: str) -> Alarm:
+    alarm = Alarm.new(
+        description=f"Due in {before.days} day{'s' if before.days != 1 else ''}: {summary}"
+    )
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -before)
+    return alarm
+
+
+def to_ics(
+    rows: Iterable[Row],
+    *,
+    calendar_name: str,
+    now: datetime | None = None,
+    link: Callable[[Row], str] | None = None,
+) -> bytes:
     """An iCalendar file: one all-day event per open outcome on its due date (Done and
-    Dropped outcomes are left out: the calendar lists what is still to do). Each
-    event's UID is `<outcome_id>@mo-plan-tracker`, so importing a newer file updates
-    the events instead of duplicating them."""
+    Dropped outcomes are left out: the calendar lists what is still to do), with
+    reminders 7 days and 1 day before. Each event's UID is `<outcome_id>@mo-plan-tracker`
+    and its SEQUENCE the times the outcome was re-dated, so importing a newer file, or
+    a subscribed feed's refresh, moves the events instead of duplicating them.
+    `link(row)`, when given, is each event's URL (back to the app)."""
     stamp = (now or datetime.now(UTC)).astimezone(UTC)
     cal = Calendar.new(
         name=calendar_name,
@@ -306,6 +325,9 @@ def to_ics(rows: Iterable[Row], *, calendar_name: str, now: datetime | None = No
             summary=_summary(row),
             description=_description(row),
             categories=[str(row["region"]), str(row["need"])],
+            sequence=int(row.get("redate_count") or 0),
+            url=link(row) if link is not None else None,
+            subcomponents=[_alarm(before, _summary(row, 60)) for before in ALARMS_BEFORE],
         )
         event.add("transp", "TRANSPARENT")  # a milestone, not a busy block of time
         cal.add_component(event)

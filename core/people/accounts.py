@@ -14,17 +14,18 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
+import email_validator
 from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
 
 from core.errors import TrackerError
-from core.models import Assignment, LogicModel, Region, Role, Strategy, User
+from core.models import Assignment, DigestFrequency, LogicModel, Region, Role, Strategy, User
+from core.people.permissions import Actor
 
 # Argon2id with argon2-cffi's defaults; tests may swap in a cheaper hasher.
 password_hasher = PasswordHasher()
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
-EMAIL_PATTERN = re.compile(r"[^@\s\x00]+@[^@\s\x00]+")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
@@ -96,12 +97,22 @@ def validate_role(role: str) -> Role:
 
 
 def validate_email(email: str | None) -> str | None:
+    """The address, lowercase, or None when blank; AccountError saying what is wrong
+    when it is not one address mail can be sent to (email-validator's syntax check:
+    one @, a domain with a dot, no spaces, display names, lists or reserved domains
+    such as .local; the domain is not looked up)."""
     if email is None or not email.strip():
         return None
     address = email.strip().lower()
-    if len(address) > 254 or not EMAIL_PATTERN.fullmatch(address):
-        raise AccountError(f"Email {email!r} is not a valid address.")
-    return address
+    try:
+        checked = email_validator.validate_email(
+            address, check_deliverability=False, allow_smtputf8=False
+        )
+    except email_validator.EmailNotValidError as exc:
+        raise AccountError(f"Email {email!r} is not a valid address: {exc}") from None
+    if len(checked.normalized) > 254:
+        raise AccountError(f"Email {email!r} is not a valid address: it is too long.")
+    return checked.normalized.lower()
 
 
 def hash_password(password: str) -> str:
@@ -302,3 +313,20 @@ def region_of_strategy(*, session: Session, strategy_id: str) -> str | None:
         .join(Strategy, col(Strategy.logic_model_id) == LogicModel.id)
         .where(Strategy.id == strategy_id)
     ).first()
+
+
+def set_digest_frequency(*, session: Session, actor: Actor, frequency: str) -> User:
+    """How often the signed-in person gets the e-mail digest of their My work:
+    weekly (the default), daily or off."""
+    try:
+        chosen = DigestFrequency(str(frequency).strip().lower())
+    except ValueError:
+        choices = ", ".join(f.value for f in DigestFrequency)
+        raise AccountError(f"Unknown digest frequency {frequency!r}: choose {choices}.") from None
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None or not user.active:
+        raise AccountError("Sign in to choose how often you get the e-mail digest.")
+    user.digest = chosen
+    session.add(user)
+    session.flush()
+    return user

@@ -1,5 +1,5 @@
 """Activity: status-update history (notes guarded for signed-out readers), each
-region's freshness, and the plan's change log."""
+region's freshness (status updates and comments), and the plan's change log."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
+from core.clock import as_utc
 from core.models import (
+    Comment,
     LogicModel,
     Need,
     NotePublication,
@@ -20,6 +22,7 @@ from core.models import (
     StatusUpdate,
     Strategy,
 )
+from core.progress.comments import counts_as_activity_sql
 from core.progress.filters import OutcomeFilter
 from core.progress.notes import guard_author, guard_note
 from core.progress.schedule import freshness_days
@@ -86,31 +89,44 @@ def history(
 
 
 def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
-    """Per region: when it was last updated and how many days ago (None: never)."""
-    last = func.max(StatusUpdate.changed_at)
-    stmt = (
-        select(Region.id, Region.name, last)
-        .select_from(Region)
-        .outerjoin(LogicModel, col(LogicModel.region_id) == col(Region.id))
-        .outerjoin(Strategy, col(Strategy.logic_model_id) == col(LogicModel.id))
-        .outerjoin(Outcome, col(Outcome.strategy_id) == col(Strategy.id))
-        .outerjoin(StatusUpdate, col(StatusUpdate.outcome_id) == col(Outcome.id))
-        .group_by(col(Region.id), col(Region.name), col(Region.position))
-        .order_by(col(Region.position))
+    """Per region: when it was last active (a status update or a comment on any of
+    its outcomes) and how many days ago (None: never)."""
+    status_at = _latest_per_region(session, StatusUpdate.changed_at, StatusUpdate.outcome_id)
+    comment_at = _latest_per_region(
+        session, Comment.created_at, Comment.outcome_id, counts_as_activity_sql()
     )
     out = []
-    for region_id, name, last_at in session.exec(stmt).all():
-        if isinstance(last_at, str):
-            last_at = datetime.fromisoformat(last_at)
-        days = freshness_days(last_at, today)
+    for region_id, name in session.exec(
+        select(Region.id, Region.name).order_by(col(Region.position))
+    ).all():
+        times = [t for t in (status_at.get(region_id), comment_at.get(region_id)) if t]
+        last_at = max(times) if times else None
         out.append(
             {
                 "region_id": region_id,
                 "region": name,
                 "last_update": last_at,
-                "days_since_update": days,
+                "days_since_update": freshness_days(last_at, today),
             }
         )
+    return out
+
+
+def _latest_per_region(session: Session, when: Any, outcome_id: Any, *where: Any) -> dict:
+    """The latest `when` per region id, of rows whose `outcome_id` is that region's."""
+    stmt = (
+        select(LogicModel.region_id, func.max(when))
+        .join(Strategy, col(Strategy.logic_model_id) == col(LogicModel.id))
+        .join(Outcome, col(Outcome.strategy_id) == col(Strategy.id))
+        .join(when.class_, col(outcome_id) == col(Outcome.id))
+        .where(*where)
+        .group_by(LogicModel.region_id)
+    )
+    out = {}
+    for region_id, last_at in session.exec(stmt).all():
+        if isinstance(last_at, str):  # SQLite: an aggregate's time comes back as text
+            last_at = datetime.fromisoformat(last_at)
+        out[region_id] = as_utc(last_at) if last_at is not None else None
     return out
 
 

@@ -15,9 +15,11 @@ from sqlalchemy import and_, case, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
+from core.clock import as_utc
 from core.io.columns import EXPORT_COLUMNS
 from core.models import (
     AppendixItem,
+    Comment,
     Flag,
     LogicModel,
     Need,
@@ -30,6 +32,7 @@ from core.models import (
     StatusUpdate,
     Strategy,
 )
+from core.progress.comments import latest_comment_sql
 from core.progress.filters import OutcomeFilter, joined
 from core.progress.notes import guard_author, guard_note
 from core.progress.schedule import (
@@ -77,6 +80,7 @@ def outcome_rows(
                 Outcome.version,
                 Outcome.last_updated,
                 Outcome.last_updated_by,
+                latest_comment_sql().label("last_comment_at"),
                 col(last.note).label("last_note"),
                 col(last.evidence_url).label("last_evidence_url"),
                 col(NotePublication.status_update_id).label("last_note_published"),
@@ -109,6 +113,7 @@ def outcome_rows(
     for row in rows:
         guard_note(row, members, "last_note", ("last_note", "last_evidence_url"))
         guard_author(row, members, "last_updated_by")
+        _last_activity(row)
     if not rows:
         return rows
     subjects = None
@@ -129,12 +134,29 @@ def outcome_rows(
     return rows
 
 
+def _last_activity(row: dict[str, Any]) -> None:
+    """`last_updated` becomes the outcome's latest activity, what freshness counts: its
+    latest status update (a check-in too) or comment. `last_status_update` keeps when
+    the status or note last changed (by `last_updated_by`)."""
+    status_at = row["last_status_update"] = row["last_updated"]
+    comment_at = row["last_comment_at"] = _utc(row["last_comment_at"])
+    if comment_at is not None and (status_at is None or comment_at > as_utc(status_at)):
+        row["last_updated"] = comment_at
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    # SQLite gives an aggregate of a DateTime column back as text, without a zone.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return None if value is None else as_utc(value)
+
+
 def standing_update_id():
     """Each outcome's standing status update (its note is the outcome's latest note,
     the Blocked or Dropped reason): the newest entry that is neither an undo nor
-    undone. An undo that was itself undone (a redo) does not count, so the entry it
-    undid stands again. Only the latest entry can be undone, so this covers every
-    history but an undo of a redo of an undo.
+    undone nor a check-in without a note. An undo that was itself undone (a redo)
+    does not count, so the entry it undid stands again. Only the latest entry can be
+    undone, so this covers every history but an undo of a redo of an undo.
 
     Looked up per outcome through the (outcome_id, changed_at) index: a grouped
     subquery over the whole history would be built for every query, even one for a
@@ -154,9 +176,21 @@ def standing_update_id():
         )
         .exists()
     )
+    # A check-in without a note (core/progress/updates.check_in) leaves the standing
+    # note as it was: it is the only entry with the same status and no note or link.
+    bare_check_in = and_(
+        col(entry.old_status) == col(entry.new_status),
+        col(entry.note) == "",
+        col(entry.evidence_url).is_(None),
+    )
     return (
         select(func.max(entry.id))
-        .where(col(entry.outcome_id) == Outcome.id, col(entry.reverts_id).is_(None), ~undone)
+        .where(
+            col(entry.outcome_id) == Outcome.id,
+            col(entry.reverts_id).is_(None),
+            ~undone,
+            ~bare_check_in,
+        )
         .correlate(Outcome)
         .scalar_subquery()
     )
@@ -198,8 +232,9 @@ def export_rows(
         item["ultimate_outcome"] = strategy.ultimate_outcome
         item["resources"] = "\n".join(strategy.resources)
         item["tasks"] = "\n".join(strategy.tasks)
-        for name in ("logic_model_start", "due_date", "baseline_due_date", "last_updated"):
+        for name in ("logic_model_start", "due_date", "baseline_due_date"):
             item[name] = _iso(row[name])
+        item["last_updated"] = _iso(row["last_status_update"])  # when the status last changed
         out.append(item)
     return out
 
@@ -407,4 +442,13 @@ def data_stamp(session: Session) -> tuple[Any, ...]:
         )
     ).one()
     flags = session.exec(select(func.count(col(Flag.id)))).one()
-    return (*updates, *plan, changes, flags, *published)
+    # Posting adds a row; editing, removing and (un)publishing change these times/counts.
+    comment_columns: list[Any] = [  # more than select()'s typed overloads take
+        func.max(Comment.id),
+        func.max(Comment.edited_at),
+        func.count(col(Comment.removed_at)),
+        func.count(col(Comment.published_at)),
+        func.max(Comment.published_at),
+    ]
+    comments = session.exec(select(*comment_columns)).one()
+    return (*updates, *plan, changes, flags, *published, *comments)

@@ -20,6 +20,7 @@ from core.clock import as_utc
 from core.errors import UpdateRejected
 from core.models import LogicModel, Outcome, Status, StatusUpdate, Strategy
 from core.people.permissions import Actor, require_update_outcome
+from core.progress.schedule import is_closed
 
 NOTE_MAX = 5_000
 URL_MAX = 2_000
@@ -70,14 +71,20 @@ def validate_update(
     except ValueError:
         allowed = ", ".join(s.value for s in Status)
         raise UpdateRejected(f"“{new_status}” is not a status. Choose one of: {allowed}.") from None
+    note = clean_note(note)
+    if status in NOTE_REQUIRED and not note:
+        raise UpdateRejected(f"{status.value} needs a note. {NOTE_REQUIRED[status]}")
+    return status, note, validate_evidence_url(evidence_url)
+
+
+def clean_note(note: str) -> str:
+    """A note as saved (trimmed), or a refusal when it is too long or holds a NUL."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise UpdateRejected(f"The note is {len(note):,} characters; keep it under {NOTE_MAX:,}.")
     if "\x00" in note:
         raise UpdateRejected("The note contains a NUL character; please remove it.")
-    if status in NOTE_REQUIRED and not note:
-        raise UpdateRejected(f"{status.value} needs a note. {NOTE_REQUIRED[status]}")
-    return status, note, validate_evidence_url(evidence_url)
+    return note
 
 
 def validate_evidence_url(url: str | None) -> str | None:
@@ -176,34 +183,81 @@ def update_status(
         raise UpdateRejected(
             f"The outcome is already “{old_status}”; add a note to record progress."
         )
-    now = as_utc(now)
+    return _record(
+        session,
+        actor,
+        StatusUpdate(
+            outcome_id=outcome_id,
+            changed_at=as_utc(now),
+            changed_by=actor.username,
+            old_status=old_status,
+            new_status=status.value,
+            note=note,
+            evidence_url=evidence_url,
+            reverts_id=reverts_id,
+        ),
+        expected_version,
+    )
+
+
+def _record(
+    session: Session, actor: Actor, entry: StatusUpdate, expected_version: int
+) -> StatusUpdate:
+    """Apply `entry` to its outcome if the outcome is still at `expected_version`
+    (else StaleUpdate, nothing written), and add it to the history."""
     result = session.exec(
         update(Outcome)
-        .where(col(Outcome.id) == outcome_id, col(Outcome.version) == expected_version)
+        .where(col(Outcome.id) == entry.outcome_id, col(Outcome.version) == expected_version)
         .values(
-            status=status.value,
+            status=entry.new_status,
             version=Outcome.version + 1,
-            last_updated=now,
+            last_updated=entry.changed_at,
             last_updated_by=actor.username,
         )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         session.rollback()
-        raise _stale(session, outcome_id, note)
-    entry = StatusUpdate(
-        outcome_id=outcome_id,
-        changed_at=now,
-        changed_by=actor.username,
-        old_status=old_status,
-        new_status=status.value,
-        note=note,
-        evidence_url=evidence_url,
-        reverts_id=reverts_id,
-    )
+        raise _stale(session, entry.outcome_id, entry.note)
     session.add(entry)
     session.flush()
     return entry
+
+
+def check_in(
+    *,
+    session: Session,
+    actor: Actor,
+    outcome_id: str,
+    expected_version: int,
+    note: str = "",
+    now: datetime | None = None,
+) -> StatusUpdate:
+    """Record "still on track, no change": a history entry keeping the current status
+    (old status = new status), with an optional note. It refreshes the outcome's
+    freshness (last_updated) and bumps its version, with the same permission and
+    stale-form checks as `update_status`. A check-in without a note leaves the
+    standing note (a Blocked reason) as it is (queries.standing_update_id)."""
+    note = clean_note(note)
+    outcome, region_id = _scope(session, outcome_id)
+    require_update_outcome(actor, region_id=region_id, strategy_id=outcome.strategy_id)
+    if outcome.version != expected_version:
+        session.rollback()
+        raise _stale(session, outcome_id, note)
+    if is_closed(outcome.status):
+        raise UpdateRejected(
+            f"This outcome is “{outcome.status}”, so there is nothing to check in; "
+            "use Update to add a note."
+        )
+    entry = StatusUpdate(
+        outcome_id=outcome_id,
+        changed_at=as_utc(now),
+        changed_by=actor.username,
+        old_status=outcome.status,
+        new_status=outcome.status,
+        note=note,
+    )
+    return _record(session, actor, entry, expected_version)
 
 
 def _stale(session: Session, outcome_id: str, note: str) -> StaleUpdate:

@@ -138,6 +138,7 @@ def test_marked_done_shows_on_overview(server, page: Page) -> None:
     """Within one session (navigation links, no reload), as a lead would see it."""
     open_page(page, server.url)
     sign_in(page, server)
+    go_to(page, "Overview")  # a lead signs in to My work
     before = int(done_metric(page).inner_text())
     go_to(page, "Regions")
 

@@ -11,7 +11,9 @@ import streamlit as st
 from sqlmodel import Session
 
 from core import models
-from core.people import accounts, permissions
+from core.clock import utcnow
+from core.io import digest
+from core.people import accounts, permissions, sessions
 from ui import actions, auth, data
 from ui.text import md
 
@@ -131,3 +133,66 @@ def change_user_forms(users: list[models.User]) -> None:
             ),
             f"{who} can no longer sign in.",
         )
+    sessions_list(who or "")
+
+
+def _when(value: object) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if hasattr(value, "strftime") else ""
+
+
+def sessions_list(username: str) -> None:
+    """The browsers `username` is signed in on (README "Staying signed in"), each with
+    an End button; a password, role or activation change ends them all."""
+    with Session(data.engine()) as session:
+        user = accounts.get_user_by_username(session=session, username=username)
+        rows = sessions.list_sessions(session=session, user=user) if user else []
+    st.subheader("Signed-in browsers")
+    if not rows:
+        st.caption(f"{md(username)} is not signed in on any browser.")
+        return
+    for row in rows:
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.text(
+            f"{row.user_agent or 'unknown browser'}\n"
+            f"signed in {_when(row.created_at)} · last seen {_when(row.last_seen_at)} · "
+            f"expires {_when(row.expires_at)}"
+        )
+        if right.button("End", key=f"end_session_{row.id}", icon=":material/logout:"):
+            _act(_ender(username, row.id or 0), f"Ended a session of {username}.")
+
+
+def _ender(username: str, session_id: int) -> Callable[[Session], object]:
+    def end(session: Session) -> bool:
+        user = accounts.require_user(session=session, username=username)
+        return sessions.end_session_by_id(session=session, user=user, session_id=session_id)
+
+    return end
+
+
+def send_digests_button() -> None:
+    """Send the e-mail digests that are due now, as `python -m core digest` does."""
+    st.subheader("E-mail digests")
+    st.caption(
+        "Each lead's digest of what needs them is sent weekly or daily as they chose, "
+        "never twice in a week or day (README: Reminders by e-mail)."
+    )
+    if not st.button("Send digests now", icon=":material/forward_to_inbox:"):
+        return
+
+    def send(session: Session) -> digest.DigestRun:
+        me = auth.actor(fresh=True)
+        return digest.send_digests(session=session, actor=me, now=utcnow(), today=data.today())
+
+    result = actions.run(send)
+    if result.error is not None or result.value is None:
+        actions.show(result.error or "Nothing was sent.")
+        return
+    run = result.value
+    st.session_state[FLASH] = (
+        f"Sent {len(run.sent)} digest{'s' if len(run.sent) != 1 else ''}; "
+        f"{run.nothing_due} with nothing due."
+    )
+    for sent_to, reason in run.failed:
+        st.error(md(f"Not sent to {sent_to.recipient}: {reason}"), icon=":material/error:")
+    if not run.failed:
+        st.rerun()

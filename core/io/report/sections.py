@@ -205,7 +205,7 @@ def activity_section(
 
 # The latest status update's note (shortened past NOTE_LIMIT), with who and when.
 def _note(r: dict[str, Any]) -> str:
-    when = r.get("last_updated")
+    when = r.get("last_status_update", r.get("last_updated"))  # not a later comment's time
     if when is None:
         return '<span class="muted">—</span>'
     note = (r.get("last_note") or "").strip()
