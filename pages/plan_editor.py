@@ -1,6 +1,7 @@
 """Edit the plan (admins only): re-baseline timelines, re-date outcomes, add, edit,
 retire and restore plan items, import a logic model, back up, and the change log.
-Each tab is a panel in ui/panels/plan_editor/; every save goes through ui/actions.py."""
+Each section (kept in the URL as `?tab=`) is a panel in ui/panels/plan_editor/; every
+save goes through ui/actions.py."""
 
 import streamlit as st
 
@@ -27,31 +28,15 @@ st.caption(
 )
 common.show_flash()
 
-tabs = st.tabs(
-    [
-        "Re-baseline",
-        "Re-date an outcome",
-        "Edit",
-        "Add",
-        "Retire or restore",
-        "Import",
-        "Change log",
-        "Backup",
-    ]
-)
-with tabs[0]:
-    rebaseline.rebaseline_tab()
-with tabs[1]:
-    redate.redate_tab()
-with tabs[2]:
-    edit.edit_tab()
-with tabs[3]:
-    add.add_tab()
-with tabs[4]:
-    retire.retire_tab()
-with tabs[5]:
-    transfer.import_panel(me)
-with tabs[6]:
-    changes.change_log_tab()
-with tabs[7]:
-    backup.backup_panel(me)
+SECTIONS = {
+    "rebaseline": ("Re-baseline", rebaseline.rebaseline_tab),
+    "redate": ("Re-date an outcome", redate.redate_tab),
+    "edit": ("Edit", edit.edit_tab),
+    "add": ("Add", add.add_tab),
+    "retire": ("Retire or restore", retire.retire_tab),
+    "import": ("Import", lambda: transfer.import_panel(me)),
+    "changes": ("Change log", changes.change_log_tab),
+    "backup": ("Backup", lambda: backup.backup_panel(me)),
+}
+section = common.section_picker({slug: label for slug, (label, _) in SECTIONS.items()})
+SECTIONS[section][1]()

@@ -183,7 +183,23 @@ def badges_markdown(row: dict) -> str:
     fresh = row.get("freshness_days")
     if fresh is not None and pd.notna(fresh):
         parts.append(f":gray-badge[Updated {int(fresh)} d ago]")
-    return " ".join(parts)
+    return " ".join(parts) + _blocked_reason(row)
+
+
+# How much of a Blocked reason a card shows (the dialog shows all of it).
+REASON_CHARS = 160
+
+
+def _blocked_reason(row: dict) -> str:
+    """A Blocked outcome's standing reason (its latest note, as this reader may see
+    it), on a line of its own below the badges; nothing otherwise."""
+    note = row.get("last_note")
+    if row["status"] != Status.BLOCKED.value or not _present(note) or not str(note).strip():
+        return ""
+    text = " ".join(str(note).split())
+    if len(text) > REASON_CHARS:
+        text = text[: REASON_CHARS - 1].rstrip() + "…"
+    return f"  \n:material/block: **Blocked because:** {md(text)}"
 
 
 def outcome_caption(row: dict) -> str:

@@ -5,6 +5,7 @@ view and survives a reload."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import streamlit as st
 from sqlmodel import Session
@@ -98,12 +99,18 @@ def sync_url() -> None:
         wanted["flagged"] = "1"
     if (soon := st.session_state.get("f_soon", DEFAULT_SOON_DAYS)) != DEFAULT_SOON_DAYS:
         wanted["soon"] = str(soon)
+    owned = {*SPECS, "q", "flagged", "soon"}
     current = {
         k: (st.query_params.get_all(k) if k in SPECS else st.query_params.get(k))
         for k in st.query_params
+        if k in owned
     }
     if current != wanted:
-        st.query_params.from_dict(wanted)
+        # A page's own parameters (e.g. the plan editor's `tab`) are kept.
+        kept: dict[str, str | list[str]] = {
+            k: st.query_params.get(k, "") for k in st.query_params if k not in owned
+        }
+        st.query_params.from_dict(kept | wanted)
 
 
 def sidebar() -> None:
@@ -144,6 +151,34 @@ def sidebar() -> None:
         if active():
             st.button("Clear filters", on_click=clear, icon=":material/filter_alt_off:")
     sync_url()
+    share_link()
+
+
+def share_link() -> None:
+    """This view's address (page and filters), in a code block: Streamlit has no
+    clipboard call, and a code block has a copy button."""
+    pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+    query = urlencode(pairs)
+    address = (st.context.url or "") + (f"?{query}" if query else "")
+    with st.sidebar.expander("Copy link", icon=":material/link:"):
+        st.caption("The address of exactly this view: copy it with the button beside it.")
+        st.code(address or "(this page, no filters)", language=None, wrap_lines=True)
+
+
+def first_region(allowed: dict[str, dict]) -> str:
+    """The region a one-region view shows: the sidebar filter's (its first when
+    several, so ?region= in the link decides), else the first region."""
+    chosen = [r for r in st.session_state.get("f_region") or [] if r in allowed]
+    return chosen[0] if chosen else next(iter(allowed))
+
+
+def choose_region(region_id: str) -> None:
+    """Make `region_id` the first region of the sidebar filter (and so of the link):
+    moved to the front if it is in the filter, else the filter becomes just it. Call
+    from a widget callback (before the filter widgets are drawn)."""
+    chosen = list(st.session_state.get("f_region") or [])
+    rest = [r for r in chosen if r != region_id] if region_id in chosen else []
+    st.session_state["f_region"] = [region_id, *rest]
 
 
 # The lead whose scope the filters were set to in this session (once per sign-in).

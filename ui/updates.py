@@ -87,7 +87,8 @@ def _dialog_notice(outcome_id: str) -> None:
         _show_notice(notice)
 
 
-def _mark_done(outcome_id: str, version: int, where: str) -> None:
+def _mark_done(outcome_id: str, version: int, where: str, note_key: str | None = None) -> None:
+    note = st.session_state.get(note_key, "") if note_key else ""
     _run_in_callback(
         lambda s: updates.update_status(
             session=s,
@@ -95,6 +96,7 @@ def _mark_done(outcome_id: str, version: int, where: str) -> None:
             outcome_id=outcome_id,
             expected_version=version,
             new_status=Status.DONE.value,
+            note=note,
         ),
         "Marked done.",
         where=where,
@@ -102,17 +104,35 @@ def _mark_done(outcome_id: str, version: int, where: str) -> None:
 
 
 def done_button(row: dict, *, key: str) -> None:
-    """Mark one outcome done in one click (hidden when it is done or not yours)."""
+    """Mark one outcome done in one click (hidden when it is done or not yours). A
+    Blocked outcome asks first, in a popover, how the block was resolved (the note
+    core requires)."""
     if row["status"] == Status.DONE.value or not can_update(row):
         return
-    st.button(
-        "Done",
-        key=f"done_{key}",
-        icon=":material/check:",
-        help="Mark this outcome done",
-        on_click=_mark_done,
-        args=(row["outcome_id"], int(row["version"]), f"done_{key}"),
-    )
+    args = (row["outcome_id"], int(row["version"]), f"done_{key}")
+    if row["status"] != Status.BLOCKED.value:
+        st.button(
+            "Done",
+            key=f"done_{key}",
+            icon=":material/check:",
+            help="Mark this outcome done",
+            on_click=_mark_done,
+            args=args,
+        )
+        return
+    with st.popover("Done…", icon=":material/check:", help=DONE_FROM_BLOCKED_HELP):
+        note_key = f"done_note_{key}"
+        st.text_area("How was the block resolved?", key=note_key, max_chars=updates.NOTE_MAX)
+        st.button(
+            "Mark done",
+            key=f"done_{key}",
+            type="primary",
+            on_click=_mark_done,
+            args=(*args, note_key),
+        )
+
+
+DONE_FROM_BLOCKED_HELP = "This outcome is Blocked: say how the block was resolved to mark it done."
 
 
 def form_button(row: dict, *, key: str) -> None:

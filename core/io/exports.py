@@ -2,10 +2,10 @@
 calendar (.ics) of due dates.
 
 Every file uses the export's columns (`core.io.columns.EXPORT_COLUMNS`), so a file
-downloaded from the app can be edited and imported back (`core.io.imports`). No file
-carries status-update notes or evidence links, which are for signed-in members unless
-published (`core.progress.notes`): a file made for a signed-out visitor holds
-statuses, dates and the plan's own text only.
+downloaded from the app can be edited and imported back (`core.io.imports`). Each
+outcome's latest note and evidence link (its standing reason, e.g. why it is Blocked)
+are read-only columns, filled as `core.progress.queries.outcome_rows` gives them to
+the reader: a file made for a signed-out visitor holds published notes only.
 
 Spreadsheet cells are protected against formula injection (OWASP): a cell that
 starts with = + - @, a tab or a carriage return gets a leading apostrophe, and so
@@ -49,6 +49,10 @@ OUTPUT_ONLY_COLUMNS = (
     "flags",
     "status",
     "last_updated",
+    "latest_note",
+    "evidence_url",
+    "schedule",
+    "days_overdue",
 )
 
 # What each column holds; the template's notes sheet and data/README.md say the same.
@@ -81,6 +85,11 @@ COLUMN_NOTES = {
     "flags": "Editorial flags of the report (read only).",
     "status": "The latest status (read only: statuses change only through status updates).",
     "last_updated": "When the status last changed (read only).",
+    "latest_note": "The outcome's latest note, e.g. why it is Blocked (read only; "
+    "unpublished notes only for signed-in members).",
+    "evidence_url": "The evidence link of that note (read only).",
+    "schedule": "On time, Due soon, Overdue or Closed, as of the export's day (read only).",
+    "days_overdue": "Days past the due date when Overdue, else empty (read only).",
     "ultimate_outcome": "The strategy's ultimate outcome (same on every row of a strategy).",
     "resources": "The strategy's resources, one per line (same on every row of a strategy).",
     "tasks": "The strategy's tasks, one per line (same on every row of a strategy).",
@@ -155,8 +164,16 @@ def to_csv(rows: Iterable[Row]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-_WRAPPED = {"logic_model", "strategy", "text", "ultimate_outcome", "resources", "tasks"}
-_MAX_WIDTH = {"text": 80, "ultimate_outcome": 50, "resources": 40, "tasks": 60}
+_WRAPPED = {
+    "logic_model",
+    "strategy",
+    "text",
+    "latest_note",
+    "ultimate_outcome",
+    "resources",
+    "tasks",
+}
+_MAX_WIDTH = {"text": 80, "latest_note": 60, "ultimate_outcome": 50, "resources": 40, "tasks": 60}
 
 
 def sheet_title(name: str) -> str:
@@ -168,6 +185,8 @@ def sheet_title(name: str) -> str:
 def _excel_value(col: str, value: Any) -> Any:
     if value is None or value == "":
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # days_overdue: a number cell
     try:
         if col in DATE_COLUMNS:
             return value if isinstance(value, date) else date.fromisoformat(str(value))

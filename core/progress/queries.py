@@ -38,6 +38,7 @@ from core.progress.notes import guard_author, guard_note
 from core.progress.schedule import (
     Schedule,
     open_sql,
+    schedule_of,
     schedule_sql,
     term_rank_sql,
 )
@@ -235,8 +236,20 @@ def export_rows(
         for name in ("logic_model_start", "due_date", "baseline_due_date"):
             item[name] = _iso(row[name])
         item["last_updated"] = _iso(row["last_status_update"])  # when the status last changed
+        _reason_columns(item, row, flt or OutcomeFilter())
         out.append(item)
     return out
+
+
+def _reason_columns(item: dict[str, Any], row: dict[str, Any], flt: OutcomeFilter) -> None:
+    """The export's read-only standing reason (the latest note as this reader may see
+    it), schedule and days overdue (empty unless overdue), as of the filter's day."""
+    today = flt.today or date.today()
+    item["latest_note"] = row["last_note"] or None
+    item["evidence_url"] = row["last_evidence_url"]
+    item["schedule"] = schedule_of(row["status"], row["due_date"], today, flt.soon_days).value
+    late = (today - row["due_date"]).days
+    item["days_overdue"] = late if item["schedule"] == Schedule.OVERDUE.value else None
 
 
 def _iso(value: date | datetime | None) -> str | None:

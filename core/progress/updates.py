@@ -28,6 +28,11 @@ NOTE_REQUIRED = {
     Status.BLOCKED: "Say what is blocking this outcome, so others can help.",
     Status.DROPPED: "Give the reason this outcome is dropped.",
 }
+# Moves that need a note whatever the new status: (old, new) → why.
+NOTE_REQUIRED_FROM: dict[tuple[str, str], str] = {
+    (Status.BLOCKED, Status.DONE): "Say how the block was resolved, so the reason on record "
+    "is not left standing.",
+}
 
 
 class StaleUpdate(UpdateRejected):
@@ -179,6 +184,10 @@ def update_status(
         # request against a state this user has not seen.
         session.rollback()
         raise _stale(session, outcome_id, note)
+    if (reason := NOTE_REQUIRED_FROM.get((old_status, status))) and not note:
+        raise UpdateRejected(
+            f"Marking a {old_status} outcome {status.value} needs a note. {reason}"
+        )
     if status.value == old_status and not note and not evidence_url:
         raise UpdateRejected(
             f"The outcome is already “{old_status}”; add a note to record progress."

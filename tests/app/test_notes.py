@@ -4,8 +4,11 @@ and publishing a note from the History."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import streamlit as st
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -117,5 +120,8 @@ def test_downloads_follow_the_reader(history_db, new_app, monkeypatch, signed_in
     assert ("Note for members" in report) is not signed_in
 
     run(new_app("pages/plan_browser.py", **state))
-    for label in ("CSV", "Excel"):
-        assert BLOCKED_NOTE.encode() not in builds[label]()  # files carry no notes
+    # The files carry the latest note (issue 14 item 5) only as the reader may read it.
+    assert (BLOCKED_NOTE.encode() in builds["CSV"]()) is signed_in
+    sheet = load_workbook(io.BytesIO(builds["Excel"]())).active
+    cells = {str(c.value) for row in sheet.iter_rows() for c in row}
+    assert any(BLOCKED_NOTE in c for c in cells) is signed_in

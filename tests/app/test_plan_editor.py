@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
+from streamlit.proto.SelectWidgetFilterMode_pb2 import SelectWidgetFilterMode
 
 from core.models import LogicModel, Outcome, PlanChange
 from core.plan import redating
@@ -45,7 +46,8 @@ def test_page_renders_every_tab_for_admin(admin_app) -> None:
     at = admin_app()
 
     assert texts(at.title) == ["Edit the plan"]
-    assert [t.label for t in at.tabs] == [
+    control = at.segmented_control(key="pe_section")
+    assert [o.content for o in control.proto.options] == [
         "Re-baseline",
         "Re-date an outcome",
         "Edit",
@@ -96,7 +98,14 @@ def test_rebaseline_without_reason_is_refused(db, admin_app) -> None:
     assert changes(db) == []
 
 
+def open_section(at, section: str):
+    at.segmented_control(key="pe_section").set_value(section).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 def _open_redate_form(at):
+    open_section(at, "redate")
     at.selectbox(key="rd_lm").select_index(SOUTHWEST)
     at.run()
     strategies = at.selectbox(key="rd_strategy")
@@ -138,7 +147,7 @@ def test_redate_refused_when_someone_moved_it_after_the_form_opened(db, admin_ap
 
 
 def test_edit_outcome_text_is_logged(db, admin_app) -> None:
-    at = admin_app()
+    at = open_section(admin_app(), "edit")
     at.radio(key="ed_kind").set_value("outcome")
     at.selectbox(key="ed_lm").select_index(SOUTHWEST)
     at.run()
@@ -181,3 +190,74 @@ def test_database_error_during_a_save_is_a_message_not_a_traceback(
     assert at.text_area(key="rb_reason").value == "The workgroup formed in March 2025"
     assert due(db) == date(2020, 2, 29)
     assert changes(db) == []
+
+
+def test_a_save_keeps_the_section_it_was_made_in(db, admin_app) -> None:
+    """The rerun after a save shows the same section (kept in session state and the
+    URL), not the first one."""
+    at = _open_redate_form(admin_app())
+    assert at.query_params["tab"] == "redate"
+    next(d for d in at.date_input if d.label == "New due date").set_value(date(2020, 4, 30))
+    at.text_area(key=f"rd_reason_{SW_OUTCOME}").input("Waiting on the grant")
+    next(b for b in at.button if b.label == "Re-date").click().run()
+
+    assert texts(at.success) == ["Now due 04/30/2020."]
+    assert at.segmented_control(key="pe_section").value == "redate"
+    assert at.query_params["tab"] == "redate"
+    assert at.selectbox(key="rd_outcome").value == SW_OUTCOME
+    assert not [b for b in at.button if b.key == "rb_go"], "the Re-baseline form is not shown"
+
+
+def test_a_link_opens_its_section(db, new_app) -> None:
+    admin = make_user(db, "admin", "admin")
+    at = new_app(PAGE, user_id=admin)
+    at.query_params["tab"] = "edit"
+    at.run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.segmented_control(key="pe_section").value == "edit"
+    assert at.radio(key="ed_kind").label == "What to edit"
+
+
+def test_rebaseline_form_shows_the_new_start_and_offers_no_second_apply(db, admin_app) -> None:
+    at = admin_app()
+    at.selectbox(key="rb_lm").select_index(SOUTHWEST)
+    at.date_input(key="rb_start").set_value(date(2025, 3, 1)).run()
+    at.text_area(key="rb_reason").input("The workgroup formed in March 2025")
+    at.button(key="rb_go").click().run()
+
+    assert texts(at.success) == ["Re-baselined 32 outcomes to start on 03/01/2025."]
+    assert at.selectbox(key="rb_lm").index == SOUTHWEST
+    assert "Starts now on March 1, 2025." in texts(at.caption)
+    assert at.date_input(key="rb_start").value == date(2025, 3, 1)
+    assert at.text_area(key="rb_reason").value == ""
+    assert not any("Preview" in m for m in texts(at.markdown)), "the old preview is gone"
+    assert not [b for b in at.button if b.key == "rb_go"]
+    assert texts(at.info) == ["Already starts on that date: nothing would move."]
+    assert len(changes(db)) == 33
+
+
+def test_outcome_picker_keeps_its_outcome_when_a_save_changes_its_words(db, admin_app) -> None:
+    """The pickers are keyed by ids: re-dating the third outcome changes its label
+    (its due date), and the picker still shows it, not the first outcome."""
+    at = _open_redate_form(admin_app())
+    at.selectbox(key="rd_outcome").select_index(2).run()
+    third = "southwest.legal-services.short.3"
+    next(d for d in at.date_input if d.label == "New due date").set_value(date(2020, 5, 31))
+    at.text_area(key=f"rd_reason_{third}").input("Waiting on the grant")
+    next(b for b in at.button if b.label == "Re-date").click().run()
+
+    assert texts(at.success) == ["Now due 05/31/2020."]
+    assert due(db, third) == date(2020, 5, 31)
+    assert at.selectbox(key="rd_outcome").value == third
+    assert any("due 05/31/2020" in o for o in at.selectbox(key="rd_outcome").options)
+
+
+def test_pickers_filter_by_any_part_of_their_words(admin_app) -> None:
+    """Typing in a picker matches any part of an item's words (the filter runs in the
+    browser; a fuzzy match would also offer unrelated items)."""
+    at = _open_redate_form(admin_app())
+    for key in ("rd_lm", "rd_strategy", "rd_outcome"):
+        assert (
+            at.selectbox(key=key).proto.filter_mode == SelectWidgetFilterMode.FILTER_MODE_CONTAINS
+        )

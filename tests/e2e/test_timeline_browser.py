@@ -55,10 +55,24 @@ def test_timeline_opens_collapsed_and_names_rows_by_their_words(server, page: Pa
     assert_no_exception(page)
 
 
+def _settled_count(page: Page, selector: str) -> int:
+    """The number of matching elements once it stops changing (charts draw one by
+    one on a loaded machine)."""
+    seen, same = -1, 0
+    for _ in range(50):
+        count = page.locator(selector).count()
+        same = same + 1 if count == seen else 0
+        if same >= 3:
+            return count
+        seen = count
+        page.wait_for_timeout(200)
+    return seen
+
+
 def test_show_as_table_switch_replaces_the_chart(server, page: Page) -> None:
     open_page(page, server.url)
     page.wait_for_function(ALL_DRAWN)
-    charts_before = page.locator(CHART).count()
+    charts_before = _settled_count(page, CHART)
     tables_before = page.get_by_test_id("stDataFrame").count()
 
     switch = page.get_by_test_id("stCheckbox").filter(has_text="Show as table").first

@@ -16,17 +16,21 @@ from ui.text import md
 TERMS = [(Term.SHORT, "Short term"), (Term.MEDIUM, "Medium term"), (Term.LONG, "Long term")]
 
 
+PICK = "region_page_pick"
+
+
 def pick_region(regions: dict[str, dict]) -> str:
-    """The region to show; defaults to the one chosen in the sidebar filter."""
-    chosen = st.session_state.get("f_region") or []
-    default = chosen[0] if len(chosen) == 1 else next(iter(regions))
+    """The region to show: the sidebar's region filter's (its first when several), so
+    it is `?region=` in the link; picking one writes the filter, and so the link."""
+    st.session_state[PICK] = filters.first_region(regions)
     return st.selectbox(
         "Region",
         list(regions),
-        index=list(regions).index(default),
         format_func=lambda r: regions[r]["name"],
-        key="region_page_pick",
-        help="Defaults to the region chosen in the sidebar filter.",
+        key=PICK,
+        on_change=lambda: filters.choose_region(st.session_state[PICK]),
+        help="The sidebar's region filter (its first region when several), kept in the "
+        "link: picking a region here sets that filter.",
     )
 
 

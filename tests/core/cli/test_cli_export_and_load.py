@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -123,6 +123,10 @@ def test_export_json_parses(json_rows):
         "flags": "",
         "status": "Not started",
         "last_updated": None,
+        "latest_note": None,
+        "evidence_url": None,
+        "schedule": "Overdue",
+        "days_overdue": (date.today() - date(2020, 6, 30)).days,
         "ultimate_outcome": "Accessible shelters and transitional housing for trafficking "
         "survivors",
         "resources": "HT Taskforce— Social Services committee",

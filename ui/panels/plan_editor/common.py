@@ -17,11 +17,36 @@ from ui import actions, auth, data
 from ui.text import md
 
 FLASH, FLASH_ERROR = "plan_editor_flash", "plan_editor_flash_error"
+# Widget values a save sets for the next run (a widget already drawn in this run
+# cannot be set, and a dropped key is not cleared in the browser).
+RESET = "plan_editor_reset"
+SECTION = "pe_section"
 KIND_NAMES = {kind: label.capitalize() for kind, label in changelog.KIND_LABEL.items()}
 
 
+def section_picker(labels: dict[str, str]) -> str:
+    """The editor's section, chosen in a keyed control and kept in the URL (`?tab=`),
+    so the rerun after a save, and a shared link, open the same section."""
+    if st.session_state.get(SECTION) not in labels:
+        wanted = st.query_params.get("tab", "")
+        st.session_state[SECTION] = wanted if wanted in labels else next(iter(labels))
+    section = st.segmented_control(
+        "Section",
+        list(labels),
+        format_func=labels.__getitem__,
+        required=True,
+        key=SECTION,
+        label_visibility="collapsed",
+    )
+    chosen = section or next(iter(labels))
+    st.query_params["tab"] = chosen
+    return chosen
+
+
 def show_flash() -> None:
-    """The message left by the save that caused this rerun, if any."""
+    """The message left by the save that caused this rerun, if any, and the widget
+    values that save set."""
+    st.session_state.update(st.session_state.pop(RESET, {}))
     if flash := st.session_state.pop(FLASH, None):
         st.success(md(flash), icon=":material/check_circle:")
     if flash := st.session_state.pop(FLASH_ERROR, None):
@@ -34,12 +59,17 @@ def _forget(keys: tuple[str, ...]) -> None:
 
 
 def act(
-    change: Callable[[Session, Actor], object], success: str, *, forget: tuple[str, ...] = ()
+    change: Callable[[Session, Actor], object],
+    success: str,
+    *,
+    forget: tuple[str, ...] = (),
+    reset: dict[str, Any] | None = None,
 ) -> None:
     """Save a plan change as the current admin (re-read from the database), then rerun
-    with `success`. A stale form (someone changed the item since it was drawn) is
-    redrawn with the current values, its `forget` keys dropped; any other refusal,
-    a database error included, is shown and the form keeps what was typed."""
+    with `success` and the widgets named in `reset` set to their new values. A stale
+    form (someone changed the item since it was drawn) is redrawn with the current
+    values, its `forget` keys dropped; any other refusal, a database error included,
+    is shown and the form keeps what was typed."""
     result = actions.run(lambda session: change(session, auth.actor(fresh=True)))
     if isinstance(result.error, changelog.StalePlanEdit):
         _forget(forget)  # the fresh form captures the current values as it renders
@@ -49,6 +79,7 @@ def act(
         actions.show(result.error)
         return
     _forget(forget)
+    st.session_state[RESET] = dict(reset or {})
     st.session_state[FLASH] = success
     st.rerun()
 
@@ -94,9 +125,7 @@ def pick_logic_model(key: str, *, active_only: bool = False) -> dict | None:
         st.info("The plan has no logic models yet.")
         return None
     regions = region_names()
-    return st.selectbox(
-        "Logic model", models, format_func=lambda lm: lm_label(lm, regions), key=key
-    )
+    return _pick("Logic model", models, lambda lm: lm_label(lm, regions), key)
 
 
 def pick_strategy(lm: dict, key: str) -> dict | None:
@@ -105,7 +134,7 @@ def pick_strategy(lm: dict, key: str) -> dict | None:
         st.info("This logic model has no strategies yet; add one under “Add”.")
         return None
     needs = need_labels()
-    return st.selectbox("Strategy", items, format_func=lambda s: strategy_label(s, needs), key=key)
+    return _pick("Strategy", items, lambda s: strategy_label(s, needs), key)
 
 
 def pick_outcome(strategy: dict, key: str) -> dict | None:
@@ -113,7 +142,27 @@ def pick_outcome(strategy: dict, key: str) -> dict | None:
     if not items:
         st.info("This strategy has no outcomes yet; add one under “Add”.")
         return None
-    return st.selectbox("Outcome", items, format_func=outcome_label, key=key)
+    return _pick("Outcome", items, outcome_label, key)
+
+
+def _pick(label: str, items: list[dict], describe: Callable[[dict], str], key: str) -> dict:
+    """A searchable picker (typing filters by any part of the words) whose options
+    are the items' ids, so a save that changes an item does not change the choice."""
+    by_id = {item["id"]: item for item in items}
+    ids = list(by_id)
+    # The browser sends back the option's words; when a save changes them (a new due
+    # date), Streamlit falls back to `index`, which is the item chosen last time.
+    last = st.session_state.get(f"{key}_id")
+    chosen = st.selectbox(
+        label,
+        ids,
+        index=ids.index(last) if last in by_id else 0,
+        format_func=lambda item_id: describe(by_id[item_id]),
+        filter_mode="contains",
+        key=key,
+    )
+    st.session_state[f"{key}_id"] = chosen
+    return by_id[chosen or ids[0]]
 
 
 def pick_item(question: str, prefix: str) -> tuple[str, dict | None]:

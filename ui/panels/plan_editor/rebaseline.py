@@ -60,6 +60,9 @@ def rebaseline_tab() -> None:
     moves = _preview(new_start, logic_model_id, region_id)
     if not moves:
         return
+    if all(m.before == m.after for m in moves):
+        st.info("Already starts on that date: nothing would move.", icon=":material/info:")
+        return
     _show_preview(moves, current_start, new_start)
     if st.button("Re-baseline", type="primary", key="rb_go"):
         act(
@@ -72,7 +75,8 @@ def rebaseline_tab() -> None:
                 region_id=region_id,
             ),
             f"Re-baselined {len(moves):,} outcomes to start on {new_start:%m/%d/%Y}.",
-            forget=("rb_reason", "rb_start"),
+            # The form then shows the new start, so its preview moves nothing.
+            reset={"rb_start": new_start, "rb_reason": ""},
         )
 
 
