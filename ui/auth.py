@@ -161,7 +161,7 @@ def sidebar() -> None:
     me = actor()
     with st.sidebar:
         if me.signed_in:
-            role = me.role.value if hasattr(me.role, "value") else str(me.role)
+            role = str(me.role)  # a Role (StrEnum) or its value
             scope = f" · {', '.join(me.scope_labels)}" if me.scope_labels else ""
             st.markdown(f":material/person: **{md(me.display_name)}** ({md(role)}{md(scope)})")
             if browser_session.signed_in_by_cookie() and browser_session.has_forms():

@@ -9,6 +9,7 @@ from datetime import date
 import streamlit as st
 from sqlmodel import Session
 
+from core.models import Status
 from core.people.permissions import Actor
 from core.progress import my_work
 from core.progress.my_work import Group, LeadScope
@@ -134,7 +135,8 @@ def _card(row: dict) -> None:
         st.markdown(md(row["text"]))
         st.caption(components.outcome_caption(row))
         st.markdown(components.badges_markdown(row))
-        if row.get("last_note"):
+        if row.get("last_note") and row["status"] != Status.BLOCKED.value:
+            # a Blocked card shows its note already, as the reason (badges_markdown)
             st.caption(f"Latest note: {md(row['last_note'])}")
         with st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="bottom"):
             updates.done_button(row, key=key)
