@@ -33,6 +33,9 @@ CHAINED: dict[str, Any] = {
     "measure_value": MeasureValue,
 }
 SKIPPED = ("id", "chain_hash")  # not part of an entry's content
+# Columns added after rows were chained: part of the content only when set, so
+# older rows keep their hashes (0007 added the author's organisation).
+LATER = ("organisation_id",)
 GENESIS = ""  # the previous hash of a table's first row
 PG_CHAIN_LOCK = 4_815_162_343  # held by whoever appends to a chained table
 TRIGGERS = {
@@ -52,7 +55,11 @@ def _plain(value: Any) -> Any:
 def entry_hash(row: Mapping[str, Any], previous_hash: str | None) -> str:
     """The hex SHA-256 of a row's content (every column but id and chain_hash, as
     canonical JSON) and of the previous row's hash."""
-    content = {k: _plain(v) for k, v in row.items() if k not in SKIPPED}
+    content = {
+        k: _plain(v)
+        for k, v in row.items()
+        if k not in SKIPPED and not (k in LATER and v is None)
+    }
     payload = json.dumps(
         {"previous": previous_hash or GENESIS, "row": content},
         sort_keys=True,

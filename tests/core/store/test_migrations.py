@@ -256,8 +256,13 @@ def fill_release_tables(engine: Engine, plan: Engine) -> None:
 CHAINED = object()
 ADDED_COLUMNS = {
     "outcome": {"redate_count": 0},
-    "user_account": {"credentials_version": 0, "digest": "weekly", "feed_token_hash": None},
-    "status_update": {"chain_hash": CHAINED},
+    "user_account": {
+        "credentials_version": 0,
+        "digest": "weekly",
+        "feed_token_hash": None,
+        "organisation_id": None,
+    },
+    "status_update": {"chain_hash": CHAINED, "organisation_id": None},
 }
 
 
@@ -271,6 +276,11 @@ def assert_nothing_lost(before: dict, after: dict) -> None:
         "digest_sent",
         "measure",
         "measure_value",
+        "organisation",
+        "organisation_name",
+        "organisation_region",
+        "strategy_organisation",
+        "meeting",
     }
     assert all(after[name] == [] for name in new_tables)
     for name, rows in before.items():
