@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from core.clock import as_utc
 from core.errors import UpdateRejected
 from core.models import LogicModel, Measure, MeasureKind, MeasureValue, Outcome, Strategy
-from core.people.permissions import Actor, outcome_scope, require_update_outcome
+from core.people.permissions import Actor, organisation_of, outcome_scope, require_update_outcome
 from core.progress.updates import NOTE_MAX, validate_evidence_url
 
 EARLIEST = date(1990, 1, 1)
@@ -129,6 +129,7 @@ def record_value(
         value=number,
         as_of=as_of,
         recorded_by=actor.username,
+        organisation_id=organisation_of(session, actor),
         recorded_at=as_utc(now),
         note=note,
         evidence_url=evidence_url,
@@ -160,6 +161,7 @@ def undo_value(
         value=target.value,
         as_of=target.as_of,
         recorded_by=actor.username,
+        organisation_id=organisation_of(session, actor),
         recorded_at=as_utc(now),
         note=f"Undo of value #{target.id} ({target.value:g} as of {target.as_of:%Y-%m-%d}).",
         reverts_id=target.id,

@@ -19,7 +19,16 @@ from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
 
 from core.errors import TrackerError
-from core.models import Assignment, DigestFrequency, LogicModel, Region, Role, Strategy, User
+from core.models import (
+    Assignment,
+    DigestFrequency,
+    LogicModel,
+    Organisation,
+    Region,
+    Role,
+    Strategy,
+    User,
+)
 from core.people.permissions import Actor
 
 # Argon2id with argon2-cffi's defaults; tests may swap in a cheaper hasher.
@@ -313,6 +322,25 @@ def region_of_strategy(*, session: Session, strategy_id: str) -> str | None:
         .join(Strategy, col(Strategy.logic_model_id) == LogicModel.id)
         .where(Strategy.id == strategy_id)
     ).first()
+
+
+def set_organisation(*, session: Session, user: User, organisation_id: str | None) -> User:
+    """Say which organisation the user belongs to (None: none); what they write from
+    now on carries it. Refused for an unknown, retired or merged organisation."""
+    if organisation_id is not None:
+        org = session.get(Organisation, organisation_id)
+        if org is None:
+            raise AccountError(f"There is no organisation {organisation_id!r}.")
+        if org.merged_into_id:
+            raise AccountError(
+                f"{org.name} was merged into {org.merged_into_id!r}; choose that one instead."
+            )
+        if org.retired:
+            raise AccountError(f"{org.name} is retired; choose an active organisation.")
+    user.organisation_id = organisation_id
+    session.add(user)
+    session.flush()
+    return user
 
 
 def set_digest_frequency(*, session: Session, actor: Actor, frequency: str) -> User:

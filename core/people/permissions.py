@@ -28,6 +28,7 @@ class Actor:
     region_ids: frozenset[str] = frozenset()
     strategy_ids: frozenset[str] = frozenset()
     scope_labels: tuple[str, ...] = ()  # region names and strategy titles, for messages
+    organisation_id: str | None = None  # the organisation the person belongs to
 
     @property
     def signed_in(self) -> bool:
@@ -90,7 +91,16 @@ def actor_for(session: Session, user: User | None) -> Actor:
         region_ids=region_ids,
         strategy_ids=strategy_ids,
         scope_labels=tuple(labels),
+        organisation_id=current.organisation_id,
     )
+
+
+def organisation_of(session: Session, actor: Actor) -> str | None:
+    """The actor's organisation as it is now in the database (stamped on each status
+    update, comment and measure value they write), or None."""
+    if actor.user_id is None:
+        return None
+    return session.exec(select(User.organisation_id).where(User.id == actor.user_id)).first()
 
 
 def outcome_scope(session: Session, *, outcome_id: str) -> Scope | None:

@@ -31,6 +31,8 @@ from core.models import (
     Strategy,
     Term,
 )
+from core.partners.catalogue import read_catalogue
+from core.partners.loading import apply_catalogue
 from core.plan.changelog import jsonable
 from core.plan.dates import DatedItem, infer_due_dates, parse_date_as_written
 from core.plan.files import PlanData, read_plan
@@ -48,6 +50,7 @@ class LoadReport:
     retired: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
     measures: LoadReport | None = None  # data/measures.yaml, counted apart from the plan
+    organisations: LoadReport | None = None  # data/organisations.yaml, likewise
 
     def summary(self) -> str:
         kinds = sorted(
@@ -72,6 +75,7 @@ def load_plan(engine: Engine, data_dir: Path) -> LoadReport:
     the app has decided since the first load is kept: logic models' start dates and
     re-dated outcomes' due dates (re-baselining), statuses and history."""
     data = read_plan(data_dir)
+    catalogue = read_catalogue(data_dir, data)  # None without data/organisations.yaml
     rows = plan_rows(data)
     report = LoadReport()
     with write_session(engine) as session:
@@ -82,6 +86,9 @@ def load_plan(engine: Engine, data_dir: Path) -> LoadReport:
         _replace_flags(session, data)
         report.measures = LoadReport()
         _upsert(session, Measure, measure_rows(data), report.measures, None)
+        if catalogue is not None:
+            report.organisations = LoadReport()
+            apply_catalogue(session, catalogue, report.organisations)
     return report
 
 

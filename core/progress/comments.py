@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from core.clock import as_utc
 from core.errors import UpdateRejected
 from core.models import Comment, Outcome, User
-from core.people.permissions import Actor, PermissionDenied
+from core.people.permissions import Actor, PermissionDenied, organisation_of
 from core.plan import fields
 from core.progress.notes import A_MEMBER, can_publish, may_read_note
 
@@ -138,7 +138,11 @@ def add_comment(
     if outcome.retired:
         raise UpdateRejected("This outcome has been retired from the plan; it takes no comments.")
     comment = Comment(
-        outcome_id=outcome_id, author=actor.username, created_at=as_utc(now), body=text
+        outcome_id=outcome_id,
+        author=actor.username,
+        created_at=as_utc(now),
+        body=text,
+        organisation_id=organisation_of(session, actor),
     )
     session.add(comment)
     session.flush()

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from core.clock import as_utc
 from core.errors import UpdateRejected
 from core.models import LogicModel, Outcome, Status, StatusUpdate, Strategy
-from core.people.permissions import Actor, require_update_outcome
+from core.people.permissions import Actor, organisation_of, require_update_outcome
 from core.progress.schedule import is_closed
 
 NOTE_MAX = 5_000
@@ -228,6 +228,7 @@ def _record(
     if result.rowcount != 1:
         session.rollback()
         raise _stale(session, entry.outcome_id, entry.note)
+    entry.organisation_id = organisation_of(session, actor)  # the author's, when written
     session.add(entry)
     session.flush()
     return entry

@@ -301,7 +301,36 @@ def _insert(connection: Connection, tables: dict[str, Table], revision: str) -> 
             for r in data.rows
         ]
         if rows:
-            connection.execute(table.insert(), rows)
+            connection.execute(table.insert(), _referenced_first(table, rows))
+
+
+def _referenced_first(table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of a table that refers to itself (an organisation merged into another), each
+    after the row it refers to: PostgreSQL checks the reference row by row."""
+    links = [
+        (fk.parent.name, fk.column.name) for fk in table.foreign_keys if fk.column.table is table
+    ]
+    if not links:
+        return rows
+    column, target = links[0]
+    by_key = {r[target]: r for r in rows}
+    placed: set[Any] = set()
+    ordered: list[dict[str, Any]] = []
+
+    def place(row: dict[str, Any], seen: frozenset[Any]) -> None:
+        key = row[target]
+        if key in placed:
+            return
+        seen = seen | {key}
+        parent = by_key.get(row[column])
+        if parent is not None and parent[target] not in seen:  # a cycle is left as it is
+            place(parent, seen)
+        placed.add(key)
+        ordered.append(row)
+
+    for row in rows:
+        place(row, frozenset())
+    return ordered
 
 
 def _reset_sequences(connection: Connection) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from core import models
 from core.clock import utcnow
@@ -126,6 +126,7 @@ def change_user_forms(users: list[models.User]) -> None:
                 ),
                 f"{who} now leads {regions[region or '']}.",
             )
+    organisation_form(who or "", next(u.organisation_id for u in users if u.username == who))
     if st.button("Deactivate this user", icon=":material/person_off:"):
         _act(
             lambda s: accounts.deactivate_user(
@@ -134,6 +135,33 @@ def change_user_forms(users: list[models.User]) -> None:
             f"{who} can no longer sign in.",
         )
     sessions_list(who or "")
+
+
+def organisation_form(username: str, current: str | None) -> None:
+    """Which organisation `username` belongs to: what they write carries it."""
+    with Session(data.engine()) as session:
+        active = session.exec(
+            select(models.Organisation.id, models.Organisation.name)
+            .where(models.Organisation.retired == False)  # noqa: E712
+            .order_by(col(models.Organisation.name))
+        ).all()
+    labels = {"": "(none)"} | dict(active)
+    with st.form("set_organisation"):
+        org = st.selectbox(
+            "Organisation",
+            list(labels),
+            index=list(labels).index(current) if current in labels else 0,
+            format_func=labels.__getitem__,
+        )
+        if st.form_submit_button("Set organisation"):
+            _act(
+                lambda s: accounts.set_organisation(
+                    session=s,
+                    user=accounts.require_user(session=s, username=username),
+                    organisation_id=org or None,
+                ),
+                f"{username} now belongs to {labels[org or '']}.",
+            )
 
 
 def _when(value: object) -> str:

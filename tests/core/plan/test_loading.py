@@ -117,6 +117,11 @@ def edit_yaml(path: Path, change: Callable[[dict], None]) -> None:
     path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
+def drop_strategy_mapping(data_dir: Path, strategy_id: str) -> None:
+    """A strategy removed from logic_models/ leaves organisations.yaml with it."""
+    edit_yaml(data_dir / "organisations.yaml", lambda raw: raw["resources"].pop(strategy_id))
+
+
 def strategy_of(raw: dict, strategy_id: str) -> dict:
     return next(s for s in raw["strategies"] if s["id"] == strategy_id)
 
@@ -314,6 +319,7 @@ def test_reload_removed_strategy_retires_it_and_its_outcomes(engine, data_copy):
         raw["strategies"] = [s for s in raw["strategies"] if s["id"] != gone]
 
     edit_yaml(data_copy / "logic_models" / "10_central.yaml", drop)
+    drop_strategy_mapping(data_copy, gone)
     report = load_plan(engine, data_copy)
     assert dict(report.retired) == {"strategy": 1, "outcome": 6}
     with Session(engine) as session:
@@ -589,6 +595,7 @@ def test_load_failure_mid_write_rolls_back(engine, data_copy, monkeypatch, injec
         data_copy / "logic_models/10_central.yaml",
         lambda raw: raw["strategies"].pop(),
     )
+    drop_strategy_mapping(data_copy, "central.mental-health")
     before = snapshot(engine)
     inject(monkeypatch)
 

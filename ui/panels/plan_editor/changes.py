@@ -9,6 +9,9 @@ from core.plan import changelog
 from ui import data
 from ui.panels.plan_editor.common import KIND_NAMES
 
+# The change log also holds the Organisations page's changes (core/partners/editing.py).
+SUBJECT_NAMES = {**KIND_NAMES, "organisation": "Organisation"}
+
 
 def change_log_tab() -> None:
     log = data.plan_changes()
@@ -16,7 +19,9 @@ def change_log_tab() -> None:
         st.caption("No changes to the plan yet.")
         return
     log = log.assign(
-        item=log["subject_kind"].map(KIND_NAMES) + " " + log["subject_id"],
+        item=log["subject_kind"].map(SUBJECT_NAMES).fillna(log["subject_kind"])
+        + " "
+        + log["subject_id"],
         change=[
             changelog.describe_change(b, a)
             for b, a in zip(log["before"], log["after"], strict=True)
