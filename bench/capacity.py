@@ -200,9 +200,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seed(db_file: Path) -> list[tuple[str, str]]:
+def seed(db_url: str) -> list[tuple[str, str]]:
     """Seed the plan, and one lead per region; returns the regions (id, name)."""
-    engine = make_engine(f"sqlite:///{db_file}")
+    engine = make_engine(db_url)
     try:
         init_db(engine, Settings(tracker_data_dir=PROJECT_ROOT / "data"))
         with write_session(engine) as session:
@@ -218,18 +218,24 @@ def seed(db_file: Path) -> list[tuple[str, str]]:
         engine.dispose()
 
 
-def start_server(folder: Path, db_file: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    folder: Path, db_url: str, *, name: str = "streamlit", prefix: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str]:
+    """The README's command on a free loopback port (its log: folder/<name>.log),
+    started under `prefix` (e.g. taskset) when given."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")},
-        "TRACKER_SQLITE_PATH": str(db_file),
-        "DATABASE_URL": f"sqlite:///{db_file}",
+        "DATABASE_URL": db_url,
         "TRACKER_TODAY": TODAY,
     }
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless",
-               "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--server.fileWatcherType", "none"]  # fmt: skip
-    with (folder / "streamlit.log").open("wb") as log:
+    if db_url.startswith("sqlite:///"):
+        env["TRACKER_SQLITE_PATH"] = db_url.removeprefix("sqlite:///")
+    command = [*prefix, sys.executable, "-m", "streamlit", "run", "dashboard.py",
+               "--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]  # fmt: skip
+    log_file = folder / f"{name}.log"
+    with log_file.open("wb") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -240,7 +246,7 @@ def start_server(folder: Path, db_file: Path) -> tuple[subprocess.Popen, str]:
         except OSError:
             gevent.sleep(0.3)
     stop_server(process)
-    raise SystemExit(f"streamlit did not start:\n{(folder / 'streamlit.log').read_text()}")
+    raise SystemExit(f"streamlit did not start:\n{log_file.read_text()}")
 
 
 def stop_server(process: subprocess.Popen) -> None:
@@ -253,9 +259,9 @@ def stop_server(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def history(db_file: Path) -> tuple[set[str], int]:
+def history(db_url: str) -> tuple[set[str], int]:
     """The notes of the bench's status updates, and how many were marked done without one."""
-    engine = make_engine(f"sqlite:///{db_file}")
+    engine = make_engine(db_url)
     try:
         with Session(engine) as session:
             notes = session.exec(
@@ -290,23 +296,34 @@ def run_level(
     runner.start(sessions, spawn_rate=spawn_rate)
     gevent.sleep(sessions / spawn_rate)
     cpu_start, clock_start, rss_peak = sum(server.cpu_times()[:2]), time.monotonic(), rss_warm
+    reruns_start = len(LEVEL.rerun_ms)
     while time.monotonic() - clock_start < seconds:
         gevent.sleep(1)
         rss_peak = max(rss_peak, server.memory_info().rss)
-    cpu = (sum(server.cpu_times()[:2]) - cpu_start) / (time.monotonic() - clock_start)
+    window = time.monotonic() - clock_start
+    cpu = (sum(server.cpu_times()[:2]) - cpu_start) / window
+    # reruns finished once everyone had spawned, per second: the throughput
+    throughput = (len(LEVEL.rerun_ms) - reruns_start) / window
     runner.stop()
     runner.quit()
     steps = " ".join(
         f"{e.name}={e.num_requests}x{e.get_response_time_percentile(0.95):.0f}"
         for e in sorted(env.stats.entries.values(), key=lambda e: e.name)
     )
-    return {"cpu": cpu, "rss_warm": rss_warm, "rss_peak": rss_peak, "level": LEVEL, "steps": steps}
+    return {
+        "cpu": cpu,
+        "rss_warm": rss_warm,
+        "rss_peak": rss_peak,
+        "level": LEVEL,
+        "steps": steps,
+        "reruns_per_s": throughput,
+    }
 
 
-def report(result: dict, db_file: Path, seen: tuple[set[str], int]) -> tuple[str, str, float]:
+def report(result: dict, db_url: str, seen: tuple[set[str], int]) -> tuple[str, str, float]:
     """The level's line, its line in the final format, and its p95."""
     level: Level = result["level"]
-    notes, done_rows = history(db_file)
+    notes, done_rows = history(db_url)
     lost = len(set(level.notes_saved) - notes) + max(0, level.done_saved - (done_rows - seen[1]))
     p50, p95 = percentile(level.rerun_ms, 0.5), percentile(level.rerun_ms, 0.95)
     n = level.sessions
@@ -340,11 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     Lead.wait_time = between(max(0.0, args.think - 1), args.think + 1)
     with tempfile.TemporaryDirectory(prefix="capacity-") as tmp:
         folder = Path(tmp)
-        db_file = folder / "tracker.db"
-        REGIONS[:] = seed(db_file)
-        process, url = start_server(folder, db_file)
+        db_url = f"sqlite:///{folder / 'tracker.db'}"
+        REGIONS[:] = seed(db_url)
+        process, url = start_server(folder, db_url)
         try:
-            return _levels(url, process, db_file, levels, args.seconds)
+            return _levels(url, process, folder, db_url, levels, args.seconds)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
@@ -352,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(process)
 
 
-def _levels(url: str, process, db_file: Path, levels: list[int], seconds: float) -> int:
+def _levels(url: str, process, folder: Path, db_url: str, levels: list[int], seconds: float) -> int:
     warm = ProtocolClient(url)
     warm.open()  # the process's first run imports pandas and altair
     warm.close()
@@ -362,14 +379,14 @@ def _levels(url: str, process, db_file: Path, levels: list[int], seconds: float)
     print(f"server warmed up: rss_mb={rss_warm / 1024 / 1024:.0f}", flush=True)
     knee, final, ok = None, "", True
     for sessions in levels:
-        seen = history(db_file)
+        seen = history(db_url)
         result = run_level(url, sessions, seconds, server, rss_warm)
-        line, final, p95 = report(result, db_file, seen)
+        line, final, p95 = report(result, db_url, seen)
         print(line, flush=True)
         ok = ok and " errors=0 lost_updates=0" in final
         if knee is None and p95 > KNEE_MS:
             knee = sessions
-    log = (db_file.parent / "streamlit.log").read_text(errors="replace")
+    log = (folder / "streamlit.log").read_text(errors="replace")
     print(f"server log: {log.count('Traceback')} tracebacks, {len(log.splitlines())} lines")
     print(f"knee: p95 first over 1 s at {knee} sessions" if knee else
           f"knee: not reached (p95 <= 1 s up to {levels[-1]} sessions)")  # fmt: skip

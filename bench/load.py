@@ -67,6 +67,10 @@ from core.store.db import make_engine, write_session  # noqa: E402
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 README_COMMAND = [sys.executable, "-m", "streamlit", "run", "dashboard.py"]
+# With --pin: the server (and its health probe) on this core, the bench and Chromium
+# (its processes inherit the bench's affinity) on the others.
+SERVER_CORE = 1
+PAGE_TARGET_MS = 500.0  # issue 15: one user's click-to-settled p95 on every page
 PASSWORD = "load test password"
 MAX_SESSIONS = 50
 STARTUP_TIMEOUT = 90  # s for /_stcore/health
@@ -275,7 +279,9 @@ class Server:
     log_file: Path
 
     @classmethod
-    def start(cls, db_file: Path, log_file: Path, *, nice: int = 0) -> Server:
+    def start(
+        cls, db_file: Path, log_file: Path, *, nice: int = 0, prefix: tuple[str, ...] = ()
+    ) -> Server:
         port = _free_port()
         environ = {  # none of the caller's TRACKER_* settings
             **{k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")},
@@ -286,6 +292,7 @@ class Server:
         with log_file.open("wb") as log:
             process = subprocess.Popen(
                 [
+                    *prefix,
                     *README_COMMAND,
                     "--server.port",
                     str(port),
@@ -404,6 +411,7 @@ class SessionStats:
     sign_in_ms: float | None = None
     page_ms: list[float] = field(default_factory=list)
     update_ms: list[float] = field(default_factory=list)
+    by_page: dict[str, list[float]] = field(default_factory=dict)  # click-to-settled, ms
     conflicts: int = 0  # StaleUpdate: another lead saved first
     already: int = 0  # refused as "already <status>": another lead set it first
     errors: list[str] = field(default_factory=list)  # shown to the user
@@ -534,7 +542,9 @@ class LeadSession:
         self.step = f"open {link}"
         target = self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=link, exact=True)
         predicate = "window.__load.h1() === arg" if title else "window.__load.regionsPage()"
-        self.stats.page_ms.append(await self.settle(target.click, predicate, title))
+        elapsed = await self.settle(target.click, predicate, title)
+        self.stats.page_ms.append(elapsed)
+        self.stats.by_page.setdefault(link, []).append(elapsed)
         self.current = link
 
     async def choose_region(self) -> None:
@@ -545,9 +555,11 @@ class LeadSession:
         combo = self.page.get_by_test_id("stMain").get_by_role("combobox", name="Region")
         await combo.click()
         option = self.page.get_by_role("option", name=self.lead.region_name, exact=True)
-        self.stats.page_ms.append(
-            await self.settle(option.click, "window.__load.h1() === arg", self.lead.region_name)
+        elapsed = await self.settle(
+            option.click, "window.__load.h1() === arg", self.lead.region_name
         )
+        self.stats.page_ms.append(elapsed)
+        self.stats.by_page.setdefault("Regions: pick a region", []).append(elapsed)
 
     async def update(self) -> None:
         if self.current != "Regions":
@@ -598,7 +610,9 @@ class LeadSession:
         await combo.click()
         await page.get_by_role("option", name=new_status, exact=True).click()
         self.saves += 1
-        await dialog.locator("textarea").fill(f"load test {self.lead.username} #{self.saves}")
+        # The dialog also holds the outcome's comment box: fill the Note by its key.
+        note = dialog.locator(f".st-key-{widget_key('uf_note_', outcome_id)} textarea")
+        await note.fill(f"load test {self.lead.username} #{self.saves}")
         save_button = dialog.get_by_role("button", name="Save")
         for _attempt in range(2):  # after a conflict a lead saves again, on the newer version
             if await self.save(save_button.click, key, new_status, in_dialog=True) == "saved":
@@ -693,9 +707,15 @@ while True:
 """
 
 
-def start_health_probe(server: Server, nice: int) -> subprocess.Popen:
+def start_health_probe(server: Server, nice: int, pin: bool = False) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", HEALTH_PROBE, server.url],
+        [
+            *(["taskset", "-c", str(SERVER_CORE)] if pin else []),
+            sys.executable,
+            "-c",
+            HEALTH_PROBE,
+            server.url,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -731,7 +751,7 @@ async def run_phase(browser, server: Server, leads: list[Lead], n: int, opts) ->
     peak = [rss_before]
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(server, peak, stop))
-    probe = start_health_probe(server, opts.server_nice_applied)
+    probe = start_health_probe(server, opts.server_nice_applied, opts.pin)
     log_offset = server.log_size()
     client0 = client_cpu_by_pid(server)
     server0, machine0, started = cpu_seconds(server_pids), machine_busy(), time.monotonic()
@@ -822,6 +842,21 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+def print_by_page(result: PhaseResult) -> None:
+    """Click-to-settled p50 / p95 per page (and per update), against the 500 ms target."""
+    by_page: dict[str, list[float]] = {"update (Done or dialog)": result.all("update_ms")}
+    for s in result.stats:
+        for page, times in s.by_page.items():
+            by_page.setdefault(page, []).extend(times)
+    print("  click-to-settled by page (n, p50 / p95 ms; ! = p95 over 500 ms):")
+    for page, times in sorted(by_page.items()):
+        if not times:
+            continue
+        p95 = percentile(times, 95) or 0.0
+        mark = "!" if p95 > PAGE_TARGET_MS else " "
+        print(f"    {page:<26} {len(times):>4}  {_ms(percentile(times, 50))} / {_ms(p95)}{mark}")
+
+
 def report(result: PhaseResult, server_nice: int) -> None:
     pages, updates = result.all("page_ms"), result.all("update_ms")
     sign_ins = [s.sign_in_ms for s in result.stats if s.sign_in_ms is not None]
@@ -881,6 +916,7 @@ def report(result: PhaseResult, server_nice: int) -> None:
         print(f"  page error {count}x: {text}")
     if result.log_excerpt:
         print("  server log, first traceback:\n" + result.log_excerpt)
+    print_by_page(result)
     print(
         f"sessions={result.sessions} failed={result.failed} errors={result.errors} "
         f"conflicts={conflicts + already} page_loads={len(pages)} updates={len(updates)} "
@@ -901,8 +937,16 @@ async def run(opts: argparse.Namespace, workdir: Path) -> list[PhaseResult]:
     leads = prepare_database(workdir / "tracker.db", max(opts.sessions))
     print(f"database {workdir / 'tracker.db'} with {len(leads)} leads", file=sys.stderr)
     nice = opts.server_nice if opts.server_nice >= 0 or os.geteuid() == 0 else 0
-    server = Server.start(workdir / "tracker.db", workdir / "streamlit.log", nice=nice)
-    print(f"server {server.url} (pid {server.process.pid}, nice {nice})", file=sys.stderr)
+    prefix: tuple[str, ...] = ()
+    if opts.pin:
+        prefix = ("taskset", "-c", str(SERVER_CORE))
+        # the bench, Playwright's driver and Chromium (inherited) on the other cores
+        os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {SERVER_CORE})
+    server = Server.start(
+        workdir / "tracker.db", workdir / "streamlit.log", nice=nice, prefix=prefix
+    )
+    pinned = f", pinned to core {SERVER_CORE}" if opts.pin else ""
+    print(f"server {server.url} (pid {server.process.pid}, nice {nice}{pinned})", file=sys.stderr)
     opts.server_nice_applied = nice
     results = []
     playwright = browser = None
@@ -1014,6 +1058,13 @@ def main(argv: list[str] | None = None) -> int:
         help="leads update only the first K outcomes of their region, so leads of the same "
         "region collide more often (default: 0, any outcome)",
     )
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"run the server with taskset -c {SERVER_CORE} and the browser on the other "
+        "cores (default: when taskset exists and the machine has 2 cores or more)",
+    )
     parser.add_argument("--seed", type=int, default=2019, help="random seed (default: 2019)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     opts = parser.parse_args(argv)
@@ -1023,6 +1074,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--update-share must be from 0 to 1")
     if not CHROMIUM.exists():
         parser.error(f"{CHROMIUM} is missing: install Debian's chromium")
+    can_pin = shutil.which("taskset") is not None and SERVER_CORE in os.sched_getaffinity(0)
+    can_pin = can_pin and len(os.sched_getaffinity(0)) >= 2
+    if opts.pin and not can_pin:
+        parser.error("--pin needs taskset and at least 2 cores, core 1 among them")
+    opts.pin = can_pin if opts.pin is None else opts.pin
 
     workdir = Path(tempfile.mkdtemp(prefix="tracker-load-"))
     opts.artifacts = workdir

@@ -1,8 +1,9 @@
 """Page run times, status-update latency, seed time and memory on synthetic plans.
 
-    python bench/pages.py                          # 250, 10,000 and 100,000 outcomes
-    python bench/pages.py --sizes 250 10000 --runs 3
+    python bench/pages.py                          # 248 (the real plan), 10,000, 100,000
+    python bench/pages.py --sizes 248 10000 --runs 3
     python bench/pages.py --sizes 10000 --profile  # and the top functions of each page
+    python bench/pages.py --sizes 100000 --runs 1 --max-seconds 120 --pages overview timeline
 
 Run by hand; it prints figures, it is not a pass/fail test. For each size a plan in
 the real plan's shape (bench/synthetic.py: the real data/ cloned into more regions and
@@ -10,14 +11,21 @@ logic models, cut to exactly that many outcomes) is written as a data dir and se
 into a temporary SQLite file by the app's own `init_db` in a child process, which
 reports the seed time (split into reading the YAML, computing the rows and writing
 them) and its peak memory (VmHWM). Then ~30 % of the outcomes get 1–3 status updates
-(written in bulk, not timed) and an admin account is added.
+and 20 % a measure with 10 values (written in bulk, not timed), and an admin account
+is added. Size 248 is the real plan itself (copy 1 of the clone is data/).
 
 A second child process, like a warm server, runs every page under Streamlit's AppTest,
 signed in as that admin (so every update control is drawn and the Users page is
 reachable): the entry script (dashboard.py, which shows Overview) and each page of
 pages/ that the navigation lists. Each page gets its own session (opened on the
 dashboard, then switched to the page, not timed); every timed run is a rerun of that
-session on its page, as after a click or a save. After one discarded warm-up run:
+session on its page, as after a click or a save. The floor (bench/floor_page.py: a
+sidebar of seven selectboxes, a title, five metrics, one Altair bar chart, a 248-row
+table, no database) gets a session too; a page whose file is still a placeholder
+(imports, shell.page() and a title) is skipped and says so. After one discarded
+warm-up run of each, the timed runs go in rounds: every session once per round, the
+order rotated by one each round, so a busy spell of a shared machine falls on all
+pages alike; --max-seconds ends the rounds after the one that passes it:
 
 - cold: before each run a status update is saved (a new data stamp, so every cached
   result keyed on it misses, whichever cache holds it) and `st.cache_data` is
@@ -28,8 +36,11 @@ session on its page, as after a click or a save. After one discarded warm-up run
 Figures are medians of --runs runs of `AppTest.run()` in milliseconds, wall clock (it
 includes AppTest's own parsing of the page; `script_ms` in --json is the script
 alone); the `cpu` column is the CPU time of the same runs, all threads, which a busy
-machine inflates much less than the wall clock. --profile adds, per page, where one
-cold run's CPU time goes (by library, by project function, hottest functions).
+machine inflates much less than the wall clock. Each page's cold median is also
+printed as a multiple of the floor's, by wall clock and by CPU (targets: ≤ 3× on the
+real plan, ≤ 25× at 100,000). --profile adds, per page, where one cold run's CPU time
+goes (by library, by project function, hottest functions); with BENCH_PROFILE_DIR set,
+the .prof files are written there too.
 
 Then --updates status updates of random outcomes are committed one by one with
 `core.services.update_status` in `core.db.write_session` on the same file (WAL), and
@@ -48,9 +59,9 @@ slope between consecutive sizes. Targets on a 2-core machine: every page ≤ 150
 from __future__ import annotations
 
 import argparse
+import ast
 import gc
 import json
-import math
 import os
 import random
 import re
@@ -60,20 +71,21 @@ import sys
 import tempfile
 import time
 from datetime import date
-from itertools import pairwise
 from pathlib import Path
-
-from core import models
-from core.people import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+# bench/ and the project on the path first
+from pages_report import print_profile, report  # noqa: E402
+
+from core import models  # noqa: E402
+from core.people import accounts  # noqa: E402
+
 APP = ROOT / "dashboard.py"
 TODAY = "2021-06-01"  # as tests/app: many 2020 outcomes overdue, some due soon
 ADMIN = "bench-admin"
-TARGETS = {"small": (250, 150.0), "large": (100_000, 1_500.0), "update_p95_ms": 50.0}
 
 
 def peak_mb() -> float:
@@ -84,23 +96,6 @@ def peak_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
-def slope(points: list[tuple[float, float]]) -> float:
-    """Least-squares slope of log(y) against log(x)."""
-    pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
-    if len(pts) < 2:
-        return float("nan")
-    mx = statistics.fmean(p[0] for p in pts)
-    my = statistics.fmean(p[1] for p in pts)
-    den = sum((x - mx) ** 2 for x, _ in pts)
-    return sum((x - mx) * (y - my) for x, y in pts) / den if den else float("nan")
 
 
 # ---- child: write the synthetic data dir -------------------------------------------
@@ -164,6 +159,7 @@ def child_seed(data_dir: Path, db_file: Path, out: Path) -> None:
 
     started = time.perf_counter()
     history = synthetic.add_history(engine, today=date.fromisoformat(TODAY))
+    measures, values = synthetic.add_measures(engine, today=date.fromisoformat(TODAY))
     history_s = time.perf_counter() - started
     with write_session(engine) as session:
         admin = accounts.create_user(
@@ -184,6 +180,8 @@ def child_seed(data_dir: Path, db_file: Path, out: Path) -> None:
                 "seed_peak_mb": seed_peak,
                 "history_rows": history,
                 "history_s": history_s,
+                "measures": measures,
+                "measure_values": values,
                 "outcomes": outcomes,
                 "admin_id": admin_id,
                 "db_mb": db_file.stat().st_size / 2**20,
@@ -202,6 +200,45 @@ def navigation_pages() -> list[str]:
     listed = [m for m in re.findall(r"pages/(\w+\.py)", shell) if m in files]
     ordered = list(dict.fromkeys(listed)) + [f for f in files if f not in listed]
     return [f"pages/{name}" for name in ordered]
+
+
+FLOOR = "bench/floor_page.py"
+
+
+def is_placeholder(page: str) -> bool:
+    """A page its owner has not written yet: nothing but imports, shell.page() and a
+    title (a docstring aside)."""
+    tree = ast.parse((ROOT / page).read_text(encoding="utf-8"))
+    body = [
+        node
+        for node in tree.body
+        if not isinstance(node, ast.Import | ast.ImportFrom)
+        and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    return len(body) <= 2
+
+
+def measured_pages(only: list[str] | None) -> list[str]:
+    pages = ["dashboard.py", *navigation_pages()]
+    if not only:
+        return pages
+    return [p for p in pages if any(name in p for name in only)]
+
+
+def interleaved(sessions: dict, one_run, *, cold: bool, rounds: int, budget_s: float) -> dict:
+    """Up to `rounds` rounds, each running every session once, the order rotated by one
+    per round, so a busy spell of the machine spreads over all the pages; stops after
+    the round that passes `budget_s` (at least one round)."""
+    names = list(sessions)
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    started = time.perf_counter()
+    for done in range(rounds):
+        for name in names[done % len(names) :] + names[: done % len(names)]:
+            runs[name].append(one_run(sessions[name], cold=cold))
+        if time.perf_counter() - started > budget_s:
+            print(f"  (time budget: {done + 1} of {rounds} {'cold' if cold else 'warm'} rounds)")
+            break
+    return runs
 
 
 def child_measure(args: argparse.Namespace, out: Path) -> None:
@@ -255,6 +292,11 @@ def child_measure(args: argparse.Namespace, out: Path) -> None:
             at.switch_page(page)
         return at
 
+    def floor_session() -> AppTest:
+        at = AppTest.from_file(str(ROOT / FLOOR), default_timeout=args.timeout)
+        at.run()
+        return at
+
     saver = Saver(args.admin_id)
 
     def one_run(at: AppTest, *, cold: bool) -> dict:
@@ -276,31 +318,44 @@ def child_measure(args: argparse.Namespace, out: Path) -> None:
         }
 
     results: dict[str, dict] = {}
-    for page in ["dashboard.py", *navigation_pages()]:
+    sessions: dict[str, AppTest] = {}
+    for page in [FLOOR, *measured_pages(args.pages)]:
+        if page.startswith("pages/") and is_placeholder(page):
+            results[page] = {"skipped": "still a placeholder (shell.page() and a title)"}
+            print(f"  {args.size:>7} {page:<28} skipped: still a placeholder", flush=True)
+            continue
         try:
-            at = session(page)
+            at = floor_session() if page == FLOOR else session(page)
         except ValueError as exc:  # not in the navigation
             results[page] = {"skipped": str(exc)}
             continue
         one_run(at, cold=True)  # warm-up, discarded: the page's imports, first cache fill
-        entry: dict = {}
-        for mode in ("cold", "warm"):
-            runs = [one_run(at, cold=mode == "cold") for _ in range(args.runs)]
-            entry[mode] = statistics.median(r["wall"] for r in runs)
-            entry[f"{mode}_runs"] = [r["wall"] for r in runs]
+        sessions[page] = at
+
+    for mode in ("cold", "warm"):
+        runs = interleaved(
+            sessions, one_run, cold=mode == "cold", rounds=args.runs, budget_s=args.max_seconds
+        )
+        for page, page_runs in runs.items():
+            entry = results.setdefault(page, {})
+            entry[mode] = statistics.median(r["wall"] for r in page_runs)
+            entry[f"{mode}_runs"] = [r["wall"] for r in page_runs]
             for key in ("cpu", "script", "script_cpu"):
-                entry[f"{mode}_{key}_ms"] = statistics.median(r[key] for r in runs)
-            if problems := sorted({p for r in runs for p in r["problems"]}):
+                entry[f"{mode}_{key}_ms"] = statistics.median(r[key] for r in page_runs)
+            if problems := sorted({p for r in page_runs for p in r["problems"]}):
                 entry["problems"] = problems[:3]
-        results[page] = entry
+    for page in sessions:
+        entry = results[page]
+        ratio = entry["cold"] / results[FLOOR]["cold"]
         print(
-            f"  {args.size:>7} {page:<22} cold {entry['cold']:9.1f} ms  "
+            f"  {args.size:>7} {page:<28} cold {entry['cold']:9.1f} ms  ({ratio:5.1f}× floor)  "
             f"warm {entry['warm']:9.1f} ms  (CPU {entry['cold_cpu_ms']:.0f} / "
             f"{entry['warm_cpu_ms']:.0f} ms; script {entry['cold_script_ms']:.0f} ms; "
             f"cold runs {[round(x) for x in entry['cold_runs']]})",
             flush=True,
         )
-        if args.profile:
+    for page, at in sessions.items():
+        if args.profile and page != FLOOR:
             # CPU time of the script thread, so a busy machine does not skew the shares
             profiler = cProfile.Profile(time.thread_time)
             saver.save()
@@ -311,68 +366,12 @@ def child_measure(args: argparse.Namespace, out: Path) -> None:
             finally:
                 script["profiler"] = None
             print_profile(page, args.size, pstats.Stats(profiler))
+            if dump := os.environ.get("BENCH_PROFILE_DIR"):  # for pstats / snakeviz
+                profiler.dump_stats(Path(dump) / f"{Path(page).stem}-{args.size}.prof")
 
     saver.close()
     updates = measure_updates(args.updates, args.admin_id)
     out.write_text(json.dumps({"pages": results, "updates_ms": updates, "app_peak_mb": peak_mb()}))
-
-
-BUCKETS = [  # (what a file path or function name contains, where its time goes)
-    ("sqlite3", "sqlite3 (queries)"),
-    ("/sqlalchemy/", "sqlalchemy"),
-    ("/sqlmodel/", "sqlalchemy"),
-    ("/altair/", "altair (building, to_dict)"),
-    ("/jsonschema/", "altair: jsonschema validation"),
-    ("/referencing/", "altair: jsonschema validation"),
-    ("/rpds", "altair: jsonschema validation"),
-    ("/narwhals/", "altair: data to JSON"),
-    ("/pyarrow/", "pyarrow (tables to Arrow)"),
-    ("/pandas/", "pandas"),
-    ("/numpy/", "numpy"),
-    ("/streamlit/", "streamlit (elements, AppTest)"),
-    ("/google/protobuf", "streamlit (elements, AppTest)"),
-    ("/pydantic", "pydantic"),
-    ("/json/", "json (stdlib)"),
-]
-
-
-def bucket(file: str, function: str) -> str:
-    text = f"{file} {function}"
-    for needle, name in BUCKETS:
-        if needle in text:
-            return name
-    if str(ROOT) in file:
-        return "project code (own time)"
-    return "other (stdlib, builtins)"
-
-
-def print_profile(page: str, size: int, stats) -> None:
-    """Where one cold run's time goes: by library, the page's own code by cumulative
-    time, then the hottest functions anywhere."""
-    total = max(row[3] for row in stats.stats.values())  # the script run itself
-    shares: dict[str, float] = {}
-    for (file, _line, fn), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
-        shares[bucket(file, fn)] = shares.get(bucket(file, fn), 0.0) + tt
-    print(f"\n--- profile {page} at {size:,} outcomes (cold run, {total * 1000:.0f} ms CPU)")
-    print("  own time by library:")
-    for name, tt in sorted(shares.items(), key=lambda kv: kv[1], reverse=True)[:8]:
-        print(f"    {tt * 1000:8.1f} ms {tt / total:6.1%}  {name}")
-    rows = [
-        (key, row)
-        for key, row in stats.stats.items()
-        if str(ROOT) in key[0] and "/bench/" not in key[0]
-    ]
-    rows.sort(key=lambda kv: kv[1][3], reverse=True)
-    print("  project code, by cumulative time:")
-    for (file, line, fn), (_cc, _nc, _tt, ct, _callers) in rows[:14]:
-        where = f"{Path(file).relative_to(ROOT)}:{line} {fn}"
-        print(f"    {ct * 1000:8.1f} ms {ct / total:6.1%}  {where}")
-    hot = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)
-    print("  anywhere, by own time:")
-    for (file, line, fn), (_cc, nc, tt, _ct, _callers) in hot[:8]:
-        short = re.sub(r".*site-packages/", "", file)
-        print(f"    {tt * 1000:8.1f} ms {tt / total:6.1%}  {nc:>8} calls  {short}:{line} {fn}")
-    sys.stdout.flush()
 
 
 class Saver:
@@ -496,7 +495,8 @@ def measure_size(size: int, args: argparse.Namespace, work: Path) -> dict:
     print(
         f"  {seed['outcomes']:,} outcomes in {shape['regions']:,} regions, "
         f"{shape['logic_models']:,} logic models; seeded in {seed['seed_s']:.1f} s "
-        f"(peak {seed['seed_peak_mb']:.0f} MB), {seed['history_rows']:,} status updates added",
+        f"(peak {seed['seed_peak_mb']:.0f} MB), {seed['history_rows']:,} status updates, "
+        f"{seed.get('measures', 0):,} measures with {seed.get('measure_values', 0):,} values added",
         flush=True,
     )
     extra = [
@@ -505,122 +505,12 @@ def measure_size(size: int, args: argparse.Namespace, work: Path) -> dict:
         f"--runs={args.runs}",
         f"--updates={args.updates}",
         f"--timeout={args.timeout}",
+        f"--max-seconds={args.max_seconds}",
         *(["--profile"] if args.profile else []),
+        *(["--pages", *args.pages] if args.pages else []),
     ]
     pages = run_child("_measure", work / f"pages-{size}.json", *extra, env=env)
     return {"size": size, **shape, **seed, **pages}
-
-
-def fmt_ms(value: float | None, limit: float | None = None) -> str:
-    if value is None:
-        return "-"
-    mark = "!" if limit is not None and value > limit else " "
-    return f"{value:,.0f}{mark}" if value >= 10 else f"{value:.1f}{mark}"
-
-
-def page_limit(size: int) -> float | None:
-    small, large = TARGETS["small"], TARGETS["large"]
-    return small[1] if size <= small[0] else large[1] if size >= large[0] else None
-
-
-def report(results: list[dict]) -> str:
-    lines = []
-    sizes = [r["size"] for r in results]
-    lines.append("\nPlan and seeding")
-    lines.append(
-        f"{'outcomes':>9} {'regions':>8} {'models':>7} {'strats':>7} {'seed s':>8} "
-        f"{'(read':>7} {'rows':>6} {'infer':>6} {'write)':>7} {'seed MB':>8} {'history':>8} "
-        f"{'db MB':>7} {'app MB':>7} {'upd p50':>8} {'upd p95':>8}"
-    )
-    for r in results:
-        ph = r["phases"]
-        rows_s = ph.get("plan_rows", 0.0)
-        write_s = r["seed_s"] - ph.get("read_plan", 0.0) - rows_s
-        upd = r["updates_ms"]
-        p95 = percentile(upd, 95) if upd else None
-        lines.append(
-            f"{r['outcomes']:>9,} "
-            f"{r['regions']:>8,} {r['logic_models']:>7,} "
-            f"{r['strategies']:>7,} {r['seed_s']:>8.1f} {ph.get('read_plan', 0):>7.1f} "
-            f"{rows_s:>6.1f} {ph.get('infer_due_dates', 0):>6.1f} {write_s:>7.1f} "
-            f"{r['seed_peak_mb']:>8.0f} {r['history_rows']:>8,} {r['db_mb']:>7.1f} "
-            f"{r['app_peak_mb']:>7.0f} {fmt_ms(percentile(upd, 50) if upd else None):>8} "
-            f"{fmt_ms(p95, TARGETS['update_p95_ms']):>8}"
-        )
-    lines.append(
-        "  seed s = init_db on a new file (read = YAML + validation, rows = computing rows "
-        "incl. infer = due-date inference, write = the rest); seed MB / app MB = peak RSS "
-        "of the seeding / page-serving process; upd = status-update commit latency, ms."
-    )
-
-    pages = list(dict.fromkeys(p for r in results for p in r["pages"]))
-    lines.append(
-        "\nPage run time, ms (median of AppTest.run(); cold = first run after a save, caches "
-        "cleared; cpu = CPU time of the cold runs, all threads; warm = cache kept)"
-    )
-    head = f"{'page':<24}" + "".join(f"{f'{s:,} cold':>13}{'cpu':>8}{'warm':>8}" for s in sizes)
-    if len(sizes) > 1:
-        head += "  slope " + " ".join(f"{a:,}→{b:,}" for a, b in pairwise(sizes))
-    lines.append(head)
-    worst: dict[int, tuple[float, str]] = {}
-    for page in pages:
-        cells, colds = [], []
-        for r in results:
-            entry = r["pages"].get(page, {})
-            if "cold" not in entry:
-                cells.append(f"{'skipped':>13}{'':>16}")
-                continue
-            limit = page_limit(r["size"])
-            cells.append(
-                f"{fmt_ms(entry['cold'], limit):>13}{fmt_ms(entry.get('cold_cpu_ms')):>8}"
-                f"{fmt_ms(entry['warm']):>8}"
-            )
-            colds.append((r["size"], entry["cold"]))
-            if entry["cold"] > worst.get(r["size"], (-1.0, ""))[0]:
-                worst[r["size"]] = (entry["cold"], page)
-        line = f"{page:<24}" + "".join(cells)
-        if len(colds) > 1:
-            line += "  " + " ".join(
-                f"{slope([a, b]):>{len(f'{a[0]:,}→{b[0]:,}')}.2f}" for a, b in pairwise(colds)
-            )
-        lines.append(line)
-        for r in results:
-            if problems := r["pages"].get(page, {}).get("problems"):
-                lines.append(f"    ! at {r['size']:,}: {problems}")
-    lines.append(
-        "  ! = over target (≤ 150 ms at 250 outcomes, ≤ 1,500 ms at 100,000); signed in as "
-        f"admin; TRACKER_TODAY={TODAY}."
-    )
-    worst_line = "  worst page: " + ", ".join(
-        f"{s:,}: {worst[s][1]} {worst[s][0]:,.0f} ms" for s in sizes if s in worst
-    )
-    lines.append(worst_line)
-
-    largest = results[-1]
-    size = largest["size"]
-    exponent = slope([(s, worst[s][0]) for s in sizes if s in worst])
-    upd = largest["updates_ms"]
-    p95 = percentile(upd, 95) if upd else float("nan")
-    lines.append(
-        f"  growth_exponent = least-squares slope of log(worst page ms) vs log(outcomes) "
-        f"over {', '.join(f'{s:,}' for s in sizes)}"
-        + ("" if size == 100_000 else f" (largest size measured: {size:,}, not 100,000)")
-    )
-    worst_cpu = {
-        r["size"]: max(e["cold_cpu_ms"] for e in r["pages"].values() if "cold_cpu_ms" in e)
-        for r in results
-        if any("cold_cpu_ms" in e for e in r["pages"].values())
-    }
-    lines.append(
-        "  by CPU time (less sensitive to a busy machine): worst page "
-        + ", ".join(f"{s:,}: {ms:,.0f} ms" for s, ms in worst_cpu.items())
-        + f"; growth exponent {slope(list(worst_cpu.items())):.2f}"
-    )
-    lines.append(
-        f"worst_page_ms_at_{size}={worst.get(size, (float('nan'),))[0]:.0f} "
-        f"update_p95_ms_at_{size}={p95:.1f} growth_exponent={exponent:.2f}"
-    )
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -633,12 +523,23 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--sizes", type=int, nargs="+", default=[250, 10_000, 100_000], help="outcomes per plan"
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[248, 10_000, 100_000],
+        help="outcomes per plan (248: the real plan)",
     )
     parser.add_argument("--runs", type=int, default=5, help="timed runs per page and mode")
     parser.add_argument("--updates", type=int, default=200, help="status updates to time")
     parser.add_argument("--timeout", type=float, default=900, help="AppTest timeout, s")
     parser.add_argument("--profile", action="store_true", help="cProfile one cold run per page")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=1800,
+        help="per size and mode: stop the interleaved rounds after the one passing this",
+    )
+    parser.add_argument("--pages", nargs="+", help="only pages whose path contains one of these")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--keep", type=Path, help="keep data dirs and databases in this folder")
     parser.add_argument(
@@ -675,6 +576,8 @@ def child(argv: list[str]) -> int:
     parser.add_argument("--updates", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--max-seconds", type=float, default=1800)
+    parser.add_argument("--pages", nargs="*")
     args = parser.parse_intermixed_args(argv)
     if args.step == "_generate":
         child_generate(int(args.rest[0]), Path(args.rest[1]), args.out)

@@ -15,7 +15,9 @@ app's own `init_db`.
 `add_history` then gives a seeded database a status history like a plan in use: a
 share of the outcomes (30 % by default) with 1–3 updates each, written in bulk with
 consistent chains (each row's old status is the previous row's new status; the
-outcome's status, version and last update agree with its history).
+outcome's status, version and last update agree with its history). `add_measures`
+gives 20 % of the outcomes a measure with 10 values, so the Measures page is measured
+at scale too.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from sqlalchemy import Engine, bindparam, func
 from sqlmodel import Session, select
 
 from core.config import PROJECT_ROOT
-from core.models import Outcome, Status, StatusUpdate
+from core.models import Measure, MeasureValue, Outcome, Status, StatusUpdate
 from core.plan.files import LogicModelRecord, PlanData, read_plan
 
 DATA_DIR = PROJECT_ROOT / "data"
@@ -264,6 +266,63 @@ def add_history(
     return len(history)
 
 
+def add_measures(
+    engine: Engine, *, today: date, share: float = 0.2, values: int = 10, seed: int = 2020
+) -> tuple[int, int]:
+    """Give `share` of the outcomes one measure each (a count tracked up to a target,
+    as data/measures.yaml's are) with `values` values, monthly up to `today`, in bulk.
+    Returns (measures, values) written; measures the plan already has are kept."""
+    rng = random.Random(seed)
+    with Session(engine) as session:
+        ids = session.exec(select(Outcome.id).order_by(Outcome.id)).all()
+        taken = set(session.exec(select(Measure.id)).all())
+        next_id = (session.exec(select(func.max(MeasureValue.id))).one() or 0) + 1
+    measures, rows = [], []
+    for position, outcome_id in enumerate(rng.sample(list(ids), round(len(ids) * share))):
+        measure_id = f"{outcome_id}.bench-m1"
+        if measure_id in taken:
+            continue
+        baseline = rng.randint(0, 40)
+        measures.append(
+            dict(
+                id=measure_id,
+                outcome_id=outcome_id,
+                name="People trained (bench)",
+                unit="people",
+                kind="count",
+                direction="up",
+                baseline_value=float(baseline),
+                baseline_date=date(2019, 12, 31),
+                target_kind="at least",
+                target_min=float(baseline + rng.randint(20, 200)),
+                target_by=date(2022, 12, 31),
+                rba="how much",
+                position=position,
+            )
+        )
+        value = float(baseline)
+        for month in range(values):
+            as_of = today - timedelta(days=30 * (values - month))
+            value += rng.randint(0, 15)
+            rows.append(
+                dict(
+                    id=next_id,
+                    measure_id=measure_id,
+                    value=value,
+                    as_of=as_of,
+                    recorded_by=f"lead-{outcome_id.split('.', 1)[0]}"[:120],
+                    recorded_at=datetime.combine(as_of, datetime.min.time(), UTC),
+                    note="",
+                )
+            )
+            next_id += 1
+    with engine.begin() as conn:
+        if measures:
+            conn.execute(Measure.__table__.insert(), measures)
+            conn.execute(MeasureValue.__table__.insert(), rows)
+    return len(measures), len(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outcomes", type=int, help="exact number of outcomes")
@@ -286,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seeded {args.db} in {time.perf_counter() - started:.1f} s")
         rows = add_history(engine, today=args.today)
         print(f"added {rows} status updates")
+        print("added {} measures with {} values".format(*add_measures(engine, today=args.today)))
         engine.dispose()
     return 0
 

@@ -52,6 +52,11 @@ def stamp() -> tuple:
     return st.session_state[_STAMP] if _STAMP in st.session_state else refresh()
 
 
+def plan_stamp() -> tuple:
+    """The part of the stamp only a change of the plan moves (queries.plan_stamp)."""
+    return queries.plan_stamp(stamp())
+
+
 def _flt(key: tuple) -> OutcomeFilter:
     return OutcomeFilter(*key)
 
@@ -181,9 +186,10 @@ def freshness() -> pd.DataFrame:
     return _freshness(stamp(), today())
 
 
-# Shared, read-only: a cache_data hit unpickles a fresh copy on every call.
+# Shared, read-only: a cache_data hit unpickles a fresh copy on every call. Keyed on
+# the plan stamp: a status save does not rebuild regions, needs and logic models.
 @st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
-def _reference(stamp_: tuple) -> dict:
+def _reference(plan_stamp_: tuple) -> dict:
     with Session(engine()) as session:
         plan = queries.plan_info(session)
         return {
@@ -197,27 +203,27 @@ def _reference(stamp_: tuple) -> dict:
 
 def reference() -> dict:
     """Regions, needs, logic models, plan metadata and Appendix A."""
-    return _reference(stamp())
+    return _reference(plan_stamp())
 
 
 # Shared, read-only: a cache_data hit unpickles a fresh copy on every call.
 @st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
-def _strategies(stamp_: tuple, logic_model_id: str) -> list[dict]:
+def _strategies(plan_stamp_: tuple, logic_model_id: str) -> list[dict]:
     with Session(engine()) as session:
         return queries.strategies(session, logic_model_id)
 
 
 def strategies(logic_model_id: str) -> list[dict]:
-    return _strategies(stamp(), logic_model_id)
+    return _strategies(plan_stamp(), logic_model_id)
 
 
 def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
-    return _flags(stamp()).get((kind, subject_id), [])
+    return _flags(plan_stamp()).get((kind, subject_id), [])
 
 
 # Shared, read-only: a cache_data hit unpickles a fresh copy on every call.
 @st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
-def _flags(stamp_: tuple) -> dict:
+def _flags(plan_stamp_: tuple) -> dict:
     with Session(engine()) as session:
         return queries.flags_by_subject(session)
 

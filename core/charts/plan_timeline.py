@@ -19,6 +19,7 @@ from core.charts.style import (
     TERM_LETTERS,
     TODAY_COLOR,
     Day,
+    as_channel,
     as_timestamp,
     described,
     gantt_height,
@@ -263,10 +264,11 @@ def _layers(data: pd.DataFrame) -> list[alt.Chart]:
     groups, outcomes = data[~outcome], data[outcome]
     done, ends = groups[groups["done"] > 0], outcomes[outcomes["due_inside"].astype(bool)]
     ghost = data[data["moved"].astype(bool)]
-    level_color = (
+    level_color = as_channel(
+        alt.ColorValue,
         alt.when(alt.datum.level == REGION)
         .then(alt.value(REGION_COLOR))
-        .otherwise(alt.value(STRATEGY_COLOR))
+        .otherwise(alt.value(STRATEGY_COLOR)),
     )
     layers: list[alt.Chart] = []
     if len(groups):

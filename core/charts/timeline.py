@@ -18,6 +18,7 @@ from core.charts.style import (
     STATUS_SELECTION,
     STRATEGY_SELECTION,
     Day,
+    as_channel,
     described,
     gantt_height,
     layered,
@@ -28,6 +29,14 @@ from core.charts.style import (
     time_x,
     today_layers,
 )
+
+# The status legend of the bars, for their fill and their outline alike (one legend).
+STATUS_LEGEND = alt.Legend(orient="top", symbolType="square")
+
+
+def _no_tooltip() -> alt.TooltipValue:
+    """No tooltip, for the background bands and the region separators."""
+    return as_channel(alt.TooltipValue, alt.value(None))
 
 
 def timeline(
@@ -47,7 +56,10 @@ def timeline(
     strategy_pick = alt.selection_point(
         name=STRATEGY_SELECTION, fields=["strategy_id"], on="click", clear="dblclick"
     )
-    highlight = alt.when(status_pick, strategy_pick).then(alt.value(1.0)).otherwise(alt.value(0.15))
+    highlight = as_channel(
+        alt.OpacityValue,
+        alt.when(status_pick, strategy_pick).then(alt.value(1.0)).otherwise(alt.value(0.15)),
+    )
     row_sort = alt.EncodingSortField(field="row_order", op="min")
     y = alt.Y(
         "label:N",
@@ -85,12 +97,12 @@ def timeline(
     base = alt.Chart(data).encode(y=y)
     bands = (
         base.mark_rect(color="#F3F3F3")
-        .encode(tooltip=alt.value(None))
+        .encode(tooltip=_no_tooltip())
         .transform_filter(alt.datum.strategy_band == 1)
     )
     separators = (
         base.mark_rule(color="#555555", strokeWidth=1)
-        .encode(y=alt.Y("label:N", bandPosition=0, sort=row_sort), tooltip=alt.value(None))
+        .encode(y=alt.Y("label:N", bandPosition=0, sort=row_sort), tooltip=_no_tooltip())
         .transform_filter(alt.datum.region_start)
     )
     bars = (
@@ -98,8 +110,8 @@ def timeline(
         .encode(
             x=time_x("start_date", orient="top"),
             x2="due_date:T",
-            color=status_color(legend=alt.Legend(orient="top", symbolType="square")),
-            stroke=status_stroke(),
+            color=status_color(legend=STATUS_LEGEND),
+            stroke=status_stroke(legend=STATUS_LEGEND),
             # Ordinal and sorted: Vega-Lite warns of fillOpacity on an unsorted nominal field.
             fillOpacity=alt.FillOpacity(
                 "date_kind:O",
@@ -178,7 +190,10 @@ def strategy_timeline(data: pd.DataFrame, today: Day) -> alt.LayerChart:
                 scale=alt.Scale(scheme=RATE_SCHEME, domain=[0, 1]),
                 legend=alt.Legend(orient="top", format="%"),
             ),
-            opacity=alt.when(strategy_pick).then(alt.value(1.0)).otherwise(alt.value(0.25)),
+            opacity=as_channel(
+                alt.OpacityValue,
+                alt.when(strategy_pick).then(alt.value(1.0)).otherwise(alt.value(0.25)),
+            ),
             tooltip=[
                 alt.Tooltip("region:N", title="Region"),
                 alt.Tooltip("strategy:N", title="Strategy"),

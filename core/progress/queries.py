@@ -22,8 +22,10 @@ from core.models import (
     Comment,
     Flag,
     LogicModel,
+    MeasureValue,
     Need,
     NotePublication,
+    OrganisationName,
     Outcome,
     Plan,
     PlanChange,
@@ -31,6 +33,7 @@ from core.models import (
     Status,
     StatusUpdate,
     Strategy,
+    StrategyOrganisation,
 )
 from core.progress.comments import latest_comment_sql
 from core.progress.filters import OutcomeFilter, joined
@@ -464,4 +467,24 @@ def data_stamp(session: Session) -> tuple[Any, ...]:
         func.max(Comment.published_at),
     ]
     comments = session.exec(select(*comment_columns)).one()
-    return (*updates, *plan, changes, flags, *published, *comments)
+    # Values and undos only add rows. Organisation links and names are replaced by a
+    # reload of data/ (the admins' changes also move the plan change log).
+    values = session.exec(select(func.max(MeasureValue.id))).one()
+    partners = session.exec(
+        select(func.count(col(StrategyOrganisation.id)), func.max(StrategyOrganisation.id))
+    ).one()
+    names = session.exec(select(func.max(OrganisationName.id))).one()
+    return (*updates, *plan, changes, flags, *published, *comments, values, *partners, names)
+
+
+# Where data_stamp holds what only a change of the plan moves: the number of outcomes,
+# the latest plan change, the number of flags and the organisation links and names (a
+# status save moves none of them).
+_PLAN_PARTS = (2, 5, 6, 16, 17, 18)
+
+
+def plan_stamp(stamp: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The part of a `data_stamp` that changes with the plan (regions, needs, logic
+    models, strategies, flags), not with status updates, notes or comments: reference
+    data keyed on it is not rebuilt after every save."""
+    return tuple(stamp[i] for i in _PLAN_PARTS)

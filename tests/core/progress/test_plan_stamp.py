@@ -1,0 +1,87 @@
+"""The plan stamp: the part of the data stamp that only a change of the plan moves, so
+reference data keyed on it (ui/data.py: regions, needs, logic models, strategies,
+flags) is not rebuilt after every status save, and is after a plan edit."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from core.models import Role, Status
+from core.people.permissions import Actor
+from core.plan.editing import edit_item
+from core.progress.queries import data_stamp, plan_stamp
+from core.progress.updates import update_status
+from core.store.db import write_session
+
+OUTCOME = "southwest.legal-services.short.1"
+STRATEGY = "southwest.legal-services"
+ADMIN = Actor(user_id=1, username="ada", display_name="Ada", role=Role.ADMIN)
+
+
+def stamps(engine) -> tuple[tuple, tuple]:
+    with Session(engine) as session:
+        full = data_stamp(session)
+    return full, plan_stamp(full)
+
+
+def test_plan_stamp_stays_on_status_save_and_moves_on_plan_edit(engine):
+    full, plan = stamps(engine)
+    with write_session(engine) as s:
+        update_status(
+            session=s,
+            actor=ADMIN,
+            outcome_id=OUTCOME,
+            expected_version=1,
+            new_status=Status.IN_PROGRESS.value,
+            note="started",
+        )
+    saved_full, saved_plan = stamps(engine)
+    assert saved_full != full  # every cached result of the page is read again
+    assert saved_plan == plan  # the reference data is not
+
+    with write_session(engine) as s:
+        entry = edit_item(
+            session=s,
+            actor=ADMIN,
+            kind="strategy",
+            item_id=STRATEGY,
+            changes={"tasks": "Meet the county's legal aid office."},
+            reason="bench: plan stamp",
+        )
+    assert entry is not None
+    edited_full, edited_plan = stamps(engine)
+    assert edited_full != saved_full
+    assert edited_plan != saved_plan
+
+
+def test_data_stamp_moves_when_a_value_is_recorded_or_a_link_changes(engine):
+    """Evaluation, Partners and the measures' views are cached on the data stamp: a
+    recorded value (it moved nothing before: figures stayed stale for ten minutes) and
+    a reload's new organisation link must move it; neither is a plan change for the
+    reference data beyond the links."""
+    from datetime import date
+
+    from core.measures.values import record_value
+    from core.models import Measure, StrategyOrganisation
+
+    with Session(engine) as session:
+        measure = session.exec(select(Measure)).first()
+        assert measure is not None
+        measure_id = measure.id
+    full, plan = stamps(engine)
+    with write_session(engine) as s:
+        record_value(
+            session=s,
+            actor=ADMIN,
+            measure_id=measure_id,
+            value=1,
+            as_of=date(2021, 1, 4),
+            today=date(2026, 12, 1),
+        )
+    valued_full, valued_plan = stamps(engine)
+    assert valued_full != full and valued_plan == plan
+
+    with write_session(engine) as s:
+        s.add(StrategyOrganisation(strategy_id=STRATEGY, resource_index=0, organisation_id="cate"))
+    linked_full, linked_plan = stamps(engine)
+    assert linked_full != valued_full and linked_plan != valued_plan
