@@ -55,6 +55,13 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
+    from streamlit.runtime.pages_manager import PagesManager
+
     from ui import routes
 
+    # The navigation is declared by this file's st.navigation (ui/shell.py), never by
+    # the pages/ folder: with the folder's legacy mode on, a restarted server's first
+    # run would list every file in pages/ (admin pages too) until that run declared
+    # the navigation, seconds later.
+    PagesManager.uses_pages_directory = False
     app = st.App(__file__, routes=routes.ROUTES, middleware=routes.MIDDLEWARE)

@@ -43,6 +43,7 @@ COLUMNS = [
     "due_date",
     "date_as_written",
     "status",
+    "blocked_reason",
     "upstream",
     "last_updated",
     "last_note",
@@ -68,8 +69,11 @@ def section(schedule: Schedule, by: str, ascending: bool, title: str, empty: str
         )
     rows = rows.sort_values(by, ascending=ascending, kind="stable")
     key = filters.slug(schedule.value)
-    selected = selection.selectable_table(rows, [by, *COLUMNS], key=f"{key}_table")
-    updates.bulk_controls(selected, key=key)
+    # The table on wide screens, cards under 640 px (ui/shell.py's stylesheet).
+    with st.container(key=f"wide_table_{key}"):
+        selected = selection.selectable_table(rows, [by, *COLUMNS], key=f"{key}_table")
+        updates.bulk_controls(selected, key=key)
+    components.outcome_cards(rows, key=key, button=updates.form_button)
 
 
 section(

@@ -37,7 +37,9 @@ COLUMNS = [
     "redate_count",
     "date_basis",
     "status",
+    "blocked_reason",
     "schedule",
+    "days_overdue",
     "upstream",
     "flags",
     "freshness_days",
@@ -48,8 +50,11 @@ if df.empty:
         "No outcomes match these filters.", hint="Widen or clear the filters in the sidebar."
     )
 else:
-    selected = selection.selectable_table(df, COLUMNS, key="browser_table")
-    updates.bulk_controls(selected, key="browser")
+    # The table on wide screens, cards under 640 px (ui/shell.py's stylesheet).
+    with st.container(key="wide_table_browser"):
+        selected = selection.selectable_table(df, COLUMNS, key="browser_table")
+        updates.bulk_controls(selected, key="browser")
+    components.outcome_cards(df, key="browser", button=updates.form_button)
 updates.render_dialog()
 
 ref = data.reference()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import altair as alt
@@ -85,6 +86,11 @@ OUTCOME_COLUMNS = {
     "flags": st.column_config.TextColumn("Report flags", width="small"),
     "last_updated": st.column_config.DatetimeColumn("Last update", format="YYYY-MM-DD HH:mm"),
     "last_note": st.column_config.TextColumn("Latest note", width="medium"),
+    "blocked_reason": st.column_config.TextColumn(
+        "Blocked because",
+        width="medium",
+        help="A Blocked outcome's standing reason: its latest note, for members unless published.",
+    ),
 }
 
 
@@ -119,10 +125,47 @@ def altair_chart(
     if as_table:
         st.dataframe(data, hide_index=True, width="stretch")
         if description:
-            st.caption(description)
+            st.caption(md(description))  # it may hold names people typed
         return
+    _fit_discrete(chart)
     object.__setattr__(chart, "to_dict", functools.partial(chart.to_dict, validate=False))
     st.altair_chart(chart, **kwargs)
+
+
+# A chart whose height is a step per row cannot fit a height: Streamlit asks Vega for
+# "fit" (width and height) and Vega-Lite warns "Dropping fit-y because spec has
+# discrete height", whatever the fit. So such a chart gets its height in pixels (rows
+# × step, the plot's height as the step gave it) and fits only its width.
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+
+def _fit_discrete(chart: AltairChart) -> None:
+    """Set in place (as the builders in core/charts do): the same drawing, no warning."""
+    height = getattr(chart, "height", alt.Undefined)
+    sized = getattr(chart, "autosize", alt.Undefined) is not alt.Undefined
+    if not isinstance(height, alt.Step) or sized:
+        return
+    rows = _row_count(chart)
+    if rows:
+        chart.height = rows * height.step
+        chart.autosize = FIT_WIDTH
+
+
+def _row_count(chart: AltairChart) -> int:
+    """How many rows a chart's discrete y axis has: the distinct values of its y
+    field across its layers' data (0 when that cannot be told)."""
+    layers = getattr(chart, "layer", alt.Undefined)
+    values: set = set()
+    for layer in layers if isinstance(layers, list) else [chart]:
+        data = layer.data if isinstance(layer.data, pd.DataFrame) else chart.data
+        y = getattr(layer.encoding, "y", alt.Undefined)  # Undefined has no attributes
+        field = getattr(y, "shorthand", alt.Undefined)
+        if not isinstance(data, pd.DataFrame) or not isinstance(field, str):
+            continue
+        name = field.split(":")[0]
+        if name in data.columns:
+            values.update(data[name].dropna().unique())
+    return len(values)
 
 
 def footer() -> None:
@@ -148,6 +191,12 @@ def table_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = df[[c for c in columns if c in df.columns]].copy()
     if "upstream" in columns:
         out["upstream"] = df["upstream_late"].map({True: "Upstream late", False: ""})
+    if "blocked_reason" in columns:
+        out["blocked_reason"] = blocked_reasons(df)
+    if "days_overdue" in columns and "schedule" in df.columns:
+        # Empty unless overdue, as in the export (not 0 for what is not late).
+        late = df["schedule"] == Schedule.OVERDUE.value
+        out["days_overdue"] = df["days_overdue"].astype("Int64").where(late)
     if "flags" in columns:
         date_flag = _text(df, "date_flag")
         flags = _text(df, "flags")
@@ -156,6 +205,16 @@ def table_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             "_", " ", regex=False
         )
     return out[columns]
+
+
+def blocked_reasons(df: pd.DataFrame) -> pd.Series:
+    """Each Blocked outcome's standing reason (its latest note as this reader may see
+    it: ui/data.py has put "(note for members)" where an unpublished one was); ""
+    for every other outcome."""
+    if "status" not in df.columns:
+        return pd.Series("", index=df.index, dtype=object)
+    note = _text(df, "last_note").str.split().str.join(" ")
+    return note.where(df["status"] == Status.BLOCKED.value, "")
 
 
 def _text(df: pd.DataFrame, column: str) -> pd.Series:
@@ -200,6 +259,41 @@ def _blocked_reason(row: dict) -> str:
     if len(text) > REASON_CHARS:
         text = text[: REASON_CHARS - 1].rstrip() + "…"
     return f"  \n:material/block: **Blocked because:** {md(text)}"
+
+
+# How many outcomes a narrow screen's card list shows (its table shows TABLE_ROWS).
+CARD_ROWS = 40
+
+
+def outcome_cards(df: pd.DataFrame, *, key: str, button: Callable[..., None] | None = None) -> None:
+    """An outcome table as stacked cards, for screens under 640 px (ui/shell.py's
+    stylesheet shows either these or the table, by the width): each outcome's words,
+    where it sits in the plan, its badges (with a Blocked reason), dates and latest
+    note, and `button(row, key=…)` (e.g. the Update / History button)."""
+    with st.container(key=f"narrow_cards_{key}"):
+        if len(df) > CARD_ROWS:
+            st.caption(
+                f"The first {CARD_ROWS} of {len(df):,}; a wider screen shows them all as a table."
+            )
+        for row in df.head(CARD_ROWS).to_dict("records"):
+            with st.container(border=True):
+                st.markdown(_card_markdown(row))
+                if button is not None:
+                    button(row, key=f"card_{key}_{row['outcome_id']}")
+
+
+def _card_markdown(row: dict) -> str:
+    where = f"{row['region']} · {row['strategy']} · {row['term']} term {row.get('number') or ''}"
+    lines = [f"**{md(row['text'])}**", f":gray[{md(where.strip())}]", badges_markdown(row)]
+    if _present(row.get("due_date")):
+        dates = outcome_caption(row)
+        if row.get("schedule") == Schedule.OVERDUE.value and _present(row.get("days_overdue")):
+            dates += f" · {int(row['days_overdue']):,} days overdue"
+        lines.append(f":gray[{dates}]")
+    note = row.get("last_note")
+    if row["status"] != Status.BLOCKED.value and _present(note) and str(note).strip():
+        lines.append(f"Latest note: {md(' '.join(str(note).split()))}")
+    return "  \n".join(lines)
 
 
 def outcome_caption(row: dict) -> str:

@@ -33,7 +33,10 @@ def navigation(*, admin: bool) -> StreamlitPage:
     me = auth.actor()
     home = my_work.has_page(me) and my_work.is_home(me)
     pages = _pages(admin=admin, with_my_work=my_work.has_page(me), home=home)
-    page = st.navigation(pages)
+    # Every page listed: collapsed, Streamlit's menu would hide the admin section
+    # behind "View 3 more" once it holds more than twelve pages.
+    page = st.navigation(pages, expanded=True)
+    _stylesheet()
     signed_in_now = _signed_in_now(me.user_id)
     if home and signed_in_now and page.title == OVERVIEW_TITLE:
         filters.carry_over()
@@ -51,6 +54,47 @@ def _signed_in_now(user_id: int | None) -> bool:
 
 
 OVERVIEW_TITLE = "Overview"
+
+# The app's one stylesheet. Under 640 px an outcome table (in a container keyed
+# wide_table_…) gives way to its stacked cards (narrow_cards_…); long words wrap and a
+# chart wider than the screen (a grid, small multiples) scrolls in its own box rather
+# than widen the page.
+STYLESHEET = """<style>
+@media (max-width: 640px) {
+  [class*="st-key-wide_table_"] { display: none; }
+  [data-testid="stMainBlockContainer"] { overflow-wrap: anywhere; }
+  [data-testid="stVegaLiteChart"] { max-width: 100%; overflow-x: auto; }
+}
+@media (min-width: 641px) { [class*="st-key-narrow_cards_"] { display: none; } }
+.st-key-app_scripts { display: none; }
+</style>"""
+
+# Streamlit closes the sidebar after a navigation click only when the browser says it
+# is a phone (by its user agent); a narrow window (at most Streamlit's 768 px "md"
+# breakpoint, where the sidebar covers the page) keeps it open over the content. This
+# closes it there too, with the sidebar's own collapse button; listening once per tab.
+NAV_SCRIPT = """<script>
+(() => {
+  if (window.trackerNavCloses) return;
+  window.trackerNavCloses = true;
+  const open = () => document.querySelector("[data-testid='stSidebar'][data-collapsed='false']");
+  document.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element)) return;
+    if (!event.target.closest("[data-testid='stSidebarNav'] a")) return;
+    if (!window.matchMedia("(max-width: 768px)").matches) return;
+    setTimeout(() => {
+      if (!open()) return;
+      document.querySelector("[data-testid='stSidebarCollapseButton'] button")?.click();
+    }, 100);
+  }, true);
+})();
+</script>"""
+
+
+def _stylesheet() -> None:
+    st.html(STYLESHEET)  # only a <style>: Streamlit puts it where it takes no space
+    with st.sidebar.container(key="app_scripts"):
+        st.html(NAV_SCRIPT, unsafe_allow_javascript=True)
 
 
 def _pages(*, admin: bool, with_my_work: bool, home: bool) -> dict[str, list[StreamlitPage]]:
@@ -77,12 +121,24 @@ def _pages(*, admin: bool, with_my_work: bool, home: bool) -> dict[str, list[Str
         "Plan": [
             st.Page("pages/region.py", title="Regions", icon=":material/map:"),
             st.Page("pages/plan_browser.py", title="Plan browser", icon=":material/table_rows:"),
+            st.Page("pages/partners.py", title="Partners", icon=":material/handshake:"),
+        ],
+        "Review": [
+            st.Page(
+                "pages/since_last_meeting.py",
+                title="Since the last meeting",
+                icon=":material/event_note:",
+            ),
+            st.Page("pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
         ],
     }
     if admin:
         pages["Admin"] = [
             st.Page("pages/plan_editor.py", title="Edit the plan", icon=":material/edit_calendar:"),
             st.Page("pages/users.py", title="Users", icon=":material/group:"),
+            st.Page(
+                "pages/organisations.py", title="Organisations", icon=":material/corporate_fare:"
+            ),
         ]
     return pages
 

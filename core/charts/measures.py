@@ -52,6 +52,26 @@ def target_layers(target: Target, unit: str) -> list[alt.Chart]:
     return [rule.encode(y=_y(unit), tooltip=[alt.Tooltip("target:N", title="Target")])]
 
 
+NO_VALUES = pd.DataFrame({"text": ["No values recorded yet"]})
+
+
+def _series(d: pd.DataFrame, unit: str) -> list[alt.Chart]:
+    """The values as a line with points."""
+    series = alt.Chart(d).encode(
+        x=alt.X("as_of:T", title=None, axis=alt.Axis(format=AXIS_DATE_FORMAT)),
+        y=_y(unit),
+        tooltip=[
+            alt.Tooltip("as_of:T", title="As of", format=DATE_FORMAT),
+            alt.Tooltip("value:Q", title=unit or "Value"),
+            alt.Tooltip("recorded_by:N", title="Recorded by"),
+        ],
+    )
+    return [
+        series.mark_line(color=BAR_COLOR),
+        series.mark_point(color=BAR_COLOR, filled=True, size=60),
+    ]
+
+
 def measure_chart(
     values: pd.DataFrame,
     *,
@@ -82,16 +102,11 @@ def measure_chart(
                 tooltip=[alt.Tooltip("by:T", title="Due by", format=DATE_FORMAT)],
             )
         )
-    series = alt.Chart(d).encode(
-        x=alt.X("as_of:T", title=None, axis=alt.Axis(format=AXIS_DATE_FORMAT)),
-        y=_y(unit),
-        tooltip=[
-            alt.Tooltip("as_of:T", title="As of", format=DATE_FORMAT),
-            alt.Tooltip("value:Q", title=unit or "Value"),
-            alt.Tooltip("recorded_by:N", title="Recorded by"),
-        ],
-    )
-    layers.append(series.mark_line(color=BAR_COLOR))
-    layers.append(series.mark_point(color=BAR_COLOR, filled=True, size=60))
+    # No values: no series layers (an empty layer's scales would have an infinite
+    # extent, which Vega warns about); with nothing else either, a line of text.
+    if not d.empty:
+        layers.extend(_series(d, unit))
+    elif not layers:
+        layers.append(alt.Chart(NO_VALUES).mark_text(color=MUTED_COLOR).encode(text="text:N"))
     about = f"Recorded values against the target ({target.describe(unit)})"
     return layered(*layers).properties(height=HEIGHT, description=about)

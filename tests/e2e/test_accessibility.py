@@ -25,8 +25,11 @@ pytestmark = pytest.mark.e2e
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 ADMIN = "admin-a11y"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-PUBLIC_PAGES = ["", "/timeline", "/overdue", "/region", "/plan_browser"]
-ADMIN_PAGES = ["/plan_editor", "/users"]
+PUBLIC_PAGES = ["", "/timeline", "/overdue", "/measures", "/region", "/plan_browser"]
+PUBLIC_PAGES += ["/partners", "/since_last_meeting", "/evaluation"]
+# The Partners page with an organisation chosen: its strategies, outcomes and activity.
+PUBLIC_PAGES += ["/partners?org=cate"]
+ADMIN_PAGES = ["/plan_editor", "/users", "/organisations"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 # Findings that are Streamlit's, not the app's: its sidebar navigation (st.navigation)
@@ -167,7 +170,9 @@ def test_admin_page_has_no_axe_violation(a11y_server, page: Page, path) -> None:
     source = _axe_source()
     open_page(page, a11y_server.url)
     sign_in_as_admin(page)
-    title = {"/plan_editor": "Edit the plan", "/users": "Users"}[path]
+    title = {"/plan_editor": "Edit the plan", "/users": "Users", "/organisations": "Organisations"}[
+        path
+    ]
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     _wait_drawn(page)
 

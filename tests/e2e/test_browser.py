@@ -84,7 +84,10 @@ def test_overview_renders_charts(server, page: Page) -> None:
     expect(page.locator(DRAWN_CHART).nth(2)).to_be_visible()
     assert page.locator(CHART).count() >= 3
     expect(page.get_by_test_id("stMetric")).to_have_count(5)
-    expect(page.get_by_text("No status updates yet.")).to_be_visible()
+    # the shared server may already hold updates from other tests: either state is fine
+    expect(
+        page.get_by_text("No status updates yet.").or_(page.get_by_text("Latest updates"))
+    ).to_be_visible()
     assert_no_exception(page)
     expect(page).to_have_title(re.compile("Missouri Anti-Trafficking Plan Tracker"))
 

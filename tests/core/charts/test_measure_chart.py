@@ -55,7 +55,14 @@ def test_no_target_baseline_and_by_date_on_an_empty_series():
     chart = measure_chart(
         pd.DataFrame(), target=Target(TargetKind.NONE), baseline=119, by=date(2020, 10, 31)
     )
-    assert marks(chart) == ["rule", "rule", "line", "point"]
+    # No series layers: an empty one makes Vega warn of an infinite extent.
+    assert marks(chart) == ["rule", "rule"]
     spec = chart.to_dict()
     assert spec["layer"][0]["mark"]["strokeDash"] == [6, 4]  # the baseline
     assert spec["layer"][1]["encoding"]["x"]["field"] == "by"
+
+
+def test_nothing_to_draw_says_so_in_text():
+    chart = measure_chart(pd.DataFrame(), target=Target(TargetKind.NONE))
+    assert marks(chart) == ["text"]
+    assert chart.to_dict()["description"].startswith("Recorded values")
