@@ -1,6 +1,7 @@
 """Filters shared by every page and kept in the URL (`st.query_params`), so a link
 such as ?region=southwest&need=mental-health&schedule=overdue opens exactly that
-view and survives a reload."""
+view and survives a reload. ?org=<id> narrows every view to the strategies naming
+that organisation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from core.models import DateBasis, Status, Term
+from core.partners import queries as partners
 from core.progress.filters import (
     SEARCH_MAX_CHARS,
     OutcomeFilter,
@@ -21,6 +23,7 @@ from core.progress.filters import describe as describe_filter
 from core.progress.my_work import LeadScope, scope_region_ids
 from core.progress.schedule import DEFAULT_SOON_DAYS, Schedule
 from ui import auth, data
+from ui.text import md
 
 SOON_CHOICES = (30, 60, 90, 180)
 
@@ -41,6 +44,11 @@ class FilterSpec:
 SPECS = {
     "region": FilterSpec("region", "Region", "Outcomes of these regions' logic models."),
     "need": FilterSpec("need", "Need", "Outcomes of strategies addressing these needs."),
+    "org": FilterSpec(
+        "org",
+        "Organisation",
+        "Outcomes of strategies whose resources name these organisations (type to search).",
+    ),
     "term": FilterSpec("term", "Term", "Short-, medium- or long-term outcomes."),
     "status": FilterSpec("status", "Status", "What workgroup leads last recorded."),
     "schedule": FilterSpec(
@@ -57,11 +65,72 @@ def options() -> dict[str, dict[str, str]]:
     return {
         "region": {r["id"]: r["name"] for r in ref["regions"]},
         "need": {n["id"]: n["label"] for n in ref["needs"]},
+        "org": organisation_names(),
         "term": {t.value: t.label for t in Term},
         "status": {slug(s.value): s.value for s in Status},
         "schedule": {slug(s.value): s.value for s in Schedule},
         "basis": {slug(b.value): b.value for b in DateBasis},
     }
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+def _organisation_names(stamp_: tuple) -> dict[str, str]:
+    with Session(data.engine()) as session:
+        orgs = partners.organisations(session)
+    rows = orgs[["organisation_id", "organisation", "retired"]].itertuples(index=False)
+    return {str(i): str(name) + (" (retired)" if retired else "") for i, name, retired in rows}
+
+
+def organisation_names() -> dict[str, str]:
+    """Organisation id → the name a picker shows, merged ones left out."""
+    return _organisation_names(data.stamp())
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+def _survivors(stamp_: tuple) -> dict[str, str]:
+    with Session(data.engine()) as session:
+        return partners.survivors(session)
+
+
+def survivor(organisation_id: str) -> str:
+    """The organisation a (perhaps merged) id counts as now: a shared link made before
+    a merge still opens the organisation it was merged into."""
+    return _survivors(data.stamp()).get(organisation_id, organisation_id)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
+def _my_organisation(stamp_: tuple, user_id: int) -> str | None:
+    with Session(data.engine()) as session:
+        return partners.user_organisation(session, user_id)
+
+
+def my_organisation() -> str | None:
+    """The signed-in member's organisation (a merged one's survivor), or None."""
+    me = auth.actor()
+    return None if me.user_id is None else _my_organisation(data.stamp(), me.user_id)
+
+
+def choose_organisation(organisation_id: str | None) -> None:
+    """Make the organisation filter just `organisation_id` (None: every organisation).
+    Call from a widget callback (before the filter widgets are drawn)."""
+    st.session_state["f_org"] = [] if organisation_id is None else [organisation_id]
+
+
+def _my_organisation_button(opts: dict[str, str]) -> None:
+    """One click sets the organisation filter to the member's own organisation."""
+    mine = my_organisation()
+    if mine is None or mine not in opts:
+        return
+    if st.session_state.get("f_org") == [mine]:
+        st.caption(f"Showing your organisation's work: {md(opts[mine])}.")
+        return
+    st.button(
+        "My organisation's work",
+        on_click=choose_organisation,
+        args=(mine,),
+        icon=":material/corporate_fare:",
+        help=f"Narrow every page to the strategies naming {md(opts[mine])}.",
+    )
 
 
 def _from_url(key: str, allowed: dict[str, str]) -> list[str]:
@@ -73,6 +142,13 @@ def init_state() -> None:
     if st.session_state.get("_filters_ready"):
         return
     opts = options()
+    # a link made before a merge names the merged organisation: read it as its survivor
+    merged = {
+        o: opts["org"][survivor(o)]
+        for o in st.query_params.get_all("org")
+        if survivor(o) in opts["org"]
+    }
+    opts = {**opts, "org": {**merged, **opts["org"]}}
     for key in SPECS:
         st.session_state[f"f_{key}"] = _from_url(key, opts[key])
     # A link may hold any search; the box shows (and the URL keeps) what is searched.
@@ -119,6 +195,10 @@ def sidebar() -> None:
     init_state()
     start_on_scope()
     opts = options()
+    # An organisation merged since it was chosen stands for the one it was merged into;
+    # one removed since is no longer an option.
+    chosen = dict.fromkeys(survivor(o) for o in st.session_state.get("f_org", []))
+    st.session_state["f_org"] = [o for o in chosen if o in opts["org"]]
     with st.sidebar:
         st.subheader(
             "Filters",
@@ -134,6 +214,8 @@ def sidebar() -> None:
                 help=spec.help,
                 placeholder="All",
             )
+            if key == "org":
+                _my_organisation_button(opts["org"])
         st.text_input(
             "Search text",
             key="f_q",
@@ -243,6 +325,7 @@ def current(**overrides) -> OutcomeFilter:
         search=st.session_state.get("f_q", ""),
         today=data.today(),
         soon_days=soon_days(),
+        organisations=tuple(st.session_state.get("f_org", [])),
     )
     values.update(overrides)
     return OutcomeFilter(**values)
@@ -259,5 +342,7 @@ def active() -> bool:
 def describe() -> str:
     """The active filters in words, for captions and empty states."""
     opts = options()
-    words = describe_filter(current(), regions=opts["region"], needs=opts["need"])
+    words = describe_filter(
+        current(), regions=opts["region"], needs=opts["need"], organisations=opts["org"]
+    )
     return words or "no filters (the whole plan)"

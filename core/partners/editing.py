@@ -188,11 +188,17 @@ def get_organisation(
     return org
 
 
-def require_active(org: Organisation, what: str) -> None:
+def require_not_merged(org: Organisation, what: str) -> None:
+    """A merged organisation lives on in the one it was merged into: its names and
+    links are that one's now, so it takes no more changes."""
     if org.merged_into_id:
         raise OrganisationRefused(
             f"{org.name} was merged into {org.merged_into_id!r}; {what} that one instead."
         )
+
+
+def require_active(org: Organisation, what: str) -> None:
+    require_not_merged(org, what)
     if org.retired:
         raise OrganisationRefused(f"{org.name} is retired; restore it first to {what} it.")
 
@@ -301,6 +307,7 @@ def rename(
     require_admin(actor, "rename organisations")
     reason = clean_reason(reason)
     org = get_organisation(session, organisation_id, expected_version)
+    require_not_merged(org, "rename")
     new, key = clean_name(name)
     if new == org.name:
         return None
@@ -332,6 +339,7 @@ def add_name(
     require_admin(actor, "change organisations")
     reason = clean_reason(reason)
     org = get_organisation(session, organisation_id, expected_version)
+    require_not_merged(org, "change")
     spelling, key = clean_name(name, "The short name or spelling")
     before = names_of(session, org.id)
     _check_free(session, key, spelling)  # its own names included
@@ -356,6 +364,7 @@ def remove_name(
     require_admin(actor, "change organisations")
     reason = clean_reason(reason)
     org = get_organisation(session, organisation_id, expected_version)
+    require_not_merged(org, "change")
     key = name_key(str(name or ""))
     row = session.exec(
         select(OrganisationName).where(
@@ -391,6 +400,7 @@ def edit_organisation(
     require_admin(actor, "change organisations")
     reason = clean_reason(reason)
     org = get_organisation(session, organisation_id, expected_version)
+    require_not_merged(org, "change")
     cleaned: dict[str, Any] = {}
     for field, value in changes.items():
         if field == "kind":

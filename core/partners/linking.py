@@ -7,6 +7,8 @@ keep the merged organisation's id, and queries count it as its survivor.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sqlmodel import Session, select
 
 from core.models import (
@@ -21,6 +23,7 @@ from core.models import (
 )
 from core.partners.editing import (
     OrganisationRefused,
+    StaleOrganisationEdit,
     get_organisation,
     links_of,
     log_change,
@@ -126,9 +129,12 @@ def _move_links(session: Session, from_id: str, to_id: str) -> int:
     return len(rows)
 
 
-def _resource(session: Session, strategy_id: str, resource_index: int) -> str:
-    """The text of a strategy's resource item, by its position (from 0)."""
-    strategy = session.get(Strategy, strategy_id)
+def _resource(
+    session: Session, strategy_id: str, resource_index: int, expected: str | None = None
+) -> str:
+    """The text of a strategy's resource item, by its position (from 0). `expected` is
+    the text the admin saw: if the Resources cell changed since, nothing is written."""
+    strategy = session.get(Strategy, strategy_id, populate_existing=True)
     if strategy is None:
         raise OrganisationRefused(f"There is no strategy {strategy_id!r}.")
     if not 0 <= resource_index < len(strategy.resources):
@@ -136,7 +142,45 @@ def _resource(session: Session, strategy_id: str, resource_index: int) -> str:
             f"Strategy {strategy_id!r} has {len(strategy.resources)} resource items; "
             f"there is no item {resource_index + 1}."
         )
-    return strategy.resources[resource_index]
+    item = strategy.resources[resource_index]
+    if expected is not None and item != expected:
+        raise StaleOrganisationEdit(
+            f"Someone changed the resources of {strategy_id!r} after you opened the form: "
+            f"item {resource_index + 1} is now “{item}”. Nothing was saved; pick it again."
+        )
+    return item
+
+
+def follow_resources(
+    session: Session, strategy_id: str, before: list[str], after: list[str]
+) -> int:
+    """Keep a strategy's organisation links on their resource items when its Resources
+    cell is edited (links point at items by position): each link moves with its item's
+    text, the n-th item of a text to the n-th item of that text; a link whose item is
+    gone is removed. Returns how many were removed."""
+    slots: dict[str, list[int]] = defaultdict(list)
+    for index, text in enumerate(after):
+        slots[text].append(index)
+    seen: dict[str, int] = defaultdict(int)
+    moved: dict[int, int | None] = {}
+    for index, text in enumerate(before):
+        here = slots.get(text, [])
+        moved[index] = here[seen[text]] if seen[text] < len(here) else None
+        seen[text] += 1
+    links = session.exec(
+        select(StrategyOrganisation).where(StrategyOrganisation.strategy_id == strategy_id)
+    ).all()
+    kept = {(moved.get(link.resource_index), link.organisation_id) for link in links}
+    for link in links:  # replaced, not renumbered: two items may swap places
+        session.delete(link)
+    session.flush()
+    still = sorted((place, org) for place, org in kept if place is not None)
+    session.add_all(
+        StrategyOrganisation(strategy_id=strategy_id, resource_index=i, organisation_id=o)
+        for i, o in still
+    )
+    session.flush()
+    return len(links) - len(still)
 
 
 def link_strategy(
@@ -147,6 +191,7 @@ def link_strategy(
     resource_index: int,
     organisation_id: str,
     reason: str,
+    resource: str | None = None,  # the item's text the admin saw
 ) -> StrategyOrganisation:
     """Record that a strategy's resource item (by position, from 0) names the
     organisation; refused for a retired or merged organisation."""
@@ -154,7 +199,7 @@ def link_strategy(
     reason = clean_reason(reason)
     org = get_organisation(session, organisation_id, None)
     require_active(org, "link")
-    item = _resource(session, strategy_id, resource_index)
+    item = _resource(session, strategy_id, resource_index, resource)
     if (strategy_id, resource_index) in links_of(session, org.id):
         raise OrganisationRefused(f"“{item}” of {strategy_id!r} already names {org.name}.")
     link = StrategyOrganisation(
@@ -174,11 +219,14 @@ def unlink_strategy(
     resource_index: int,
     organisation_id: str,
     reason: str,
+    resource: str | None = None,  # the item's text the admin saw
 ) -> PlanChange:
     """Remove the link of a strategy's resource item to the organisation."""
     require_admin(actor, "link strategies to organisations")
     reason = clean_reason(reason)
     org = get_organisation(session, organisation_id, None)
+    if resource is not None:
+        _resource(session, strategy_id, resource_index, resource)
     link = session.exec(
         select(StrategyOrganisation).where(
             StrategyOrganisation.strategy_id == strategy_id,

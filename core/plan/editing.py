@@ -29,6 +29,7 @@ from core.models import (
     Region,
     Strategy,
 )
+from core.partners import linking
 from core.people.permissions import Actor, require_admin
 from core.plan import ids
 from core.plan.changelog import EDITABLE, KIND_LABEL, StalePlanEdit, get_item, record, snapshot
@@ -275,6 +276,9 @@ def edit_item(
     if isinstance(obj, Outcome):
         obj.version += 1  # a status form opened on the old wording is refused
     session.add(obj)
+    if isinstance(obj, Strategy) and "resources" in changed:
+        # organisations stay linked to their items (links point at them by position)
+        linking.follow_resources(session, item_id, before["resources"], changed["resources"])
     entry = record(
         session=session,
         actor=actor,

@@ -1,4 +1,4 @@
-"""What a view asks for (region, need, term, status, schedule, text), as SQL."""
+"""What a view asks for (region, need, term, status, schedule, text, organisation), as SQL."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from core.models import (
     Flag,
     LogicModel,
     Need,
+    Organisation,
     Outcome,
     Region,
     Strategy,
+    StrategyOrganisation,
 )
 from core.progress.schedule import Schedule, schedule_sql
 
@@ -65,6 +67,7 @@ class OutcomeFilter:
     soon_days: int = 60
     order: str = "plan"  # "plan": the report's order; "due": earliest due date first
     limit: int | None = None  # at most this many rows (views of very large plans)
+    organisations: tuple[str, ...] = ()  # strategies naming these organisations
 
     def conditions(self) -> list[Any]:
         cond: list[Any] = []
@@ -86,6 +89,8 @@ class OutcomeFilter:
             cond.append(col(Outcome.status).in_(self.statuses))
         if self.date_bases:
             cond.append(col(Outcome.date_basis).in_(self.date_bases))
+        if self.organisations:
+            cond.append(col(Outcome.strategy_id).in_(organisation_strategy_ids(self.organisations)))
         if self.logic_models:
             cond.append(
                 col(Outcome.strategy_id).in_(
@@ -129,6 +134,21 @@ class OutcomeFilter:
         return schedule_sql(schedule, self.today or date.today(), self.soon_days)
 
 
+def organisation_strategy_ids(organisation_ids: tuple[str, ...]):
+    """The ids of strategies naming these organisations or one merged into them (at any
+    depth: a merge of a merge), as a subquery."""
+    chosen: Any = select(col(Organisation.id).label("id")).where(
+        col(Organisation.id).in_(organisation_ids)
+    )
+    merged = chosen.cte(recursive=True)  # anonymous: a query may hold two of them
+    merged = merged.union(
+        select(col(Organisation.id)).where(col(Organisation.merged_into_id) == merged.c.id)
+    )
+    return select(StrategyOrganisation.strategy_id).where(
+        col(StrategyOrganisation.organisation_id).in_(select(merged.c.id))
+    )
+
+
 def joined(columns):
     return (
         select(*columns)
@@ -146,9 +166,11 @@ def describe(
     regions: dict[str, str] | None = None,
     needs: dict[str, str] | None = None,
     logic_models: dict[str, str] | None = None,
+    organisations: dict[str, str] | None = None,
 ) -> str:
-    """`regions`, `needs` and `logic_models` map ids to the names shown (region name,
-    need label, logic model title); an id missing from them is shown as it is."""
+    """`regions`, `needs`, `logic_models` and `organisations` map ids to the names shown
+    (region name, need label, logic model title, organisation name); an id missing from
+    them is shown as it is."""
     from core.models import Term  # here, so the module's imports above stay as they are
 
     terms = {t.value: t.label for t in Term}
@@ -158,6 +180,7 @@ def describe(
             ("Region", flt.regions, regions or {}),
             ("Logic model", flt.logic_models, logic_models or {}),
             ("Need", flt.needs, needs or {}),
+            ("Organisation", flt.organisations, organisations or {}),
             ("Term", flt.terms, terms),
             ("Status", flt.statuses, {}),
             ("Schedule", flt.schedules, {}),

@@ -103,3 +103,28 @@ def test_history_note_and_evidence_are_shown_literally(db, new_app):
         "[evidence](<https://a.example/", ""
     ), body
     assert "[evidence](<https://a.example/%29%5Bx%5D%28https://evil.example/login%29>)" in body
+
+
+def test_chart_sentence_under_show_as_table_is_shown_literally(db, new_app):
+    """A chart's sentence can hold names admins typed (an organisation's): under "Show
+    as table" it was written as markdown, so a name with a link made a live link."""
+    from core.models import Role
+    from core.partners import editing
+    from core.people.permissions import Actor
+
+    admin = Actor(user_id=None, username="ada", display_name="Ada", role=Role.ADMIN)
+    with write_session(db) as s:
+        editing.rename(
+            session=s,
+            actor=admin,
+            organisation_id="mo-tic-model-commission",  # the most connected: named first
+            name="MO TIC [Sign in again](https://evil.example/login)",
+            reason="escaping test",
+        )
+    at = new_app("pages/partners.py").run()
+    at.toggle(key="partners_network_table").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown_payload = [b for b in _markdown_bodies(at) if "evil" in b]
+    assert shown_payload
+    for body in shown_payload:
+        assert not LIVE.search(body), body

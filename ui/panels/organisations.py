@@ -32,7 +32,7 @@ from ui import actions, auth, data
 from ui.text import md
 
 FLASH = "organisations_flash"
-SEEN = "organisations_seen"  # {form: (organisation id, version when drawn)}
+SEEN = "organisations_seen"  # {form: (what it is for, what it showed when drawn)}
 KINDS = [k.value for k in OrganisationKind]
 
 
@@ -307,25 +307,36 @@ def link_form(org_id: str) -> None:
     chosen = st.selectbox("Strategy", list(resources), index=None, key=f"link_st_{org_id}")
     if chosen is None:
         return
-    items = resources[chosen]
+    # the items as first drawn (kept until a save): a link saved after someone edited
+    # the Resources cell is refused rather than put on another item
+    seen = st.session_state.setdefault(SEEN, {})
+    if seen.get("link", (None,))[0] != (org_id, chosen):
+        seen["link"] = ((org_id, chosen), list(resources[chosen]))
+    items = seen["link"][1]
     with st.form(f"link_organisation_{org_id}"):
         index = st.selectbox("Resource item", range(len(items)), format_func=items.__getitem__)
         reason = st.text_input("Reason", key=f"link_org_reason_{org_id}")
         left, right = st.columns(2)
+        drawn = items[index or 0] if items else None
         if left.form_submit_button("Link"):
             _act(
-                _linker(linking.link_strategy, chosen, index or 0, org_id, reason),
+                _linker(linking.link_strategy, chosen, index or 0, org_id, reason, drawn),
                 f"Linked {chosen}.",
             )
         if right.form_submit_button("Unlink"):
             _act(
-                _linker(linking.unlink_strategy, chosen, index or 0, org_id, reason),
+                _linker(linking.unlink_strategy, chosen, index or 0, org_id, reason, drawn),
                 f"Unlinked {chosen}.",
             )
 
 
 def _linker(
-    change: Callable[..., object], strategy_id: str, index: int, org_id: str, reason: str
+    change: Callable[..., object],
+    strategy_id: str,
+    index: int,
+    org_id: str,
+    reason: str,
+    resource: str | None,
 ) -> Callable[[Session, permissions.Actor], object]:
     def link(session: Session, me: permissions.Actor) -> object:
         return change(
@@ -335,6 +346,7 @@ def _linker(
             resource_index=index,
             organisation_id=org_id,
             reason=reason,
+            resource=resource,
         )
 
     return link

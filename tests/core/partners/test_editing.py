@@ -468,3 +468,93 @@ def test_viewer_is_refused_every_change(orgs):
         (linking.merge, {"organisation_id": ozark, "into_id": "prairie-legal-aid"}),
     ]:
         refused(orgs, change, "Only admins", kw | {"actor": VIEWER}, PermissionDenied)
+
+
+# --- found in review ---------------------------------------------------------------
+
+
+def test_a_merged_organisation_takes_no_more_names_or_edits(orgs):
+    """Its names are its survivor's now: a spelling added to it stayed on the dead
+    organisation, and the survivor could then not take it."""
+    act(orgs, linking.merge, organisation_id="ozark-survivor-network", into_id="prairie-legal-aid")
+    merged = {"organisation_id": "ozark-survivor-network"}
+    for change, kw in (
+        (editing.rename, {"name": "Ozark Network"}),
+        (editing.add_name, {"name": "Ozark SN"}),
+        (editing.remove_name, {"name": "OSN"}),
+        (editing.edit_organisation, {"changes": {"kind": "funder"}}),
+    ):
+        message = refused(orgs, change, "was merged into", {**merged, **kw})
+        assert "prairie-legal-aid" in message
+
+
+def _cell(engine: Engine, strategy_id: str) -> list[str]:
+    with Session(engine) as s:
+        strategy = s.get(Strategy, strategy_id)
+        assert strategy is not None
+        return list(strategy.resources)
+
+
+def _links(engine: Engine, strategy_id: str, org_id: str) -> list[int]:
+    with Session(engine) as s:
+        return sorted(
+            s.exec(
+                select(StrategyOrganisation.resource_index).where(
+                    StrategyOrganisation.strategy_id == strategy_id,
+                    StrategyOrganisation.organisation_id == org_id,
+                )
+            ).all()
+        )
+
+
+def test_links_follow_their_items_when_the_resources_cell_is_edited(orgs):
+    """Links point at items by position: removing the first item moved every link onto
+    the next item (or past the end). Now each moves with its item; one whose item is
+    gone is removed."""
+    from core.plan.editing import edit_item
+
+    strategy_id = "state-housing.advocacy-partners"  # MCASDV, HT Taskforce, CATE
+    cell = _cell(orgs, strategy_id)
+    act(
+        orgs,
+        linking.link_strategy,
+        organisation_id="ozark-survivor-network",
+        strategy_id=strategy_id,
+        resource_index=0,
+    )
+    act(
+        orgs,
+        linking.link_strategy,
+        organisation_id="prairie-legal-aid",
+        strategy_id=strategy_id,
+        resource_index=1,
+    )
+    act(
+        orgs,
+        edit_item,
+        kind="strategy",
+        item_id=strategy_id,
+        changes={"resources": [*cell[1:], "A new partner"]},
+    )
+    assert _links(orgs, strategy_id, "prairie-legal-aid") == [0]  # moved with its words
+    assert _links(orgs, strategy_id, "ozark-survivor-network") == []  # its item is gone
+
+
+def test_a_link_form_drawn_before_the_cell_changed_is_refused(orgs):
+    """The form names the item by its words: saved after someone edited the cell, it
+    would have linked whatever item now sits at that position."""
+    strategy_id = a_strategy(orgs).id
+    cell = _cell(orgs, strategy_id)
+    message = refused(
+        orgs,
+        linking.link_strategy,
+        "changed the resources",
+        {
+            "organisation_id": "ozark-survivor-network",
+            "strategy_id": strategy_id,
+            "resource_index": 0,
+            "resource": cell[0] + " (as it was)",
+        },
+        error=StaleOrganisationEdit,
+    )
+    assert cell[0] in message
