@@ -4,6 +4,7 @@ The sections are panels in ui/panels/measures.py."""
 import streamlit as st
 
 from ui import components, data, filters, shell
+from ui.panels import measure_values
 from ui.panels import measures as panel
 from ui.text import md
 
@@ -24,4 +25,5 @@ st.caption(
     "On track, at risk and off track are computed from each measure's target, its "
     "direction, its latest value and its date (core/measures/state.py)."
 )
-panel.groups(items)
+measure_values.transfer(flt)
+panel.browse(items)

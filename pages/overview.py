@@ -31,6 +31,7 @@ status = data.status_counts(flt)
 overview.headline(total.iloc[0], data.schedule_counts(flt, soon), soon)
 overview.status_chart(status)
 overview.completion_charts(flt)
+overview.progress_against_plan(flt)
 hist = overview.activity(flt)
 overview.latest_updates(hist)
 if status.get(Status.DONE.value, 0) == 0 and hist.empty:

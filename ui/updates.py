@@ -17,6 +17,7 @@ from core.progress import notes, updates
 from core.progress.filters import OutcomeFilter
 from core.progress.schedule import is_closed
 from ui import actions, auth, comments, components, data, selection
+from ui.panels import outcome_measures
 from ui.text import link, md
 
 NOTE_HELP = "Say what happened or why it is late. Required for Blocked and Dropped."
@@ -279,6 +280,7 @@ def _dialog(outcome_id: str) -> None:
     else:
         st.caption("You can update outcomes of your assigned regions or strategies only.")
 
+    outcome_measures.in_dialog(outcome_id)
     history_section(row)
     comments.section(outcome_id)
 

@@ -5,18 +5,17 @@ with no marks and leave the empty-state message to the page. Widths are left uns
 the page can stretch a chart to its container.
 
 `style` holds the shared colours, sizes and encoders; `frames` and `timeline` the Gantt
-of outcomes and strategies; `progress` the status, completion, heatmap, completions and
-freshness charts. Callers use this package's names (`charts.timeline`, `charts.STATUS_ORDER`).
+of outcomes and strategies; `progress` the status, completion, heatmap and freshness charts;
+`burnup` progress against plan over time. Callers use this package's names
+(`charts.timeline`, `charts.STATUS_ORDER`).
 """
 
 from __future__ import annotations
 
+from core.charts.burnup import burnup_chart, burnup_small_multiples, burnup_table
 from core.charts.frames import GANTT_COLUMNS, gantt_frame, strategy_frame, strategy_span_frame
 from core.charts.progress import (
-    HISTORY_COLUMNS,
     completion_by,
-    completions_over_time,
-    completions_series,
     freshness,
     heatmap,
     status_bar,
@@ -64,7 +63,6 @@ __all__ = [
     "DONE_COLOR",
     "ESTIMATED_BASES",
     "GANTT_COLUMNS",
-    "HISTORY_COLUMNS",
     "LABEL_LIMIT",
     "MAX_HEIGHT",
     "MIN_HEIGHT",
@@ -80,9 +78,10 @@ __all__ = [
     "TERM_LETTERS",
     "TERM_RANK",
     "TODAY_COLOR",
+    "burnup_chart",
+    "burnup_small_multiples",
+    "burnup_table",
     "completion_by",
-    "completions_over_time",
-    "completions_series",
     "freshness",
     "gantt_frame",
     "heatmap",

@@ -64,18 +64,6 @@ def heatmap_text(data: pd.DataFrame) -> str:
     return text + "."
 
 
-def completions_text(data: pd.DataFrame) -> str:
-    """For `completions_series`: the running total of outcomes done."""
-    if data.empty:
-        return "Outcomes done over time: no status updates yet."
-    first, last = data["week"].iloc[0], data["week"].iloc[-1]
-    total = int(data["cumulative"].iloc[-1])
-    return (
-        f"Outcomes done over time, week by week from {first:{DATE_FORMAT}} to "
-        f"{last:{DATE_FORMAT}}: {total} done now."
-    )
-
-
 def freshness_text(data: pd.DataFrame) -> str:
     """For `freshness`'s frame (region, text)."""
     parts = [f"{r} {t}" for r, t in zip(data["region"], data["text"], strict=True)]

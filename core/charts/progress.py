@@ -1,5 +1,5 @@
 """Progress charts: outcomes per status, completion per region or need, the region ×
-need heatmap, outcomes done over time from status updates, and each region's freshness."""
+need heatmap, and each region's freshness (progress over time is core/charts/burnup.py)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,19 @@ import pandas as pd
 
 from core.charts import describe
 from core.charts.style import (
-    AXIS_DATE_FORMAT,
     BAR_COLOR,
     BAR_STEP,
     CELL_STEP,
-    DATE_FORMAT,
-    DONE_COLOR,
     IN_ORDER,
     MUTED_COLOR,
     RATE_SCHEME,
     STATUS_ORDER,
-    Day,
-    as_timestamp,
     described,
     layered,
     status_color,
     status_stroke,
     with_columns,
 )
-from core.models import Status
-
-HISTORY_COLUMNS = ["changed_at", "old_status", "new_status"]
 
 
 def status_bar(df: pd.DataFrame) -> alt.LayerChart:
@@ -150,58 +142,6 @@ def heatmap(df_agg: pd.DataFrame) -> alt.LayerChart:
     )
     chart = layered(cells, labels).properties(height=alt.Step(CELL_STEP))
     return described(chart, describe.heatmap_text(d))
-
-
-def completions_series(df_hist: pd.DataFrame) -> pd.DataFrame:
-    """Net outcomes marked Done per week and the running total. +1 when an update
-    makes an outcome Done, -1 when it moves one away from Done (a revert); Done to
-    Done counts nothing. Columns: week (Monday), net, cumulative."""
-    d = with_columns(df_hist, HISTORY_COLUMNS)
-    done = Status.DONE.value
-    became = (d["new_status"] == done) & (d["old_status"] != done)
-    left = (d["old_status"] == done) & (d["new_status"] != done)
-    d["net"] = became.astype(int) - left.astype(int)
-    changed = pd.to_datetime(d["changed_at"], utc=True).dt.tz_localize(None)  # naive UTC
-    d["week"] = changed.dt.to_period("W-SUN").dt.start_time
-    out = (
-        d.dropna(subset=["week"])
-        .groupby("week", as_index=False)[["net"]]
-        .sum()
-        .sort_values("week")
-        .reset_index(drop=True)
-    )
-    out["net"] = out["net"].astype(int)
-    out["cumulative"] = out["net"].cumsum().astype(int)
-    return out[["week", "net", "cumulative"]]
-
-
-def completions_over_time(df_hist: pd.DataFrame, today: Day | None = None) -> alt.Chart:
-    """Step line of outcomes Done over time, by week, from status-update history rows
-    (`changed_at`, `old_status`, `new_status`). With `today`, the line runs on to it."""
-    data = completions_series(df_hist)
-    if today is not None and not data.empty:
-        week = as_timestamp(today).to_period("W-SUN").start_time
-        if week > data["week"].iloc[-1]:
-            last = int(data["cumulative"].iloc[-1])
-            extra = pd.DataFrame({"week": [week], "net": [0], "cumulative": [last]})
-            data = pd.concat([data, extra], ignore_index=True)
-    return (
-        alt.Chart(data)
-        .mark_line(
-            interpolate="step-after", color=DONE_COLOR, point=alt.OverlayMarkDef(color=DONE_COLOR)
-        )
-        .encode(
-            x=alt.X("week:T", title="Week", axis=alt.Axis(format=AXIS_DATE_FORMAT)),
-            y=alt.Y("cumulative:Q", title="Outcomes done", axis=alt.Axis(tickMinStep=1)),
-            tooltip=[
-                alt.Tooltip("week:T", title="Week of", format=DATE_FORMAT),
-                alt.Tooltip("net:Q", title="Net change"),
-                alt.Tooltip("cumulative:Q", title="Done (total)"),
-            ],
-        )
-        .properties(height=260, description=describe.completions_text(data))
-        .configure_mark(aria=False)
-    )
 
 
 def freshness(df_fresh: pd.DataFrame) -> alt.LayerChart:

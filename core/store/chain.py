@@ -56,9 +56,7 @@ def entry_hash(row: Mapping[str, Any], previous_hash: str | None) -> str:
     """The hex SHA-256 of a row's content (every column but id and chain_hash, as
     canonical JSON) and of the previous row's hash."""
     content = {
-        k: _plain(v)
-        for k, v in row.items()
-        if k not in SKIPPED and not (k in LATER and v is None)
+        k: _plain(v) for k, v in row.items() if k not in SKIPPED and not (k in LATER and v is None)
     }
     payload = json.dumps(
         {"previous": previous_hash or GENESIS, "row": content},

@@ -3,10 +3,12 @@ RBA category, the shared filters, and a lead recording and undoing a value in sc
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import Session, select
 
-from core.models import MeasureValue
+from core.models import Measure, MeasureValue, TargetKind
 
 from .conftest import PASSWORD, make_user, texts
 from .test_updates import sign_in
@@ -69,3 +71,89 @@ def test_bad_value_refused_with_a_message_nothing_written(db, new_app):
     assert not at.exception, [e.message for e in at.exception]
     assert any("whole numbers" in e.value for e in at.error)
     assert values(db) == []
+
+
+OFF_TRACK = range(40, 45)  # due in 2020 with no value: off track; the rest not yet due
+
+
+def sixty_measures(engine) -> None:
+    """The plan's measures retired and 60 of Central's own in their place, all "how
+    much"; five late in the plan's order are off track."""
+    with Session(engine) as session:
+        for measure in session.exec(select(Measure)).all():
+            measure.retired = True
+            session.add(measure)
+        for n in range(60):
+            session.add(
+                Measure(
+                    id=f"central.bench-{n:02d}",
+                    region_id="central",
+                    name=f"Measure {n:02d}",
+                    unit="people",
+                    target_kind=TargetKind.AT_LEAST,
+                    target_min=10,
+                    target_by=date(2020, 1, 1) if n in OFF_TRACK else date(2030, 1, 1),
+                    position=1000 + n,
+                )
+            )
+        session.commit()
+
+
+def card_names(at) -> list[str]:
+    return [t.split("**")[1] for t in texts(at.markdown) if t.startswith("**Measure ")]
+
+
+def showing(at) -> list[str]:
+    return [t for t in texts(at.caption) if t.startswith("Showing ") and " measures; " in t]
+
+
+def test_measures_page_draws_a_page_of_cards_at_a_time(db, new_app):
+    sixty_measures(db)
+    at = new_app(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(at.get("vega_lite_chart")) <= 25  # the old page drew all 60
+    assert showing(at) == ["Showing 1–25 of 60 measures; narrow with the filters or the search."]
+    assert len(card_names(at)) == 25
+    assert at.number_input(key="measures_page").label == "Page (of 3)"
+    at.number_input(key="measures_page").set_value(3).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert showing(at) == ["Showing 51–60 of 60 measures; narrow with the filters or the search."]
+    assert len(card_names(at)) == len(at.get("vega_lite_chart")) == 10
+    assert at.query_params["mpage"] == "3"
+
+
+def test_measures_page_puts_off_track_measures_first(db, new_app):
+    sixty_measures(db)
+    at = new_app(PAGE).run()
+    assert "**5 off track · 55 no value yet**" in texts(at.markdown)
+    names = card_names(at)
+    assert names[:5] == [f"Measure {n}" for n in OFF_TRACK]
+    assert names[5:8] == ["Measure 00", "Measure 01", "Measure 02"]  # then the plan's order
+    at.segmented_control(key="measures_order").set_value("Name").run()
+    assert card_names(at)[:3] == ["Measure 00", "Measure 01", "Measure 02"]
+
+
+def test_measures_search_narrows_and_goes_back_to_the_first_page(db, new_app):
+    sixty_measures(db)
+    at = new_app(PAGE).run()
+    at.number_input(key="measures_page").set_value(2).run()
+    at.text_input(key="measures_search").input("BENCH-1").run()  # the ids central.bench-1x
+    assert not at.exception, [e.message for e in at.exception]
+    assert card_names(at) == [f"Measure {n}" for n in range(10, 20)]
+    assert showing(at) == ["Showing 1–10 of 10 measures; narrow with the filters or the search."]
+    assert not at.number_input  # one page: no pager
+    at.text_input(key="measures_search").input("nothing like it").run()
+    assert "No measure matches this search." in texts(at.info)
+
+
+def test_measures_page_opens_on_the_page_in_the_url(db, new_app):
+    sixty_measures(db)
+    at = new_app(PAGE)
+    at.query_params["mpage"] = "2"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert showing(at)[0].startswith("Showing 26–50 of 60")
+    at = new_app(PAGE)
+    at.query_params["mpage"] = "99"  # past the last page: the last one
+    at.run()
+    assert showing(at)[0].startswith("Showing 51–60 of 60")

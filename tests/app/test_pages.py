@@ -4,6 +4,7 @@ admin-only Users page."""
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -29,7 +30,8 @@ TITLES = {
     "pages/plan_browser.py": "Plan browser",
 }
 # Altair charts (st.altair_chart) appear in AppTest's tree as "vega_lite_chart" nodes.
-OVERVIEW_CHARTS = 5  # status, by region, by need, region × need, freshness
+# status, by region, by need, region × need, progress against plan, per region, freshness
+OVERVIEW_CHARTS = 7
 CHARTS = {
     "dashboard.py": OVERVIEW_CHARTS,
     "pages/overview.py": OVERVIEW_CHARTS,
@@ -71,8 +73,23 @@ def test_page_runs_on_fresh_database(db_file: Path, backend: str, new_app, page:
 def test_page_runs_with_status_history(history_db, new_app, page: str) -> None:
     at = new_app(page).run()
 
-    overview = page in ("dashboard.py", "pages/overview.py")
-    assert_page_ok(at, page, extra_charts=1 if overview else 0)  # + completions over time
+    assert_page_ok(at, page)  # the burn-up is drawn with or without history
+
+
+def test_overview_shows_progress_against_plan(history_db, new_app) -> None:
+    at = new_app().run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    subheaders = texts(at.subheader)
+    assert "Progress against plan" in subheaders
+    assert "Progress against plan by region" in subheaders
+    assert "Completions over time" not in subheaders  # the weekly chart it replaces
+    specs = [json.loads(c.proto.spec) for c in charts(at)]
+    burnup = next(s for s in specs if s["description"].startswith("By June 2021"))
+    # SW_DONE is Done; SW_UNDONE's Done was undone
+    assert burnup["description"].startswith("By June 2021, 1 of 248 outcomes done; ")
+    regions = next(s for s in specs if "facet" in s and "Southwest 1 of 32" in s["description"])
+    assert regions["columns"] == 3
 
 
 def test_overview_counts_history(history_db, new_app) -> None:

@@ -14,7 +14,7 @@ from core.people.permissions import Actor
 from core.progress import my_work
 from core.progress.my_work import Group, LeadScope
 from ui import auth, components, data, updates
-from ui.panels import digest
+from ui.panels import digest, outcome_measures
 from ui.text import md
 
 # A group shows at most this many outcomes; the Regions page shows the rest.
@@ -94,6 +94,7 @@ def draw() -> None:
     if rest := groups[Group.REST]:
         with st.expander(f"Everything else ({len(rest):,})", icon=":material/inventory_2:"):
             _cards(rest)
+    outcome_measures.for_lead(lead)
     st.subheader("Reminders")
     digest.frequency_choice()  # the calendar feed link is under "My calendar" in the sidebar
 

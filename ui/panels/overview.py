@@ -1,13 +1,19 @@
 """The Overview page's panels: how to read it, the headline figures, completion by
-region, by need and region × need, completions over time with each region's
-freshness, and the latest status updates."""
+region, by need and region × need, progress against plan over time (the burn-up,
+statewide and per region), each region's freshness, and the latest status updates."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
+from datetime import date
+
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from core import charts
+from core.charts import burnup as burnup_charts
+from core.progress import burnup
 from core.progress.filters import OutcomeFilter
 from core.progress.notes import MEMBERS_ONLY
 from ui import components, data
@@ -92,29 +98,64 @@ def completion_charts(flt: OutcomeFilter) -> None:
     )
 
 
-def activity(flt: OutcomeFilter) -> pd.DataFrame:
-    """Completions over time beside each region's freshness; returns the latest status
-    updates (at most five) for `latest_updates`."""
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Completions over time")
-        hist = data.history(flt, limit=5)
-        if hist.empty:
-            components.empty_state(
-                "No status updates yet.",
-                hint="Workgroup leads: sign in from the sidebar, then mark outcomes done or in progress "
-                "from the Regions, Overdue or Plan browser pages. Progress appears here as it is recorded.",
-            )
-        else:
-            components.altair_chart(charts.completions_over_time(data.history(flt, done_only=True)))
-            st.caption("Outcomes marked Done, net of undos and reopenings, week by week.")
-    with right:
-        st.subheader("Freshness")
-        fresh = data.freshness()
-        components.altair_chart(charts.freshness(fresh))
+SMALL_MULTIPLES = 12  # regions drawn as small multiples at most
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
+def _burnup(
+    stamp_: tuple, flt_key: tuple, day: date, by: burnup.Group, limit: int | None = None
+) -> pd.DataFrame:
+    with Session(data.engine()) as session:
+        flt = OutcomeFilter(*flt_key)
+        return burnup.burnup(session, flt, today=day, by=by, limit=limit)
+
+
+def progress_against_plan(flt: OutcomeFilter) -> None:
+    """The burn-up (Done against due, on current and on the report's dates), then one
+    small burn-up per region."""
+    day = data.today()
+    st.subheader("Progress against plan")
+    plan = _burnup(data.stamp(), astuple(flt), day, None)
+    components.altair_chart(
+        burnup_charts.burnup_chart(plan),
+        table=burnup_charts.burnup_table(plan),
+        key="burnup_as_table",
+        width="stretch",
+    )
+    st.caption(
+        "Outcomes done (from the status history: an outcome counts from the day it was "
+        "marked Done until it was undone or reopened) against outcomes due, month by month, "
+        "on current due dates and, dashed, on the report's dates. Dropped outcomes are not due."
+    )
+    st.subheader("Progress against plan by region")
+    regions = _burnup(data.stamp(), astuple(flt), day, "region", SMALL_MULTIPLES)
+    components.altair_chart(
+        burnup_charts.burnup_small_multiples(regions),
+        table=burnup_charts.burnup_table(regions),
+        key="burnup_regions_as_table",
+    )
+    if (shown := regions["key"].nunique()) < regions.attrs.get("groups", shown):
         st.caption(
-            "Days since each region's last status update. Regions with no updates yet are marked."
+            f"The first {shown} of {regions.attrs['groups']:,} regions; pick regions in the "
+            "sidebar to see others."
         )
+
+
+def activity(flt: OutcomeFilter) -> pd.DataFrame:
+    """Each region's freshness; returns the latest status updates (at most five) for
+    `latest_updates`."""
+    hist = data.history(flt, limit=5)
+    if hist.empty:
+        components.empty_state(
+            "No status updates yet.",
+            hint="Workgroup leads: sign in from the sidebar, then mark outcomes done or in progress "
+            "from the Regions, Overdue or Plan browser pages. Progress appears here as it is recorded.",
+        )
+    st.subheader("Freshness")
+    components.altair_chart(charts.freshness(data.freshness()))
+    st.caption(
+        "Days since each region's last status update. Regions with no updates yet are marked."
+    )
     return hist
 
 

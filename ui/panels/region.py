@@ -11,6 +11,7 @@ import streamlit as st
 from core.models import Term
 from core.progress.filters import OutcomeFilter
 from ui import components, data, filters, updates
+from ui.panels import outcome_measures
 from ui.text import md
 
 TERMS = [(Term.SHORT, "Short term"), (Term.MEDIUM, "Medium term"), (Term.LONG, "Long term")]
@@ -71,6 +72,7 @@ def headline(flt: OutcomeFilter) -> None:
     m2.metric("Overdue", counts["overdue"], help="Past due and neither done nor dropped.")
     m3.metric(f"Due in {filters.soon_days()} days", counts["due_soon"])
     m4.metric("Blocked", counts["blocked"])
+    outcome_measures.for_region(flt)
 
 
 def logic_models(region_id: str, df: pd.DataFrame) -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
+from core.io.report.measures import measures_section
 from core.io.report.page import CSS, HOTLINE_NUMBER, HOTLINE_TEXT, day, footer, header, page
 from core.io.report.sections import (
     NOTE_LIMIT,
@@ -27,9 +28,12 @@ from core.io.report.sections import (
     outcome_section,
     summary_section,
 )
+from core.io.report.since import since_html
 from core.io.report.svg import BAR_WIDTH, WIDE_WIDTH, chart_svg
+from core.measures import queries as measure_queries
 from core.models import Status
-from core.progress import activity, derived, queries
+from core.partners import queries as partners
+from core.progress import activity, burnup, derived, queries
 from core.progress.filters import OutcomeFilter, describe
 from core.progress.schedule import Schedule
 
@@ -54,10 +58,12 @@ def progress_report_html(
     generated_by: str | None = None,
     generated_at: datetime | None = None,
     members: bool = False,
+    since: date | None = None,
 ) -> str:
     """The report for the outcomes `flt` selects (retired ones never count), with
     schedules computed as of `today`. Notes are those the reader may read
-    (`core.progress.notes`): all of them for `members`, else only published ones."""
+    (`core.progress.notes`): all of them for `members`, else only published ones.
+    With `since`, a "Since <date>" section says what changed from then to `today`."""
     flt = dataclasses.replace(flt or OutcomeFilter(), today=today, include_retired=False)
     plan = queries.plan_info(session)
     title = plan.title if plan else "Strategic plan"
@@ -87,7 +93,7 @@ def progress_report_html(
         key=lambda r: (r["days_to_due"], r["region_position"]),
     )
     blocked = [r for r in rows if r["status"] == Status.BLOCKED.value]
-    history = activity.history(session, flt, members=members)
+    progress = burnup.burnup(session, flt, today=today)
     freshness = activity.region_freshness(session, today)
     if flt.regions:
         freshness = [f for f in freshness if f["region_id"] in flt.regions]
@@ -101,6 +107,7 @@ def progress_report_html(
                 queries.schedule_counts(session, today, soon, flt),
                 soon,
             ),
+            since_html(session, since=since, today=today, flt=flt, members=members),
             completion_section(
                 "Completion by region",
                 "Region",
@@ -137,7 +144,8 @@ def progress_report_html(
                 f"{day(today + timedelta(days=soon))}, soonest first.",
                 empty=f"Nothing open is due in the next {soon} days for these filters.",
             ),
-            activity_section(history, freshness, today),
+            measures_section(measure_queries.measures(session, flt, today=today)),
+            activity_section(progress, freshness),
         ]
     )
     return page(title, today, head + body + footer(plan))
@@ -150,4 +158,12 @@ def describe_filter(session: Session, flt: OutcomeFilter) -> str:
         regions={r["id"]: r["name"] for r in queries.regions(session)},
         needs={n["id"]: n["label"] for n in queries.needs(session)},
         logic_models={m["id"]: m["title"] for m in queries.logic_models(session)},
+        organisations=_organisation_names(session, flt),
     )
+
+
+def _organisation_names(session: Session, flt: OutcomeFilter) -> dict[str, str]:
+    if not flt.organisations:
+        return {}
+    orgs = partners.organisations(session)
+    return dict(zip(orgs["organisation_id"], orgs["organisation"], strict=True))

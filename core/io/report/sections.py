@@ -6,7 +6,6 @@ returns escaped HTML."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from html import escape
 from typing import Any
 
@@ -174,19 +173,17 @@ def _outcome_row(r: dict[str, Any], days: int) -> str:
     )
 
 
-# Outcomes done over time from status updates, and each region's freshness.
-def activity_section(
-    history: list[dict[str, Any]], freshness: list[dict[str, Any]], today: date
-) -> str:
-    if history:
-        over_time = figure(
-            charts.completions_over_time(pd.DataFrame(history), today),
-            "Completions over time",
-            WIDE_WIDTH,
-            "Outcomes marked Done, net of undos and reopenings, week by week.",
-        )
-    else:
-        over_time = '<p class="empty">No status updates recorded yet.</p>'
+# Progress against plan over time (the burn-up), and each region's freshness.
+def activity_section(progress: pd.DataFrame, freshness: list[dict[str, Any]]) -> str:
+    burnup = charts.burnup_chart(progress)
+    over_time = figure(
+        burnup,
+        "Progress against plan",
+        WIDE_WIDTH,
+        f"{burnup.description} Outcomes done (from the status history) against outcomes "
+        "due, month by month, on current due dates and, dashed, on the report's dates. "
+        "Dropped outcomes are not due.",
+    )
     fresh = figure(
         charts.freshness(pd.DataFrame(freshness, columns=["region", "days_since_update"])),
         "Days since each region's last update",
@@ -195,7 +192,7 @@ def activity_section(
     )
     return f"""<section>
 <h2>Activity</h2>
-<h3>Completions over time</h3>
+<h3>Progress against plan</h3>
 {over_time}
 <h3>Freshness</h3>
 {fresh}

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import altair as alt
 import pandas as pd
@@ -270,71 +270,6 @@ def test_heatmap_cells_and_text():
     assert [r["text"] for r in rows] == ["25%\nn=4", "0%\nn=3"]
 
 
-def test_completions_series_counts_reverts():
-    hist = pd.DataFrame(
-        {
-            "changed_at": [datetime(2021, 3, 1), datetime(2021, 3, 9), datetime(2021, 3, 17)],
-            "old_status": ["In progress", "Not started", "Done"],
-            "new_status": ["Done", "Done", "In progress"],
-        }
-    )
-    series = charts.completions_series(hist)
-    assert list(series["week"]) == [
-        pd.Timestamp("2021-03-01"),
-        pd.Timestamp("2021-03-08"),
-        pd.Timestamp("2021-03-15"),
-    ]
-    assert list(series["net"]) == [1, 1, -1]
-    assert list(series["cumulative"]) == [1, 2, 1]
-
-
-def test_completions_series_same_week_and_done_to_done():
-    hist = pd.DataFrame(
-        {
-            "changed_at": [datetime(2021, 3, 1), datetime(2021, 3, 2), datetime(2021, 3, 3)],
-            "old_status": ["Not started", "Done", "Done"],
-            "new_status": ["Done", "Done", "Blocked"],
-        }
-    )
-    series = charts.completions_series(hist)
-    assert list(series["net"]) == [0]
-    assert list(series["cumulative"]) == [0]
-
-
-def test_completions_series_accepts_aware_timestamps():
-    hist = pd.DataFrame(
-        {
-            "changed_at": [
-                datetime(2021, 3, 7, 23, 30, tzinfo=UTC),
-                datetime(2021, 3, 8, tzinfo=UTC),
-            ],
-            "old_status": ["Not started", "In progress"],
-            "new_status": ["Done", "Done"],
-        }
-    )
-    series = charts.completions_series(hist)
-    assert list(series["week"]) == [pd.Timestamp("2021-03-01"), pd.Timestamp("2021-03-08")]
-    assert list(series["cumulative"]) == [1, 2]
-
-
-def test_completions_over_time_step_line():
-    hist = pd.DataFrame(
-        {
-            "changed_at": [datetime(2021, 3, 1)],
-            "old_status": ["Not started"],
-            "new_status": ["Done"],
-        }
-    )
-    chart = charts.completions_over_time(hist, today=date(2021, 4, 1))
-    assert isinstance(chart, alt.Chart)
-    spec = chart.to_dict()
-    assert spec["mark"]["interpolate"] == "step-after"
-    assert spec["encoding"]["x"]["field"] == "week"
-    assert spec["encoding"]["y"]["field"] == "cumulative"
-    rows = chart_data(spec, spec)
-    assert [r["cumulative"] for r in rows] == [1, 1]  # carried on to today's week
-
-
 def test_freshness_never_updated_is_labelled():
     df = pd.DataFrame(
         {"region": ["State", "Central", "Southeast"], "days_since_update": [3, None, 1]}
@@ -359,7 +294,8 @@ EMPTY_CASES = [
     ("status_bar", charts.status_bar),
     ("completion_by", lambda df: charts.completion_by(df, "region")),
     ("heatmap", charts.heatmap),
-    ("completions_over_time", charts.completions_over_time),
+    ("burnup_chart", charts.burnup_chart),
+    ("burnup_small_multiples", charts.burnup_small_multiples),
     ("freshness", charts.freshness),
 ]
 
@@ -375,7 +311,6 @@ def test_empty_outcomes_with_columns(outcomes):
     chart = charts.timeline(outcomes.iloc[0:0], TODAY)
     spec = chart.to_dict()
     assert spec["height"] == charts.MIN_HEIGHT
-    assert charts.completions_series(pd.DataFrame()).empty
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,6 @@ fields as a table; and no chart leaves Vega an empty layer to warn about."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import pytest
 
@@ -24,11 +22,15 @@ BY_REGION = pd.DataFrame(
     }
 )
 FRESH = pd.DataFrame({"region": ["State", "Central"], "days_since_update": [3, None]})
-HISTORY = pd.DataFrame(
+BURNUP = pd.DataFrame(
     {
-        "changed_at": [datetime(2020, 3, 2, tzinfo=UTC), datetime(2020, 3, 9, tzinfo=UTC)],
-        "old_status": ["Not started", "In progress"],
-        "new_status": ["Done", "Done"],
+        "key": ["", ""],
+        "label": ["All outcomes", "All outcomes"],
+        "order": [0, 0],
+        "month": [pd.Timestamp("2026-11-01"), pd.Timestamp("2026-12-01")],
+        "done": [10, 12],
+        "due_current": [200, 248],
+        "due_report": [248, 248],
     }
 )
 
@@ -69,7 +71,12 @@ def test_completion_by_region_is_described_with_rates_and_counts() -> None:
             ),
             "Completion by region and need, 2 pairs: highest Central × Legal 75 % of 4",
         ),
-        (lambda o: charts.completions_over_time(HISTORY), "Outcomes done over time, week by week"),
+        (
+            lambda o: charts.burnup_chart(BURNUP),
+            "By December 2026, 12 of 248 outcomes done; 248 due on current dates, 248 on "
+            "the report's dates.",
+        ),
+        (lambda o: charts.burnup_small_multiples(BURNUP), "By December 2026: All outcomes 12"),
         (
             lambda o: charts.freshness(FRESH),
             "Days since each region's last update: State 3 days, Central no updates yet.",

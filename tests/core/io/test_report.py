@@ -29,7 +29,7 @@ STL_DONE = "st-louis.adult-shelter.short.1"
 STATE_STARTED = "state-housing.ht-taskforce.short.1"
 SCRIPT_NOTE = 'Waiting for the county\'s answer. <script>alert("x")</script> & more'
 STARTED_NOTE = "Kick-off held with housing partners;\nnext meeting in July."
-CHARTS = 6  # status, by region, by need, region × need, completions over time, freshness
+CHARTS = 6  # status, by region, by need, region × need, progress against plan, freshness
 
 
 def record(engine: Engine, outcome_id: str, status: str, note: str = "", day: int = 1) -> None:
@@ -183,7 +183,7 @@ def test_report_embeds_each_chart_as_svg(html):
         "Completion by region",
         "Completion by need",
         "Completion by region and need",
-        "Completions over time",
+        "Progress against plan",
         escape("Days since each region's last update"),
     ]
 
@@ -269,11 +269,11 @@ def test_report_without_matching_outcomes(engine):
     assert "1-888-373-7888" in html
 
 
-def test_report_without_history_says_so(engine):
+def test_report_without_history_still_shows_progress_against_plan(engine):
     html = build(engine)
 
-    assert "No status updates recorded yet." in html
-    assert html.count("<svg") == CHARTS - 1  # no completions-over-time chart
+    assert html.count("<svg") == CHARTS  # the burn-up's due lines need no history
+    assert "By June 2021, 0 of 248 outcomes done; " in html
 
 
 def test_chart_svg_fetches_nothing():
@@ -290,7 +290,7 @@ def test_cli_report_writes_file(tmp_path, capsys):
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert "Region: Southwest; Need: Legal services" in html
-    assert html.count("<svg") == CHARTS - 1  # a new database has no history
+    assert html.count("<svg") == CHARTS  # the burn-up's due lines need no history
     assert f"Wrote the progress report to {out}" in capsys.readouterr().out
 
 
