@@ -28,17 +28,22 @@ _LAST_USER = "_navigation_user"
 
 def navigation(*, admin: bool) -> StreamlitPage:
     """Declare the pages for this reader and return the one to run. My work is there
-    for leads and admins, and is the default page of a lead (or an admin with
-    assignments); a reader who signs in on the Overview is taken to it."""
+    for leads and admins, and is the home of a lead (or an admin with assignments): a
+    new tab at the app's address, or signing in on the Overview, opens it.
+
+    The Overview stays the default page (served at /) for everyone: a default page has
+    no path of its own, so with My work as a lead's default, their link to /my_work
+    opened in a new tab showed Streamlit's "Page not found" above it."""
     me = auth.actor()
     home = my_work.has_page(me) and my_work.is_home(me)
-    pages = _pages(admin=admin, with_my_work=my_work.has_page(me), home=home)
+    first_run = _LAST_USER not in st.session_state
+    pages = _pages(admin=admin, with_my_work=my_work.has_page(me))
     # Every page listed: collapsed, Streamlit's menu would hide the admin section
     # behind "View 3 more" once it holds more than twelve pages.
     page = st.navigation(pages, expanded=True)
     _stylesheet()
-    signed_in_now = _signed_in_now(me.user_id)
-    if home and signed_in_now and page.title == OVERVIEW_TITLE:
+    arrived = _signed_in_now(me.user_id) or first_run
+    if home and arrived and page.title == OVERVIEW_TITLE:
         filters.carry_over()
         st.switch_page(pages["Progress"][0])
     return page
@@ -97,13 +102,13 @@ def _stylesheet() -> None:
         st.html(NAV_SCRIPT, unsafe_allow_javascript=True)
 
 
-def _pages(*, admin: bool, with_my_work: bool, home: bool) -> dict[str, list[StreamlitPage]]:
+def _pages(*, admin: bool, with_my_work: bool) -> dict[str, list[StreamlitPage]]:
     progress = [
         st.Page(
             "pages/overview.py",
             title=OVERVIEW_TITLE,
             icon=":material/dashboard:",
-            default=not home,
+            default=True,
         ),
         st.Page("pages/timeline.py", title="Timeline", icon=":material/view_timeline:"),
         st.Page("pages/overdue.py", title="Overdue & due soon", icon=":material/schedule:"),
@@ -111,10 +116,7 @@ def _pages(*, admin: bool, with_my_work: bool, home: bool) -> dict[str, list[Str
     ]
     if with_my_work:
         progress.insert(
-            0,
-            st.Page(
-                "pages/my_work.py", title="My work", icon=":material/assignment_ind:", default=home
-            ),
+            0, st.Page("pages/my_work.py", title="My work", icon=":material/assignment_ind:")
         )
     pages = {
         "Progress": progress,
@@ -155,5 +157,5 @@ def page() -> None:
     # My work is declared too, so that a link to it survives (dashboard.py then
     # decides whether this reader gets it).
     st.set_page_config(page_icon=PAGE_ICON)
-    st.navigation(_pages(admin=False, with_my_work=True, home=False))
+    st.navigation(_pages(admin=False, with_my_work=True))
     st.rerun()

@@ -166,3 +166,18 @@ def test_deep_link_on_a_cold_server_goes_through_dashboard(start_server, page: P
     expect(page.get_by_text("Human Trafficking Hotline")).to_be_visible()
     expect(page.locator(CHART)).to_have_count(0)
     assert_no_exception(page)
+
+
+def test_a_lead_s_link_to_my_work_opens_in_a_new_tab(server, page: Page) -> None:
+    """My work was a lead's default page, which Streamlit serves at / only: opened by
+    its own address (/my_work) in a new tab, it came with a "Page not found" box."""
+    open_page(page, server.url)
+    sign_in(page, server)
+    expect(page.locator("h1")).to_have_text("My work")  # a lead's home
+
+    other = open_page(page.context.new_page(), f"{server.url}/my_work")
+    expect(other.locator("h1")).to_have_text("My work")
+    expect(other.get_by_text("Page not found")).to_have_count(0)
+    assert_no_exception(other)
+    go_to(other, "Overview")  # the Overview is still one click away
+    expect(other.locator("h1")).to_have_text("Statewide progress")
