@@ -32,6 +32,10 @@ def _long(frame: pd.DataFrame) -> pd.DataFrame:
     return long.dropna(subset=["outcomes"]).astype({"outcomes": int}).reset_index(drop=True)
 
 
+# One entry a line, stacked: side by side, the three long names ran off a phone's width.
+_LEGEND = alt.Legend(orient="top", columns=1)
+
+
 def _lines(data: pd.DataFrame, *, legend: bool) -> alt.Chart:
     return (
         alt.Chart(data)
@@ -43,13 +47,13 @@ def _lines(data: pd.DataFrame, *, legend: bool) -> alt.Chart:
                 "line:N",
                 title=None,
                 scale=alt.Scale(domain=list(LINES.values()), range=_COLORS),
-                legend=alt.Legend(orient="top") if legend else None,
+                legend=_LEGEND if legend else None,
             ),
             strokeDash=alt.StrokeDash(
                 "line:N",
                 title=None,
                 scale=alt.Scale(domain=list(LINES.values()), range=_DASHES),
-                legend=alt.Legend(orient="top") if legend else None,
+                legend=_LEGEND if legend else None,
             ),
             tooltip=[
                 alt.Tooltip("label:N", title="Outcomes of"),

@@ -262,6 +262,9 @@ def matrix_text(links: pd.DataFrame) -> str:
     )
 
 
+_LINES = alt.Legend(symbolType="stroke", symbolStrokeWidth=2)
+
+
 def contributing_chart(rows: pd.DataFrame) -> alt.Chart:
     """Per region, a line of how many organisations contributed each month (from
     `core.partners.queries.contributing`)."""
@@ -269,13 +272,23 @@ def contributing_chart(rows: pd.DataFrame) -> alt.Chart:
     d["month"] = pd.to_datetime(d["month"])
     chart = (
         alt.Chart(d)
-        .mark_line(point=True)
+        .mark_line(point=True, strokeWidth=2)
         .encode(
-            x=alt.X("month:T", title="Month", axis=alt.Axis(format=AXIS_DATE_FORMAT)),
+            # one tick a month (a time axis repeated a month's name between months)
+            x=alt.X(
+                "month:T",
+                title="Month",
+                axis=alt.Axis(format=AXIS_DATE_FORMAT, tickCount={"interval": "month", "step": 1}),
+            ),
             y=alt.Y(
                 "organisations:Q", title="Organisations contributing", axis=alt.Axis(tickMinStep=1)
             ),
-            color=alt.Color("region:N", title="Region", scale=alt.Scale(scheme=KIND_SCHEME)),
+            color=alt.Color(
+                "region:N", title="Region", scale=alt.Scale(scheme=KIND_SCHEME), legend=_LINES
+            ),
+            # regions on the same count stay apart by their dashes, not colour alone (one
+            # legend: the same field, title and legend as the colour)
+            strokeDash=alt.StrokeDash("region:N", title="Region", legend=_LINES),
             tooltip=[
                 alt.Tooltip("month:T", title="Month", format=MONTH_FORMAT),
                 alt.Tooltip("region:N", title="Region"),

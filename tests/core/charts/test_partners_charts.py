@@ -135,3 +135,12 @@ def test_network_labels_do_not_run_into_each_other() -> None:
         }
     )
     assert list(charts._labelled(nodes)["organisation"]) == ["Big", "Far away"]
+
+
+def test_contributing_lines_tick_once_a_month_and_differ_by_more_than_colour() -> None:
+    """The time axis repeated a month's name between months ("Jun 2026, Jun 2026, …"),
+    and regions on the same count could be told apart by colour alone."""
+    encoding = charts.contributing_chart(CONTRIBUTING).to_dict()["encoding"]
+    assert encoding["x"]["axis"]["tickCount"] == {"interval": "month", "step": 1}
+    assert encoding["strokeDash"]["field"] == "region"
+    assert encoding["strokeDash"]["legend"] == encoding["color"]["legend"]  # one legend
