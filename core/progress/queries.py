@@ -35,6 +35,7 @@ from core.models import (
     Strategy,
     StrategyOrganisation,
 )
+from core.progress import counted
 from core.progress.comments import latest_comment_sql
 from core.progress.filters import OutcomeFilter, joined
 from core.progress.notes import guard_author, guard_note
@@ -165,21 +166,7 @@ def standing_update_id():
     Looked up per outcome through the (outcome_id, changed_at) index: a grouped
     subquery over the whole history would be built for every query, even one for a
     single outcome (the update dialog)."""
-    entry, undo, redo = (aliased(StatusUpdate) for _ in range(3))
-    redone = (
-        select(redo.id)
-        .where(col(redo.outcome_id) == col(undo.outcome_id), col(redo.reverts_id) == col(undo.id))
-        .exists()
-    )
-    undone = (
-        select(undo.id)
-        .where(
-            col(undo.outcome_id) == col(entry.outcome_id),
-            col(undo.reverts_id) == col(entry.id),
-            ~redone,
-        )
-        .exists()
-    )
+    entry = aliased(StatusUpdate)
     # A check-in without a note (core/progress/updates.check_in) leaves the standing
     # note as it was: it is the only entry with the same status and no note or link.
     bare_check_in = and_(
@@ -191,8 +178,7 @@ def standing_update_id():
         select(func.max(entry.id))
         .where(
             col(entry.outcome_id) == Outcome.id,
-            col(entry.reverts_id).is_(None),
-            ~undone,
+            counted.counts(entry),
             ~bare_check_in,
         )
         .correlate(Outcome)
