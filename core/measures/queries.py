@@ -193,8 +193,3 @@ def measures(session: Session, flt: OutcomeFilter, *, today: date) -> list[Measu
         out.append(MeasureRow(measure, *scope, subject, target, by, points, state))
     out.sort(key=lambda r: r.measure.position)
     return out
-
-
-def values_stamp(session: Session) -> tuple[Any, ...]:
-    """Changes whenever a value is recorded or undone (rows are only ever added)."""
-    return tuple(session.exec(select(func.max(MeasureValue.id), func.count())).one())

@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from core.io import measure_values
 from core.io.imports import RowError
-from core.measures import queries
 from core.people.permissions import Actor
 from core.progress.filters import OutcomeFilter
 from core.store.db import DatabaseUnavailable
@@ -66,9 +65,7 @@ def transfer(flt: OutcomeFilter) -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner="Checking the file…")
-def _check(
-    stamp_: tuple, values_stamp_: tuple, content: bytes, name: str, actor: Actor
-) -> measure_values.ValuesReport:
+def _check(stamp_: tuple, content: bytes, name: str, actor: Actor) -> measure_values.ValuesReport:
     """The dry run of an upload, redone after any change and for each reader."""
     return measure_values.import_values(
         data.engine(), content, actor=actor, today=data.today(), filename=name, dry_run=True
@@ -142,10 +139,8 @@ def upload(me: Actor) -> None:
     if upload is None:
         return
     content, name = upload.getvalue(), upload.name
-    with Session(data.engine()) as session:
-        values_stamp = queries.values_stamp(session)
     try:
-        report = _check(data.stamp(), values_stamp, content, name, me)
+        report = _check(data.stamp(), content, name, me)
     except DatabaseUnavailable as exc:
         st.error(actions.for_reader(exc), icon=":material/database:")
         return

@@ -86,18 +86,15 @@ def _plain(row: queries.MeasureRow, members: bool) -> dict[str, Any]:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _rows(
-    stamp_: tuple, values_stamp_: tuple, flt_key: tuple, day: date, members: bool
-) -> list[dict[str, Any]]:
+def _rows(stamp_: tuple, flt_key: tuple, day: date, members: bool) -> list[dict[str, Any]]:
     with Session(data.engine()) as session:
         rows = queries.measures(session, OutcomeFilter(*flt_key), today=day)
         return [_plain(r, members) for r in rows]
 
 
 def rows(flt: OutcomeFilter) -> list[dict[str, Any]]:
-    with Session(data.engine()) as session:
-        values_stamp = queries.values_stamp(session)
-    return _rows(data.stamp(), values_stamp, astuple(flt), data.today(), data.members())
+    # the data stamp moves with every value recorded or undone (queries.data_stamp)
+    return _rows(data.stamp(), astuple(flt), data.today(), data.members())
 
 
 def counts_line(items: list[dict[str, Any]]) -> str:

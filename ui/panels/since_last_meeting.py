@@ -14,7 +14,6 @@ import streamlit as st
 from sqlmodel import Session
 
 from core.errors import TrackerError
-from core.measures.queries import values_stamp
 from core.plan.fields import EARLIEST
 from core.progress import meetings, since
 from core.progress.filters import OutcomeFilter
@@ -175,7 +174,7 @@ def remove_button(current: Window) -> None:
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _changes(
-    stamp_: tuple, values_: tuple, flt_key: tuple, since_: date, today: date, members: bool
+    stamp_: tuple, flt_key: tuple, since_: date, today: date, members: bool
 ) -> since.SinceChanges:
     with Session(data.engine()) as session:
         return since.changes_since(
@@ -184,9 +183,8 @@ def _changes(
 
 
 def changes(flt: OutcomeFilter, current: Window) -> since.SinceChanges:
-    with Session(data.engine()) as session:
-        stamp_ = values_stamp(session)
-    return _changes(data.stamp(), stamp_, astuple(flt), current.since, data.today(), data.members())
+    # the data stamp moves with every value recorded or undone (queries.data_stamp)
+    return _changes(data.stamp(), astuple(flt), current.since, data.today(), data.members())
 
 
 def nothing_changed(current: Window, filtered: bool) -> None:
