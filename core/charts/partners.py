@@ -144,8 +144,19 @@ def network_chart(nodes: pd.DataFrame, edges: pd.DataFrame) -> alt.LayerChart:
     )
     base = alt.Chart(n).encode(x=x, y=y)
     points = base.mark_circle(opacity=0.9, stroke="white", strokeWidth=1).encode(
-        size=alt.Size("strategies:Q", title="Strategies", scale=alt.Scale(range=[60, 600])),
-        color=alt.Color("kind:N", title="Kind", scale=alt.Scale(scheme=KIND_SCHEME)),
+        size=alt.Size(
+            "strategies:Q",
+            title="Strategies",
+            scale=alt.Scale(range=[60, 600]),
+            legend=alt.Legend(orient="bottom", direction="vertical"),
+        ),
+        # below the network, so a phone's narrow width is all the network's
+        color=alt.Color(
+            "kind:N",
+            title="Kind",
+            scale=alt.Scale(scheme=KIND_SCHEME),
+            legend=alt.Legend(orient="bottom", columns=2),
+        ),
         tooltip=[
             alt.Tooltip("organisation:N", title="Organisation"),
             alt.Tooltip("kind:N", title="Kind"),
