@@ -29,7 +29,12 @@ if df.empty:
     st.stop()
 
 panel.headline(flt)
-with st.expander("Timeline", expanded=False, icon=":material/view_timeline:"):
-    components.altair_chart(charts.timeline(df, data.today()), width="stretch")
+# Drawn only while open (opening it reruns the page): most visits never open it.
+timeline = st.expander(
+    "Timeline", key="region_timeline", on_change="rerun", icon=":material/view_timeline:"
+)
+if timeline.open:
+    with timeline:
+        components.chart(charts.timeline(df, data.today()), width="stretch")
 panel.logic_models(region_id, df)
 updates.render_dialog()

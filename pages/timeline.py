@@ -32,14 +32,13 @@ if total > charts.AGGREGATE_THRESHOLD:
     )
     # Aggregated in SQL: the outcomes themselves are never loaded.
     spans = charts.strategy_span_frame(data.strategy_spans(flt))
-    components.altair_chart(charts.strategy_timeline(spans, data.today()), width="stretch")
+    components.chart(charts.strategy_timeline(spans, data.today()), width="stretch")
     st.stop()
 
-df = data.outcomes(flt, filters.soon_days())
-every = plan_timeline.timeline_rows(df, all_open=True)
+every = data.timeline_rows(flt, filters.soon_days())
 span = panel.window(every, data.today())
 opened, all_open = panel.expanded(every[every["level"] == plan_timeline.STRATEGY])
-rows = every if all_open else plan_timeline.timeline_rows(df, opened)
+rows = every if all_open else plan_timeline.collapsed(every, opened)
 panel.chart(rows, data.today(), span)
 panel.agenda(every, span)
 st.caption(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.charts import describe
+from core.charts import describe, vl
 from core.models import Status
 from core.progress.rates import rate_text as rate_text  # ui/panels call components.rate_text
 from core.progress.schedule import Schedule
@@ -94,78 +92,58 @@ OUTCOME_COLUMNS = {
 }
 
 
-# The chart types st.altair_chart accepts (every builder in core/charts returns one).
-AltairChart = (
-    alt.Chart
-    | alt.LayerChart
-    | alt.ConcatChart
-    | alt.HConcatChart
-    | alt.VConcatChart
-    | alt.FacetChart
-    | alt.RepeatChart
-)
+# A chart's table for "Show as table": a frame, or a function making it (called only
+# when the switch is on, so a page run does not build tables nobody asked for).
+Table = pd.DataFrame | Callable[[], pd.DataFrame]
 
 
-def altair_chart(
-    chart: AltairChart, *, table: pd.DataFrame | None = None, key: str | None = None, **kwargs: Any
+def chart(
+    spec: vl.Spec, *, table: Table | None = None, key: str | None = None, **kwargs: Any
 ) -> None:
-    """st.altair_chart without Altair validating the finished spec against the
-    Vega-Lite schema again (10–50 ms a chart); tests/core/charts/test_charts.py validates
-    what every builder makes. The chart's description (core/charts/describe.py) is its
-    accessible name; a "Show as table" switch shows `table` (by default the chart's
-    tooltip fields) in its place."""
-    description = chart.description if isinstance(chart.description, str) else ""
-    data = describe.tooltip_table(chart) if table is None else table
+    """A chart of core/charts (a Vega-Lite spec as a dict, its frames sent as Arrow).
+    Its description (core/charts/describe.py) is its accessible name; a "Show as
+    table" switch shows `table` (by default the tooltip's fields) in its place."""
+    description = spec.description
+    if table is None:
+        has_rows, make = describe.has_tooltip_table(spec), lambda: describe.tooltip_table(spec)
+    elif callable(table):
+        has_rows, make = any(len(f) for f in spec.frames.values()), table
+    else:
+        has_rows, make = not table.empty, lambda: table
     switch_key = key or "as_table_" + hashlib.sha1(description.encode()).hexdigest()[:12]
-    as_table = not data.empty and st.toggle(
+    as_table = has_rows and st.toggle(
         "Show as table",
         key=switch_key,
         help="The chart's figures as a table, for reading without the chart.",
     )
     if as_table:
-        st.dataframe(data, hide_index=True, width="stretch")
+        st.dataframe(make(), hide_index=True, width="stretch")
         if description:
             st.caption(md(description))  # it may hold names people typed
         return
-    _fit_discrete(chart)
-    object.__setattr__(chart, "to_dict", functools.partial(chart.to_dict, validate=False))
-    st.altair_chart(chart, **kwargs)
+    st.vega_lite_chart(fit_rows(spec), **kwargs)
 
 
-# A chart whose height is a step per row cannot fit a height: Streamlit asks Vega for
-# "fit" (width and height) and Vega-Lite warns "Dropping fit-y because spec has
-# discrete height", whatever the fit. So such a chart gets its height in pixels (rows
-# × step, the plot's height as the step gave it) and fits only its width.
-FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
-
-
-def _fit_discrete(chart: AltairChart) -> None:
-    """Set in place (as the builders in core/charts do): the same drawing, no warning."""
-    height = getattr(chart, "height", alt.Undefined)
-    sized = getattr(chart, "autosize", alt.Undefined) is not alt.Undefined
-    if not isinstance(height, alt.Step) or sized:
-        return
-    rows = _row_count(chart)
-    if rows:
-        chart.height = rows * height.step
-        chart.autosize = FIT_WIDTH
-
-
-def _row_count(chart: AltairChart) -> int:
-    """How many rows a chart's discrete y axis has: the distinct values of its y
-    field across its layers' data (0 when that cannot be told)."""
-    layers = getattr(chart, "layer", alt.Undefined)
+def fit_rows(spec: vl.Spec) -> vl.Spec:
+    """A spec whose height is a step per row, with its height in pixels (rows × step)
+    and fitting only its width: Streamlit asks Vega to fit both, and Vega-Lite warns
+    "Dropping fit-y because spec has discrete height". The rows are the distinct values
+    of the views' y field. Any other spec as it is."""
+    height = spec.get("height")
+    if not isinstance(height, dict) or "step" not in height or "autosize" in spec:
+        return spec
     values: set = set()
-    for layer in layers if isinstance(layers, list) else [chart]:
-        data = layer.data if isinstance(layer.data, pd.DataFrame) else chart.data
-        y = getattr(layer.encoding, "y", alt.Undefined)  # Undefined has no attributes
-        field = getattr(y, "shorthand", alt.Undefined)
-        if not isinstance(data, pd.DataFrame) or not isinstance(field, str):
-            continue
-        name = field.split(":")[0]
-        if name in data.columns:
-            values.update(data[name].dropna().unique())
-    return len(values)
+    for view in spec.views():
+        frame = spec.frame(view)
+        field = view.get("encoding", {}).get("y", {}).get("field")
+        if frame is not None and field in frame.columns:
+            values.update(frame[field].dropna().unique())
+    if not values:
+        return spec
+    return vl.Spec(spec, height=len(values) * height["step"], autosize=FIT_WIDTH)
+
+
+FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
 
 
 def footer() -> None:

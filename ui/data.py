@@ -15,6 +15,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from core.charts import plan_timeline
 from core.config import get_settings
 from core.models import PlanChange
 from core.progress import activity, derived, notes, queries, schedule
@@ -93,6 +94,21 @@ def outcomes(flt: OutcomeFilter, soon_days: int = schedule.DEFAULT_SOON_DAYS) ->
     """Outcomes matching the filter, annotated with schedule, chain and Gantt start;
     latest notes as this reader may read them."""
     return _outcomes(stamp(), astuple(flt), today(), soon_days, members())
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+def _timeline_rows(
+    stamp_: tuple, flt_key: tuple, day: date, soon_days: int, members: bool
+) -> pd.DataFrame:
+    frame = _outcomes(stamp_, flt_key, day, soon_days, members)
+    return plan_timeline.timeline_rows(frame, all_open=True)
+
+
+def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
+    """The Timeline's rows with every strategy open (core/charts/plan_timeline), kept
+    with the outcomes they are built from: opening a strategy or moving the window
+    does not build them again."""
+    return _timeline_rows(stamp(), astuple(flt), today(), soon_days, members())
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)

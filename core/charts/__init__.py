@@ -1,13 +1,14 @@
-"""Altair chart builders for the dashboard: one function per chart, DataFrame in, chart out.
+"""Chart builders for the dashboard: one function per chart, DataFrame in, Vega-Lite spec
+out (a plain dict, `vl.Spec`; core/charts/vl.py says why not Altair's objects).
 
 Builders are pure (no I/O, no Streamlit) and accept empty frames: they return a chart
 with no marks and leave the empty-state message to the page. Widths are left unset so
 the page can stretch a chart to its container.
 
-`style` holds the shared colours, sizes and encoders; `frames` and `timeline` the Gantt
-of outcomes and strategies; `progress` the status, completion, heatmap and freshness charts;
-`burnup` progress against plan over time. Callers use this package's names
-(`charts.timeline`, `charts.STATUS_ORDER`).
+`vl` holds the spec type and its few helpers; `style` the shared colours, sizes and
+encoders; `frames` and `timeline` the Gantt of outcomes and strategies; `progress` the
+status, completion, heatmap and freshness charts; `burnup` progress against plan over time.
+Callers use this package's names (`charts.timeline`, `charts.STATUS_ORDER`).
 """
 
 from __future__ import annotations

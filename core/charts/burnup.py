@@ -1,12 +1,16 @@
 """The burn-up: outcomes Done so far against outcomes due so far, month by month, on
 current dates and (dashed) on the report's dates; one chart, or small multiples per
-region. Takes the frame of core.progress.burnup.burnup."""
+region. Takes the frame of core.progress.burnup.burnup; returns Vega-Lite specs as
+dicts (core/charts/vl.py)."""
 
 from __future__ import annotations
 
-import altair as alt
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
+from core.charts import vl
 from core.charts.describe import MAX_ITEMS
 from core.charts.style import AXIS_DATE_FORMAT, BAR_COLOR, DONE_COLOR, MUTED_COLOR, with_columns
 
@@ -20,76 +24,80 @@ _DASHES = [[1, 0], [1, 0], [6, 4]]  # the report's dates dashed
 
 
 def _long(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per group, month and line (Done after this month left out)."""
+    """One row per group, month and line (Done after this month left out): a melt,
+    in numpy (pandas' melt cost more than the rest of the chart)."""
     d = with_columns(frame, FRAME_COLUMNS)
-    long = d.melt(
-        id_vars=["key", "label", "order", "month"],
-        value_vars=list(LINES),
-        var_name="line",
-        value_name="outcomes",
+    values = np.concatenate(
+        [pd.to_numeric(d[c]).to_numpy(dtype=float, na_value=np.nan) for c in LINES]
     )
-    long["line"] = long["line"].map(LINES)
-    return long.dropna(subset=["outcomes"]).astype({"outcomes": int}).reset_index(drop=True)
+    kept = ~np.isnan(values)
+    out = {
+        name: np.tile(d[name].to_numpy(dtype=object), len(LINES))[kept]
+        for name in ("key", "label", "order", "month")
+    }
+    out["line"] = np.repeat(list(LINES.values()), len(d))[kept]
+    out["outcomes"] = values[kept].astype(int)
+    long = pd.DataFrame(out)
+    return long.astype({"order": int, "month": "datetime64[us]"}) if len(long) else long
 
 
 # One entry a line, stacked: side by side, the three long names ran off a phone's width.
-_LEGEND = alt.Legend(orient="top", columns=1)
+_LEGEND = {"orient": "top", "columns": 1}
 
 
-def _lines(data: pd.DataFrame, *, legend: bool) -> alt.Chart:
-    return (
-        alt.Chart(data)
-        .mark_line(interpolate="step-after")
-        .encode(
-            x=alt.X("month:T", title=None, axis=alt.Axis(format=AXIS_DATE_FORMAT)),
-            y=alt.Y("outcomes:Q", title="Outcomes", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color(
+def _lines(*, legend: bool) -> dict[str, Any]:
+    """The three lines' view (mark and encoding), drawing the frame of `_long`."""
+    scale = {"domain": list(LINES.values())}
+    return {
+        "mark": vl.mark("line", interpolate="step-after"),
+        "encoding": {
+            "x": vl.channel("month:T", title=None, axis={"format": AXIS_DATE_FORMAT}),
+            "y": vl.channel("outcomes:Q", title="Outcomes", axis={"tickMinStep": 1}),
+            "color": vl.channel(
                 "line:N",
                 title=None,
-                scale=alt.Scale(domain=list(LINES.values()), range=_COLORS),
+                scale=scale | {"range": _COLORS},
                 legend=_LEGEND if legend else None,
             ),
-            strokeDash=alt.StrokeDash(
+            "strokeDash": vl.channel(
                 "line:N",
                 title=None,
-                scale=alt.Scale(domain=list(LINES.values()), range=_DASHES),
+                scale=scale | {"range": _DASHES},
                 legend=_LEGEND if legend else None,
             ),
-            tooltip=[
-                alt.Tooltip("label:N", title="Outcomes of"),
-                alt.Tooltip("month:T", title="Month", format="%B %Y"),
-                alt.Tooltip("line:N", title="Line"),
-                alt.Tooltip("outcomes:Q", title="Outcomes"),
-            ],
-        )
-    )
+            "tooltip": vl.tooltip(
+                ("label:N", "Outcomes of"),
+                ("month:T", "Month", "%B %Y"),
+                ("line:N", "Line"),
+                ("outcomes:Q", "Outcomes"),
+            ),
+        },
+    }
 
 
-def burnup_chart(frame: pd.DataFrame) -> alt.Chart:
+def burnup_chart(frame: pd.DataFrame) -> vl.Spec:
     """One group's burn-up (the first group of `frame`): Done, due on current dates,
     due on the report's dates (dashed)."""
     d = with_columns(frame, FRAME_COLUMNS)
     if len(d):
         d = d[d["key"] == d["key"].iloc[0]]
-    chart = _lines(_long(d), legend=True).properties(height=280)
-    return chart.properties(description=burnup_text(d)).configure_mark(aria=False)
+    chart = vl.Spec(datasets={"table": _long(d)}, data={"name": "table"}, height=280)
+    chart |= _lines(legend=True)
+    return vl.described(chart, burnup_text(d))
 
 
-def burnup_small_multiples(frame: pd.DataFrame, *, columns: int = 3) -> alt.FacetChart:
+def burnup_small_multiples(frame: pd.DataFrame, *, columns: int = 3) -> vl.Spec:
     """One small burn-up per group (region or need), in the frame's order, sharing
     both axes."""
     d = with_columns(frame, FRAME_COLUMNS)
-    chart = (
-        _lines(_long(d), legend=True)
-        .properties(width=200, height=120)
-        .facet(
-            facet=alt.Facet(
-                "label:N", title=None, sort=alt.EncodingSortField(field="order", op="min")
-            ),
-            columns=columns,
-        )
+    chart = vl.Spec(
+        datasets={"table": _long(d)},
+        data={"name": "table"},
+        facet=vl.channel("label:N", title=None, sort={"field": "order", "op": "min"}),
+        columns=columns,
+        spec={"width": 200, "height": 120, **_lines(legend=True)},
     )
-    return chart.properties(description=small_multiples_text(d)).configure_mark(aria=False)
+    return vl.described(chart, small_multiples_text(d))
 
 
 def _latest(d: pd.DataFrame) -> pd.DataFrame:

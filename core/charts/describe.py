@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
+from core.charts import vl
 from core.charts.style import DATE_FORMAT
 
 MAX_ITEMS = 12  # items named in a sentence; the rest are counted
@@ -114,26 +114,33 @@ def strategy_gantt_text(data: pd.DataFrame) -> str:
     )
 
 
-def _layers(chart: alt.TopLevelMixin) -> list[Any]:
-    return list(getattr(chart, "layer", None) or [chart])
-
-
-def tooltip_table(chart: alt.TopLevelMixin) -> pd.DataFrame:
-    """The first layer's tooltip fields as a table, columns named as in the tooltip:
-    what a reader can hover, for reading without the chart."""
-    shared = getattr(chart, "data", None)  # Altair lifts data the layers share
-    for layer in _layers(chart):
-        data = getattr(layer, "data", None)
-        data = data if isinstance(data, pd.DataFrame) else shared
-        tooltip = getattr(getattr(layer, "encoding", None), "tooltip", None)
-        if not isinstance(data, pd.DataFrame) or not isinstance(tooltip, list) or data.empty:
+def _tooltip_view(spec: vl.Spec) -> tuple[pd.DataFrame, dict[str, str]] | None:
+    """The first view with rows and a tooltip: its frame and the tooltip's fields
+    (field → title)."""
+    for view in spec.views():
+        frame = spec.frame(view)
+        tooltip = view.get("encoding", {}).get("tooltip")
+        if frame is None or frame.empty or not isinstance(tooltip, list):
             continue
         columns: dict[str, str] = {}
         for item in tooltip:
-            spec = item.to_dict() if hasattr(item, "to_dict") else {}
-            field, title = str(spec.get("field", "")), spec.get("title")
-            if field in data.columns and field not in columns:
+            field, title = item.get("field"), item.get("title")
+            if field in frame.columns and field not in columns:
                 columns[field] = title if isinstance(title, str) else field
         if columns:
-            return data[list(columns)].rename(columns=columns).reset_index(drop=True)
-    return pd.DataFrame()
+            return frame, columns
+    return None
+
+
+def has_tooltip_table(spec: vl.Spec) -> bool:
+    """Whether `tooltip_table` has rows (without making it)."""
+    return _tooltip_view(spec) is not None
+
+
+def tooltip_table(spec: vl.Spec) -> pd.DataFrame:
+    """The first view's tooltip fields as a table, columns named as in the tooltip:
+    what a reader can hover, for reading without the chart."""
+    if (found := _tooltip_view(spec)) is None:
+        return pd.DataFrame()
+    frame, columns = found
+    return frame[list(columns)].rename(columns=columns).reset_index(drop=True)

@@ -3,48 +3,44 @@ period, as small bar charts per region (no reading by colour)."""
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 
+from core.charts import vl
 from core.charts.describe import MAX_ITEMS
 from core.charts.style import BAR_COLOR, with_columns
 
 
-def trend_chart(series: pd.DataFrame, figure: str, label: str) -> alt.FacetChart:
+def trend_chart(series: pd.DataFrame, figure: str, label: str) -> vl.Spec:
     """`figure` (a column of the series) per period, one small chart per region in
-    the series' order; `label` names the figure in words."""
+    the series' order; `label` names the figure in words. A Vega-Lite spec."""
     d = with_columns(series, ["region", "period", figure])
     d["value"] = pd.to_numeric(d[figure], errors="coerce").astype(float)
     d["order"] = pd.factorize(d["region"])[0]
     # whole numbers on the axis; an axis of zeros still reads 0 to 1, not 0.000000
     top = d["value"].max()
-    scale = alt.Scale(domain=[0, 1]) if pd.isna(top) or top <= 0 else alt.Scale(zero=True)
-    chart = (
-        alt.Chart(d)
-        .mark_bar(color=BAR_COLOR)
-        .encode(
-            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
-            y=alt.Y(
-                "value:Q",
-                title=label,
-                scale=scale,
-                axis=alt.Axis(tickMinStep=1, format=",.0f"),
+    scale = {"domain": [0, 1]} if pd.isna(top) or top <= 0 else {"zero": True}
+    bars = {
+        "mark": vl.mark("bar", color=BAR_COLOR),
+        "encoding": {
+            "x": vl.channel("period:O", title=None, axis={"labelAngle": -45}),
+            "y": vl.channel(
+                "value:Q", title=label, scale=scale, axis={"tickMinStep": 1, "format": ",.0f"}
             ),
-            tooltip=[
-                alt.Tooltip("region:N", title="Region"),
-                alt.Tooltip("period:O", title="Period"),
-                alt.Tooltip("value:Q", title=label, format=",.1f"),
-            ],
-        )
-        .properties(width=200, height=110)
-        .facet(
-            facet=alt.Facet(
-                "region:N", title=None, sort=alt.EncodingSortField(field="order", op="min")
+            "tooltip": vl.tooltip(
+                ("region:N", "Region"), ("period:O", "Period"), ("value:Q", label, ",.1f")
             ),
-            columns=3,
-        )
+        },
+        "width": 200,
+        "height": 110,
+    }
+    chart = vl.Spec(
+        datasets={"table": d},
+        data={"name": "table"},
+        facet=vl.channel("region:N", title=None, sort={"field": "order", "op": "min"}),
+        columns=3,
+        spec=bars,
     )
-    return chart.properties(description=trend_text(d, label)).configure_mark(aria=False)
+    return vl.described(chart, trend_text(d, label))
 
 
 def trend_text(d: pd.DataFrame, label: str) -> str:

@@ -1,14 +1,16 @@
 """A measure's actual values against its target: a band for a range, a rule for a
 minimum, a maximum or an exact number, a dashed rule for the baseline, a dotted rule
-at the by-date, and the values as a line with points."""
+at the by-date, and the values as a line with points. A Vega-Lite spec as a dict
+(core/charts/vl.py)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-import altair as alt
 import pandas as pd
 
+from core.charts import vl
 from core.charts.style import (
     AXIS_DATE_FORMAT,
     BAR_COLOR,
@@ -16,7 +18,6 @@ from core.charts.style import (
     DONE_COLOR,
     MUTED_COLOR,
     as_timestamp,
-    layered,
     with_columns,
 )
 from core.measures.targets import Target
@@ -27,49 +28,55 @@ TARGET_OPACITY = 0.18
 HEIGHT = 180
 
 
-def _y(unit: str) -> alt.Y:
-    return alt.Y("value:Q", title=unit or "Value", scale=alt.Scale(zero=True))
+def _y(unit: str) -> dict[str, Any]:
+    return vl.channel("value:Q", title=unit or "Value", scale={"zero": True})
 
 
-def target_layers(target: Target, unit: str) -> list[alt.Chart]:
-    """The target: a shaded band for a range, a rule for one number."""
+def _view(spec: vl.Spec, name: str, frame: pd.DataFrame, **view: Any) -> dict[str, Any]:
+    """A view drawing `frame`, which this adds to `spec` as `name`."""
+    spec.setdefault("datasets", {})[name] = frame
+    return {"data": {"name": name}, **view}
+
+
+def target_layers(spec: vl.Spec, target: Target, unit: str) -> list[dict[str, Any]]:
+    """The target: a shaded band for a range, a rule for one number (views drawing the
+    frame "target", which this adds to `spec`)."""
     label = f"Target: {target.describe(unit)}"
     if target.kind == TargetKind.NONE:
         return []
+    tip = vl.tooltip(("target:N", "Target"))
     if target.kind == TargetKind.RANGE:
         frame = pd.DataFrame({"low": [target.min], "high": [target.max], "target": [label]})
-        band = alt.Chart(frame).mark_rect(color=DONE_COLOR, opacity=TARGET_OPACITY)
-        return [
-            band.encode(
-                y=alt.Y("low:Q", title=unit or "Value"),
-                y2="high:Q",
-                tooltip=[alt.Tooltip("target:N", title="Target")],
-            )
-        ]
+        band = vl.mark("rect", color=DONE_COLOR, opacity=TARGET_OPACITY)
+        encoding = {
+            "y": vl.channel("low:Q", title=unit or "Value"),
+            "y2": {"field": "high"},  # a second position takes no type
+            "tooltip": tip,
+        }
+        return [_view(spec, "target", frame, mark=band, encoding=encoding)]
     value = target.min if target.min is not None else target.max
     frame = pd.DataFrame({"value": [value], "target": [label]})
-    rule = alt.Chart(frame).mark_rule(color=DONE_COLOR, strokeWidth=2)
-    return [rule.encode(y=_y(unit), tooltip=[alt.Tooltip("target:N", title="Target")])]
+    rule = vl.mark("rule", color=DONE_COLOR, strokeWidth=2)
+    return [_view(spec, "target", frame, mark=rule, encoding={"y": _y(unit), "tooltip": tip})]
 
 
 NO_VALUES = pd.DataFrame({"text": ["No values recorded yet"]})
 
 
-def _series(d: pd.DataFrame, unit: str) -> list[alt.Chart]:
-    """The values as a line with points."""
-    series = alt.Chart(d).encode(
-        x=alt.X("as_of:T", title=None, axis=alt.Axis(format=AXIS_DATE_FORMAT)),
-        y=_y(unit),
-        tooltip=[
-            alt.Tooltip("as_of:T", title="As of", format=DATE_FORMAT),
-            alt.Tooltip("value:Q", title=unit or "Value"),
-            alt.Tooltip("recorded_by:N", title="Recorded by"),
-        ],
-    )
-    return [
-        series.mark_line(color=BAR_COLOR),
-        series.mark_point(color=BAR_COLOR, filled=True, size=60),
-    ]
+def _series(spec: vl.Spec, d: pd.DataFrame, unit: str) -> list[dict[str, Any]]:
+    """The values as a line with points (the frame "values")."""
+    encoding = {
+        "x": vl.channel("as_of:T", title=None, axis={"format": AXIS_DATE_FORMAT}),
+        "y": _y(unit),
+        "tooltip": vl.tooltip(
+            ("as_of:T", "As of", DATE_FORMAT),
+            ("value:Q", unit or "Value"),
+            ("recorded_by:N", "Recorded by"),
+        ),
+    }
+    line = _view(spec, "values", d, mark=vl.mark("line", color=BAR_COLOR), encoding=encoding)
+    point = vl.mark("point", color=BAR_COLOR, filled=True, size=60)
+    return [line, {"data": {"name": "values"}, "mark": point, "encoding": encoding}]
 
 
 def measure_chart(
@@ -79,34 +86,36 @@ def measure_chart(
     unit: str = "",
     baseline: float | None = None,
     by: date | None = None,
-) -> alt.LayerChart:
+) -> vl.Spec:
     """Values (`as_of`, `value`, `recorded_by`) against the target, the baseline and
     the by-date. An empty frame draws the target alone."""
     d = with_columns(values, VALUE_COLUMNS)
     d["as_of"] = pd.to_datetime(d["as_of"])
-    layers = target_layers(target, unit)
+    about = f"Recorded values against the target ({target.describe(unit)})"
+    spec = vl.Spec(datasets={}, height=HEIGHT, description=about)
+    layers = target_layers(spec, target, unit)
     if baseline is not None:
         frame = pd.DataFrame({"value": [baseline], "what": [f"Baseline: {baseline:g}"]})
-        layers.append(
-            alt.Chart(frame)
-            .mark_rule(color=MUTED_COLOR, strokeDash=[6, 4])
-            .encode(y=_y(unit), tooltip=[alt.Tooltip("what:N", title="Baseline")])
-        )
+        mark = vl.mark("rule", color=MUTED_COLOR, strokeDash=[6, 4])
+        encoding = {"y": _y(unit), "tooltip": vl.tooltip(("what:N", "Baseline"))}
+        layers.append(_view(spec, "baseline", frame, mark=mark, encoding=encoding))
     if by is not None:
         frame = pd.DataFrame({"by": [as_timestamp(by)]})
-        layers.append(
-            alt.Chart(frame)
-            .mark_rule(color=MUTED_COLOR, strokeDash=[2, 3])
-            .encode(
-                x=alt.X("by:T", title=None),
-                tooltip=[alt.Tooltip("by:T", title="Due by", format=DATE_FORMAT)],
-            )
-        )
+        mark = vl.mark("rule", color=MUTED_COLOR, strokeDash=[2, 3])
+        encoding = {
+            "x": vl.channel("by:T", title=None),
+            "tooltip": vl.tooltip(("by:T", "Due by", DATE_FORMAT)),
+        }
+        layers.append(_view(spec, "by", frame, mark=mark, encoding=encoding))
     # No values: no series layers (an empty layer's scales would have an infinite
     # extent, which Vega warns about); with nothing else either, a line of text.
     if not d.empty:
-        layers.extend(_series(d, unit))
+        layers.extend(_series(spec, d, unit))
     elif not layers:
-        layers.append(alt.Chart(NO_VALUES).mark_text(color=MUTED_COLOR).encode(text="text:N"))
-    about = f"Recorded values against the target ({target.describe(unit)})"
-    return layered(*layers).properties(height=HEIGHT, description=about)
+        text = {
+            "mark": vl.mark("text", color=MUTED_COLOR),
+            "encoding": {"text": vl.channel("text:N")},
+        }
+        layers.append(_view(spec, "no_values", NO_VALUES, **text))
+    spec["layer"] = layers
+    return spec

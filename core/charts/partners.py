@@ -4,26 +4,26 @@ region over time, and one organisation's activity per month.
 
 The network's layout is networkx's: a seeded spring layout evened out by Kamada–Kawai,
 nodes and edges added in a fixed order, so the same links always give the same
-picture; Altair draws it (edges as rules, organisations as labelled points). Each
-builder names its chart with a sentence (its text alternative).
+picture; a Vega-Lite spec (a dict, core/charts/vl.py) draws it (edges as rules,
+organisations as labelled points). Each builder names its chart with a sentence (its
+text alternative).
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-import altair as alt
 import networkx as nx  # type: ignore[import-untyped]
 import pandas as pd
 
+from core.charts import vl
 from core.charts.describe import MAX_ITEMS
 from core.charts.style import (
     AXIS_DATE_FORMAT,
     BAR_COLOR,
+    FRAME_ORDER,
     LABEL_LIMIT,
     MUTED_COLOR,
-    described,
-    layered,
     with_columns,
 )
 
@@ -37,7 +37,7 @@ NODE_COLUMNS = ["organisation_id", "organisation", "kind", "strategies", "strate
 EDGE_COLUMNS = ["source", "target", "weight"]
 MATRIX_STEP = 22  # px per organisation row and strategy column
 NETWORK_HEIGHT = 520
-NO_AXIS = alt.Axis(labels=False, ticks=False, domain=False, grid=False, title=None)
+NO_AXIS: Final = {"labels": False, "ticks": False, "domain": False, "grid": False, "title": None}
 KIND_SCHEME: Final = "tableau20"  # eleven kinds: ten colours would repeat one
 MONTH_FORMAT = "%B %Y"
 
@@ -118,60 +118,71 @@ def _labelled(nodes: pd.DataFrame) -> pd.DataFrame:
     return ranked.loc[keep]
 
 
-def network_chart(nodes: pd.DataFrame, edges: pd.DataFrame) -> alt.LayerChart:
+def network_chart(nodes: pd.DataFrame, edges: pd.DataFrame) -> vl.Spec:
     """The collaboration network of `core.partners.queries.network`: a line between
     two organisations sharing strategies (thicker for more), a point per organisation
     (larger for more strategies) coloured by kind and labelled with its name. Frames
-    already laid out (by `layout`, e.g. cached) are drawn as they are."""
+    already laid out (by `layout`, e.g. cached) are drawn as they are. The layers draw
+    the frames "edges", "nodes" and "labels"."""
     n, e = (nodes, edges) if "x" in nodes.columns else layout(nodes, edges)
-    x = alt.X("x:Q", axis=NO_AXIS, scale=alt.Scale(padding=40))
-    y = alt.Y("y:Q", axis=NO_AXIS, scale=alt.Scale(padding=20))
-    rules = (
-        alt.Chart(e)
-        .mark_rule(color=MUTED_COLOR, opacity=0.6)
-        .encode(
-            x=x,
-            y=y,
-            x2="x2:Q",
-            y2="y2:Q",
-            strokeWidth=alt.StrokeWidth("weight:Q", legend=None, scale=alt.Scale(range=[1, 6])),
-            tooltip=[
-                alt.Tooltip("source_name:N", title="Organisation"),
-                alt.Tooltip("target_name:N", title="Shares strategies with"),
-                alt.Tooltip("weight:Q", title="Strategies shared"),
-            ],
-        )
+    at = {
+        "x": vl.channel("x:Q", axis=NO_AXIS, scale={"padding": 40}),
+        "y": vl.channel("y:Q", axis=NO_AXIS, scale={"padding": 20}),
+    }
+    rules = {
+        "data": {"name": "edges"},
+        "mark": vl.mark("rule", color=MUTED_COLOR, opacity=0.6),
+        "encoding": at
+        | {
+            # a second position takes no type
+            "x2": {"field": "x2"},
+            "y2": {"field": "y2"},
+            "strokeWidth": vl.channel("weight:Q", legend=None, scale={"range": [1, 6]}),
+            "tooltip": vl.tooltip(
+                ("source_name:N", "Organisation"),
+                ("target_name:N", "Shares strategies with"),
+                ("weight:Q", "Strategies shared"),
+            ),
+        },
+    }
+    points = {
+        "data": {"name": "nodes"},
+        "mark": vl.mark("circle", opacity=0.9, stroke="white", strokeWidth=1),
+        "encoding": at
+        | {
+            "size": vl.channel(
+                "strategies:Q",
+                title="Strategies",
+                scale={"range": [60, 600]},
+                legend={"orient": "bottom", "direction": "vertical"},
+            ),
+            # below the network, so a phone's narrow width is all the network's
+            "color": vl.channel(
+                "kind:N",
+                title="Kind",
+                scale={"scheme": KIND_SCHEME},
+                legend={"orient": "bottom", "columns": 2},
+            ),
+            "tooltip": vl.tooltip(
+                ("organisation:N", "Organisation"),
+                ("kind:N", "Kind"),
+                ("strategies:Q", "Strategies"),
+                ("partners:Q", "Organisations it shares a strategy with"),
+                ("strategy_names:N", "Strategies named in"),
+            ),
+        },
+    }
+    labels = {
+        "data": {"name": "labels"},
+        "mark": vl.mark("text", align="left", dx=8, dy=-6, fontSize=11, limit=160),
+        "encoding": at | {"text": vl.channel("organisation:N")},
+    }
+    chart = vl.Spec(
+        datasets={"edges": e, "nodes": n, "labels": _labelled(n)},
+        layer=[rules, points, labels],
+        height=NETWORK_HEIGHT,
     )
-    base = alt.Chart(n).encode(x=x, y=y)
-    points = base.mark_circle(opacity=0.9, stroke="white", strokeWidth=1).encode(
-        size=alt.Size(
-            "strategies:Q",
-            title="Strategies",
-            scale=alt.Scale(range=[60, 600]),
-            legend=alt.Legend(orient="bottom", direction="vertical"),
-        ),
-        # below the network, so a phone's narrow width is all the network's
-        color=alt.Color(
-            "kind:N",
-            title="Kind",
-            scale=alt.Scale(scheme=KIND_SCHEME),
-            legend=alt.Legend(orient="bottom", columns=2),
-        ),
-        tooltip=[
-            alt.Tooltip("organisation:N", title="Organisation"),
-            alt.Tooltip("kind:N", title="Kind"),
-            alt.Tooltip("strategies:Q", title="Strategies"),
-            alt.Tooltip("partners:Q", title="Organisations it shares a strategy with"),
-            alt.Tooltip("strategy_names:N", title="Strategies named in"),
-        ],
-    )
-    labels = (
-        alt.Chart(_labelled(n))
-        .mark_text(align="left", dx=8, dy=-6, fontSize=11, limit=160)
-        .encode(x=x, y=y, text="organisation:N")
-    )
-    chart = layered(rules, points, labels).properties(height=NETWORK_HEIGHT)
-    return described(chart, network_text(n, e))
+    return vl.described(chart, network_text(n, e))
 
 
 def network_text(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
@@ -225,7 +236,7 @@ def network_table(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("Organisation", ignore_index=True)
 
 
-def matrix_chart(links: pd.DataFrame) -> alt.Chart:
+def matrix_chart(links: pd.DataFrame) -> vl.Spec:
     """Organisations × strategies from `core.partners.queries.links` rows: a cell
     where a strategy names an organisation, coloured by the strategy's region.
     Organisations with the most strategies first; strategies in the plan's order."""
@@ -235,28 +246,35 @@ def matrix_chart(links: pd.DataFrame) -> alt.Chart:
     d["rank"] = counts.rank(method="first", ascending=False) if len(d) else counts
     orgs = d.sort_values(["rank"])["organisation"].unique().tolist() if len(d) else []
     d["order"] = pd.factorize(d["strategy_id"])[0]
-    chart = (
-        alt.Chart(d)
-        .mark_rect(stroke="white", strokeWidth=1)
-        .encode(
-            x=alt.X(
+    cells = {
+        "mark": vl.mark("rect", stroke="white", strokeWidth=1),
+        "encoding": {
+            "x": vl.channel(
                 "label:N",
                 title="Strategy (region)",
-                sort=alt.EncodingSortField(field="order", op="min"),
-                axis=alt.Axis(labelAngle=-40, labelLimit=200, orient="top"),
+                sort=FRAME_ORDER,
+                axis={"labelAngle": -40, "labelLimit": 200, "orient": "top"},
             ),
-            y=alt.Y("organisation:N", title=None, sort=orgs, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
-            color=alt.Color("region:N", title="Region", scale=alt.Scale(scheme=KIND_SCHEME)),
-            tooltip=[
-                alt.Tooltip("organisation:N", title="Organisation"),
-                alt.Tooltip("kind:N", title="Kind"),
-                alt.Tooltip("strategy:N", title="Strategy"),
-                alt.Tooltip("region:N", title="Region"),
-            ],
-        )
-        .properties(height=alt.Step(MATRIX_STEP), width=alt.Step(MATRIX_STEP))
+            "y": vl.channel(
+                "organisation:N", title=None, sort=orgs, axis={"labelLimit": LABEL_LIMIT}
+            ),
+            "color": vl.channel("region:N", title="Region", scale={"scheme": KIND_SCHEME}),
+            "tooltip": vl.tooltip(
+                ("organisation:N", "Organisation"),
+                ("kind:N", "Kind"),
+                ("strategy:N", "Strategy"),
+                ("region:N", "Region"),
+            ),
+        },
+    }
+    chart = vl.Spec(
+        datasets={"table": d},
+        data={"name": "table"},
+        **cells,
+        height={"step": MATRIX_STEP},
+        width={"step": MATRIX_STEP},
     )
-    return chart.properties(description=matrix_text(d)).configure_mark(aria=False)
+    return vl.described(chart, matrix_text(d))
 
 
 def matrix_text(links: pd.DataFrame) -> str:
@@ -273,41 +291,42 @@ def matrix_text(links: pd.DataFrame) -> str:
     )
 
 
-_LINES = alt.Legend(symbolType="stroke", symbolStrokeWidth=2)
+_LINES = {"symbolType": "stroke", "symbolStrokeWidth": 2}
 
 
-def contributing_chart(rows: pd.DataFrame) -> alt.Chart:
+def contributing_chart(rows: pd.DataFrame) -> vl.Spec:
     """Per region, a line of how many organisations contributed each month (from
     `core.partners.queries.contributing`)."""
     d = with_columns(rows, ["month", "region", "organisations"])
     d["month"] = pd.to_datetime(d["month"])
-    chart = (
-        alt.Chart(d)
-        .mark_line(point=True, strokeWidth=2)
-        .encode(
+    chart = vl.Spec(
+        datasets={"table": d},
+        data={"name": "table"},
+        mark=vl.mark("line", point=True, strokeWidth=2),
+        encoding={
             # one tick a month (a time axis repeated a month's name between months)
-            x=alt.X(
+            "x": vl.channel(
                 "month:T",
                 title="Month",
-                axis=alt.Axis(format=AXIS_DATE_FORMAT, tickCount={"interval": "month", "step": 1}),
+                axis={"format": AXIS_DATE_FORMAT, "tickCount": {"interval": "month", "step": 1}},
             ),
-            y=alt.Y(
-                "organisations:Q", title="Organisations contributing", axis=alt.Axis(tickMinStep=1)
+            "y": vl.channel(
+                "organisations:Q", title="Organisations contributing", axis={"tickMinStep": 1}
             ),
-            color=alt.Color(
-                "region:N", title="Region", scale=alt.Scale(scheme=KIND_SCHEME), legend=_LINES
+            "color": vl.channel(
+                "region:N", title="Region", scale={"scheme": KIND_SCHEME}, legend=_LINES
             ),
             # regions on the same count stay apart by their dashes, not colour alone (one
             # legend: the same field, title and legend as the colour)
-            strokeDash=alt.StrokeDash("region:N", title="Region", legend=_LINES),
-            tooltip=[
-                alt.Tooltip("month:T", title="Month", format=MONTH_FORMAT),
-                alt.Tooltip("region:N", title="Region"),
-                alt.Tooltip("organisations:Q", title="Organisations contributing"),
-            ],
-        )
+            "strokeDash": vl.channel("region:N", title="Region", legend=_LINES),
+            "tooltip": vl.tooltip(
+                ("month:T", "Month", MONTH_FORMAT),
+                ("region:N", "Region"),
+                ("organisations:Q", "Organisations contributing"),
+            ),
+        },
     )
-    return chart.properties(description=contributing_text(d)).configure_mark(aria=False)
+    return vl.described(chart, contributing_text(d))
 
 
 def contributing_text(rows: pd.DataFrame) -> str:
@@ -330,33 +349,32 @@ def contributing_text(rows: pd.DataFrame) -> str:
     )
 
 
-def activity_chart(rows: pd.DataFrame, name: str) -> alt.Chart:
+def activity_chart(rows: pd.DataFrame, name: str) -> vl.Spec:
     """One organisation's status updates, comments and measure values per month, as
     stacked bars (from `core.partners.queries.activity`)."""
     d = with_columns(rows, ["month", "kind", "count"])
     d["month"] = pd.to_datetime(d["month"])
-    chart = (
-        alt.Chart(d)
-        .mark_bar()
-        .encode(
-            x=alt.X("yearmonth(month):T", title="Month", axis=alt.Axis(format=AXIS_DATE_FORMAT)),
-            y=alt.Y("sum(count):Q", title="Entries", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color(
-                "kind:N",
-                title="Kind",
-                scale=alt.Scale(
-                    domain=["Status updates", "Comments", "Measure values"],
-                    range=[BAR_COLOR, "#E69F00", "#009E73"],
-                ),
-            ),
-            tooltip=[
-                alt.Tooltip("month:T", title="Month", format=MONTH_FORMAT),
-                alt.Tooltip("kind:N", title="Kind"),
-                alt.Tooltip("count:Q", title="Entries"),
-            ],
-        )
+    kinds = {
+        "domain": ["Status updates", "Comments", "Measure values"],
+        "range": [BAR_COLOR, "#E69F00", "#009E73"],
+    }
+    x = vl.channel(
+        "month:T", timeUnit="yearmonth", title="Month", axis={"format": AXIS_DATE_FORMAT}
     )
-    return chart.properties(description=activity_text(d, name)).configure_mark(aria=False)
+    chart = vl.Spec(
+        datasets={"table": d},
+        data={"name": "table"},
+        mark=vl.mark("bar"),
+        encoding={
+            "x": x,
+            "y": vl.channel("sum(count):Q", title="Entries", axis={"tickMinStep": 1}),
+            "color": vl.channel("kind:N", title="Kind", scale=kinds),
+            "tooltip": vl.tooltip(
+                ("month:T", "Month", MONTH_FORMAT), ("kind:N", "Kind"), ("count:Q", "Entries")
+            ),
+        },
+    )
+    return vl.described(chart, activity_text(d, name))
 
 
 def activity_text(rows: pd.DataFrame, name: str) -> str:

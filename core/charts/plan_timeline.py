@@ -5,12 +5,11 @@ same rows as an agenda by month for narrow screens."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-import altair as alt
 import pandas as pd
 
-from core.charts import describe
+from core.charts import describe, vl
 from core.charts.frames import gantt_frame
 from core.charts.style import (
     DATE_FORMAT,
@@ -19,13 +18,9 @@ from core.charts.style import (
     TERM_LETTERS,
     TODAY_COLOR,
     Day,
-    as_channel,
     as_timestamp,
-    described,
+    by_status,
     gantt_height,
-    layered,
-    status_color,
-    status_shape,
 )
 from core.models import Status
 
@@ -136,8 +131,6 @@ def timeline_rows(
         f"{t}{n} · {cut(text, LABEL_CHARS[OUTCOME])}"
         for t, n, text in zip(letters, number.astype(str), outcomes["text"], strict=True)
     ]
-    if not all_open:
-        outcomes = outcomes[outcomes["strategy_id"].isin(set(expanded))]
     # Regions first, then each strategy, then its outcomes: sorted on (first row, level).
     rank = {REGION: 0, STRATEGY: 1, OUTCOME: 2}
     rows = pd.concat([regions, strategies, outcomes], ignore_index=True)
@@ -151,7 +144,19 @@ def timeline_rows(
         rows
     )
     rows["row_order"] = range(len(rows))
-    return rows.reindex(columns=ROW_COLUMNS)
+    rows = rows.reindex(columns=ROW_COLUMNS)
+    return rows if all_open else collapsed(rows, expanded)
+
+
+def collapsed(every: pd.DataFrame, expanded: frozenset[str] | set[str]) -> pd.DataFrame:
+    """`timeline_rows(df, expanded)` from `timeline_rows(df, all_open=True)`: outcome rows
+    only under the expanded strategies, labels made distinct again among the rows kept.
+    The page opens and closes strategies without building the tree again."""
+    keep = (every["level"] != OUTCOME) | every["strategy_id"].isin(set(expanded))
+    rows = every[keep].reset_index(drop=True)
+    rows["label"] = _unique(rows["label"].str.rstrip("\u200b"))
+    rows["row_order"] = range(len(rows))
+    return rows
 
 
 def _unique(labels: pd.Series) -> pd.Series:
@@ -180,17 +185,22 @@ def in_window(rows: pd.DataFrame, window: Window) -> pd.DataFrame:
     return rows[now | then].reset_index(drop=True)
 
 
-def _x(field: str) -> alt.X:
+def _x(field: str) -> dict[str, Any]:
     """Time, with the same axis in every layer (a layer without one would drop it)."""
-    axis = alt.Axis(orient="top", format="%b %Y", grid=True, title=None)
-    return alt.X(f"{field}:T", title=None, scale=alt.Scale(padding=8), axis=axis)
+    axis = {"orient": "top", "format": "%b %Y", "grid": True, "title": None}
+    return vl.channel(f"{field}:T", title=None, scale={"padding": 8}, axis=axis)
+
+
+def _view(name: str, mark: dict[str, Any], encoding: dict[str, Any]) -> dict[str, Any]:
+    """A view drawing the frame `name` of the spec."""
+    return {"data": {"name": name}, "mark": mark, "encoding": encoding}
 
 
 # Two invisible points at the window's ends: with the spans cut at its edges, the time
 # scale is the window (an explicit domain makes Vega-Lite warn of conflicting domains).
-def _edges(window: Window) -> alt.Chart:
-    frame = pd.DataFrame({"edge": list(window)})
-    return alt.Chart(frame).mark_point(opacity=0).encode(x=_x("edge"))
+def _edges(spec: vl.Spec, window: Window) -> dict[str, Any]:
+    spec["datasets"]["edges"] = pd.DataFrame({"edge": list(window)})
+    return _view("edges", vl.mark("point", opacity=0), {"x": _x("edge")})
 
 
 def clipped(rows: pd.DataFrame, window: Window) -> pd.DataFrame:
@@ -211,127 +221,128 @@ def clipped(rows: pd.DataFrame, window: Window) -> pd.DataFrame:
     return data
 
 
-def _row_y() -> alt.Y:
-    return alt.Y(
-        "label:N",
-        title=None,
-        sort=alt.EncodingSortField(field="row_order", op="min"),
-        axis=alt.Axis(
-            labelAlign="left",
-            labelPadding=LABEL_WIDTH,
-            labelLimit=LABEL_WIDTH - 8,
-            labelFontSize=12,
-            # Region rows (the only ones not indented) in bold.
-            labelFontWeight=alt.when(f"indexof(datum.value, '{BLANK}') !== 0")
-            .then(alt.value("bold"))
-            .otherwise(alt.value("normal")),
-            labelColor="#1F2A37",
-            ticks=False,
-            domain=False,
-            labelOverlap=False,
-        ),
-        scale=alt.Scale(paddingInner=0.2, paddingOuter=0.2),
-    )
+ROW_Y: Final = vl.channel(
+    "label:N",
+    title=None,
+    sort={"field": "row_order", "op": "min"},
+    axis={
+        "labelAlign": "left",
+        "labelPadding": LABEL_WIDTH,
+        "labelLimit": LABEL_WIDTH - 8,
+        "labelFontSize": 12,
+        # Region rows (the only ones not indented) in bold.
+        "labelFontWeight": vl.when(f"indexof(datum.value, '{BLANK}') !== 0", "bold", "normal"),
+        "labelColor": "#1F2A37",
+        "ticks": False,
+        "domain": False,
+        "labelOverlap": False,
+    },
+    scale={"paddingInner": 0.2, "paddingOuter": 0.2},
+)
 
 
-TOOLTIP = [
-    alt.Tooltip("text:N", title="Name"),
-    alt.Tooltip("region:N", title="Region"),
-    alt.Tooltip("strategy:N", title="Strategy"),
-    alt.Tooltip("status:N", title="Status"),
-    alt.Tooltip("done:Q", title="Done"),
-    alt.Tooltip("active:Q", title="Active (not dropped)"),
-    alt.Tooltip("from:T", title="From", format=DATE_FORMAT),
-    alt.Tooltip("due:T", title="Due", format=DATE_FORMAT),
-    alt.Tooltip("report_date:T", title="Report's date", format=DATE_FORMAT),
-]
+TOOLTIP: Final = vl.tooltip(
+    ("text:N", "Name"),
+    ("region:N", "Region"),
+    ("strategy:N", "Strategy"),
+    ("status:N", "Status"),
+    ("done:Q", "Done"),
+    ("active:Q", "Active (not dropped)"),
+    ("from:T", "From", DATE_FORMAT),
+    ("due:T", "Due", DATE_FORMAT),
+    ("report_date:T", "Report's date", DATE_FORMAT),
+)
 
 
-def _bar(frame: pd.DataFrame, start: str, end: str, **mark: Any) -> alt.Chart:
+def _bar(name: str, start: str, end: str, **props: Any) -> dict[str, Any]:
     """Bars from `start` to `end`, 9 px high, just below the row's middle."""
-    style: dict[str, Any] = {"height": 9, "yOffset": 2, "cornerRadius": 2, **mark}
-    return (
-        alt.Chart(frame)
-        .mark_bar(**style)
-        .encode(y=_row_y(), x=_x(start), x2=f"{end}:T", tooltip=TOOLTIP)
-    )
+    mark = vl.mark("bar", **{"height": 9, "yOffset": 2, "cornerRadius": 2, **props})
+    encoding = {"y": ROW_Y, "x": _x(start), "x2": {"field": end}, "tooltip": TOOLTIP}
+    return _view(name, mark, encoding)
 
 
-def _layers(data: pd.DataFrame) -> list[alt.Chart]:
-    """One layer per kind of mark, each with only its own rows, and none for an empty
-    frame: Vega warns of an "infinite extent" for a layer with no rows."""
+def _layers(spec: vl.Spec, data: pd.DataFrame) -> list[dict[str, Any]]:
+    """One view per kind of mark, each drawing only its own rows (its frame, added to
+    `spec`), and none for an empty frame: Vega warns of an "infinite extent" for a
+    layer with no rows."""
     outcome = data["level"] == OUTCOME
     groups, outcomes = data[~outcome], data[outcome]
-    done, ends = groups[groups["done"] > 0], outcomes[outcomes["due_inside"].astype(bool)]
-    ghost = data[data["moved"].astype(bool)]
-    level_color = as_channel(
-        alt.ColorValue,
-        alt.when(alt.datum.level == REGION)
-        .then(alt.value(REGION_COLOR))
-        .otherwise(alt.value(STRATEGY_COLOR)),
-    )
-    layers: list[alt.Chart] = []
-    if len(groups):
-        layers.append(_bar(groups, "start_date", "due_date").encode(color=level_color))
-    if len(done):
-        layers.append(_bar(done, "start_date", "done_end", color=DONE_COLOR))
-    if len(outcomes):
-        bars = _bar(outcomes, "start_date", "due_date", opacity=0.85)
-        layers.append(bars.encode(color=_status_colors()))
-    if len(ends):
-        points = alt.Chart(ends).mark_point(
-            filled=True, size=60, stroke="white", strokeWidth=0.6, yOffset=2
-        )
-        layers.append(
-            points.encode(
-                y=_row_y(),
-                x=_x("due_date"),
-                color=_status_colors(),
-                shape=_status_shapes(),
-                tooltip=TOOLTIP,
-            )
-        )
-    if len(ghost):
-        style = {"height": 4, "yOffset": -6, "cornerRadius": 1, "opacity": 0.55}
-        layers.append(_bar(ghost, "report_start", "report_due", color=GHOST_COLOR, **style))
-    return layers
+    frames = {
+        "groups": groups,
+        "done": groups[groups["done"] > 0],
+        "outcomes": outcomes,
+        "ends": outcomes[outcomes["due_inside"].astype(bool)],
+        "ghost": data[data["moved"].astype(bool)],
+    }
+    frames = {name: frame for name, frame in frames.items() if len(frame)}
+    spec["datasets"] |= frames
+    level_color = vl.when(f"(datum.level === '{REGION}')", REGION_COLOR, STRATEGY_COLOR)
+    views = {
+        "groups": _bar("groups", "start_date", "due_date"),
+        "done": _bar("done", "start_date", "done_end", color=DONE_COLOR),
+        "outcomes": _bar("outcomes", "start_date", "due_date", opacity=0.85),
+        "ends": _view(
+            "ends",
+            vl.mark("point", filled=True, size=60, stroke="white", strokeWidth=0.6, yOffset=2),
+            {
+                "y": ROW_Y,
+                "x": _x("due_date"),
+                "color": _status_colors(),
+                "shape": _status_shapes(),
+                "tooltip": TOOLTIP,
+            },
+        ),
+        "ghost": _bar(
+            "ghost",
+            "report_start",
+            "report_due",
+            color=GHOST_COLOR,
+            height=4,
+            yOffset=-6,
+            cornerRadius=1,
+            opacity=0.55,
+        ),
+    }
+    views["groups"]["encoding"]["color"] = level_color
+    views["outcomes"]["encoding"]["color"] = _status_colors()
+    return [views[name] for name in frames]
 
 
-def plan_timeline(rows: pd.DataFrame, today: Day, window: Window) -> alt.LayerChart:
-    """The row tree of `timeline_rows` as a Gantt inside `window`: regions dark, strategies
-    grey with their done share in green, outcomes by status (colour and end shape), and the
-    report's dates as a faint bar above each moved row."""
+def plan_timeline(rows: pd.DataFrame, today: Day, window: Window) -> vl.Spec:
+    """The row tree of `timeline_rows` as a Gantt inside `window` (a Vega-Lite spec):
+    regions dark, strategies grey with their done share in green, outcomes by status
+    (colour and end shape), and the report's dates as a faint bar above each moved row."""
     if rows.empty:
         data = rows.assign(due_inside=False, **{"from": None, "due": None, "report_date": None})
     else:
         data = clipped(rows, window)
-    layers = [_edges(window), *_layers(data)]
+    chart = vl.Spec(datasets={}, height=gantt_height(len(data)))
+    layers = [_edges(chart, window), *_layers(chart, data)]
     when = as_timestamp(today)
     if window[0] <= when <= window[1]:
-        layers.append(_today_rule(when))
-    chart = layered(*layers).properties(height=gantt_height(len(data)))
-    return described(chart, describe.timeline_text(data, *window))
+        layers.append(_today_rule(chart, when))
+    chart["layer"] = layers
+    return vl.described(chart, describe.timeline_text(data, *window))
 
 
-def _status_colors() -> alt.Color:
-    return status_color(
-        legend=alt.Legend(orient="top", symbolType="square", title="Outcome status")
+def _status_colors() -> dict[str, Any]:
+    return by_status(
+        "color", legend={"orient": "top", "symbolType": "square", "title": "Outcome status"}
     )
 
 
-def _status_shapes() -> alt.Shape:
-    return status_shape(legend=alt.Legend(orient="top", title="Outcome status"))
+def _status_shapes() -> dict[str, Any]:
+    return by_status("shape", legend={"orient": "top", "title": "Outcome status"})
 
 
-def _today_rule(when: pd.Timestamp) -> alt.Chart:
-    frame = pd.DataFrame({"today": [when], "label": [f"Today, {when:{DATE_FORMAT}}"]})
-    return (
-        alt.Chart(frame)
-        .mark_rule(color=TODAY_COLOR, strokeWidth=2)
-        .encode(
-            x=_x("today"),
-            tooltip=[alt.Tooltip("today:T", title="Today", format=DATE_FORMAT)],
-        )
+def _today_rule(spec: vl.Spec, when: pd.Timestamp) -> dict[str, Any]:
+    spec["datasets"]["today"] = pd.DataFrame(
+        {"today": [when], "label": [f"Today, {when:{DATE_FORMAT}}"]}
+    )
+    return _view(
+        "today",
+        vl.mark("rule", color=TODAY_COLOR, strokeWidth=2),
+        {"x": _x("today"), "tooltip": vl.tooltip(("today:T", "Today", DATE_FORMAT))},
     )
 
 

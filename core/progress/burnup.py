@@ -1,9 +1,12 @@
 """Progress against plan over time (the burn-up): by month, outcomes Done so far against
 outcomes due so far, on current dates and on the report's dates; statewide, per region
-or per need. Three SQL group-bys; pandas only sums the few rows they return."""
+or per need. Two SQL group-bys; Python runs the sums over the few rows they return
+(a pandas reshape of them cost more than the queries)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, Literal
 
@@ -60,7 +63,7 @@ def _group(by: Group) -> Any:
     return _GROUP_COLUMNS[by] if by else literal("").label("key")
 
 
-def _done_net(session: Session, flt: OutcomeFilter, by: Group) -> pd.DataFrame:
+def _done_net(session: Session, flt: OutcomeFilter, by: Group) -> Iterable[tuple[str, str, int]]:
     """Per group and month: outcomes that became Done minus outcomes that left Done
     (an undo of a Done is a step away from Done, so it counts -1)."""
     done = Status.DONE.value
@@ -75,12 +78,12 @@ def _done_net(session: Session, flt: OutcomeFilter, by: Group) -> pd.DataFrame:
         .where(and_(True, *flt.conditions()), became | left)
         .group_by(key, month)
     )
-    return pd.DataFrame(session.exec(stmt).all(), columns=["key", "month", "n"])
+    return session.exec(stmt).all()
 
 
-def _due(session: Session, flt: OutcomeFilter, by: Group) -> pd.DataFrame:
-    """Per group and month: outcomes due (not Dropped), on current dates (`due_current`)
-    and on the report's (`due_report`); one scan, grouped by both months at once."""
+def _due(session: Session, flt: OutcomeFilter, by: Group) -> Iterable[tuple[str, str, str, int]]:
+    """Per group and pair of months: outcomes due (not Dropped) in the current date's
+    month and the report's; one scan, grouped by both months at once."""
     key = _group(by).label("key")
     dialect = _dialect(session)
     current = period_sql(col(Outcome.due_date), dialect).label("current")
@@ -90,14 +93,17 @@ def _due(session: Session, flt: OutcomeFilter, by: Group) -> pd.DataFrame:
         .where(and_(True, *flt.conditions()), col(Outcome.status) != Status.DROPPED.value)
         .group_by(key, current, report)
     )
-    pairs = pd.DataFrame(session.exec(stmt).all(), columns=["key", "current", "report", "n"])
-    return pd.concat(
-        [
-            pairs.rename(columns={"current": "month"}).assign(line="due_current"),
-            pairs.rename(columns={"report": "month"}).assign(line="due_report"),
-        ],
-        ignore_index=True,
-    )[["key", "month", "n", "line"]]
+    return session.exec(stmt).all()
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last` ("2026-12"), both included."""
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while (key := f"{year:04d}-{month:02d}") <= last:
+        months.append(key)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 def _labels(session: Session, by: Group) -> dict[str, str]:
@@ -126,33 +132,50 @@ def burnup(
     this month, if later); groups with no outcomes are left out, and only the first
     `limit` groups are kept (`attrs["groups"]` counts them all)."""
     flt = flt or OutcomeFilter()
-    parts = ["done", "due_current", "due_report"]
-    counts = pd.concat(
-        [_done_net(session, flt, by).assign(line="done"), _due(session, flt, by)],
-        ignore_index=True,
-    )
-    if counts.empty:
+    steps: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # done, due × 2
+    for key, month, n in _done_net(session, flt, by):
+        steps[str(key), month][0] += int(n)
+    for key, current, report, n in _due(session, flt, by):
+        steps[str(key), current][1] += int(n)
+        steps[str(key), report][2] += int(n)
+    if not steps:
         return pd.DataFrame(columns=COLUMNS)
     labels = _labels(session, by)
-    present = set(counts["key"])
+    present = {key for key, _ in steps}
     keys = [k for k in labels if k in present]
     groups, keys = len(keys), keys[:limit]
-    counts = counts[counts["key"].isin(keys)].copy()
-    counts["n"] = pd.to_numeric(counts["n"]).astype(int)
-    counts["month"] = pd.PeriodIndex(counts["month"].astype(str), freq="M")
-    now = pd.Period(today, freq="M")
-    months = pd.period_range(min(counts["month"].min(), now), max(counts["month"].max(), now))
-    wide = counts.groupby(["key", "month", "line"])["n"].sum().unstack("line", fill_value=0)
-    wide = wide.reindex(columns=parts, fill_value=0)
-    index = pd.MultiIndex.from_product([keys, months], names=["key", "month"])
-    out = wide.reindex(index, fill_value=0).groupby(level="key").cumsum().reset_index()
-    out[parts] = out[parts].astype(int)
-    out["done"] = out["done"].astype("Int64").where(out["month"] <= now)
-    out.columns.name = None
-    out["label"] = out["key"].map(labels)
-    out["order"] = out["key"].map({k: i for i, k in enumerate(keys)})
-    out["month"] = out["month"].dt.start_time
-    out = out[COLUMNS]
+    now = period_key(today)
+    kept = set(keys)
+    seen = [month for key, month in steps if key in kept]
+    months = _month_range(min([*seen, now]), max([*seen, now]))
+    starts = list(pd.to_datetime([f"{m}-01" for m in months]))
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    for order, key in enumerate(keys):
+        done = due_current = due_report = 0
+        for month, start in zip(months, starts, strict=True):
+            step = steps.get((key, month))
+            if step:
+                done, due_current, due_report = (
+                    done + step[0],
+                    due_current + step[1],
+                    due_report + step[2],
+                )
+            for name, value in zip(
+                COLUMNS,
+                (
+                    key,
+                    labels[key],
+                    order,
+                    start,
+                    done if month <= now else None,
+                    due_current,
+                    due_report,
+                ),
+                strict=True,
+            ):
+                columns[name].append(value)
+    out = pd.DataFrame(columns)
+    out["done"] = pd.array(columns["done"], dtype="Int64")
     out.attrs["groups"] = groups
     return out
 

@@ -1,6 +1,6 @@
 """Issue 14 item 8: no chart the app draws makes Vega-Lite warn in the console. A
 height of one step per row with a "fit" autosize (what Streamlit adds when a chart sets
-none) logs "Dropping fit-y because spec has discrete height"; ui/components.altair_chart
+none) logs "Dropping fit-y because spec has discrete height"; ui/components.chart
 gives such a chart its height in pixels and fits only its width."""
 
 from __future__ import annotations

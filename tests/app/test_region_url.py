@@ -3,6 +3,8 @@ filter (its first region when several), and every view shows its own link."""
 
 from __future__ import annotations
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
 PICK = "region_page_pick"
@@ -53,3 +55,17 @@ def test_the_copy_link_block_shows_the_view_address(db, new_app):
     at = region_page(new_app, {"region": ["southwest"], "q": ["legal aid"]})
     codes = [c.value for c in at.sidebar.code]
     assert any("region=southwest" in c and "q=legal+aid" in c for c in codes), codes
+
+
+def test_the_region_timeline_is_drawn_only_once_opened(db, new_app):
+    """Issue 15: the Gantt inside the collapsed "Timeline" expander was built and sent
+    on every run of the page; now opening the expander draws it."""
+    at = region_page(new_app, {"region": ["southwest"]})
+    assert not at.get("vega_lite_chart")
+
+    at.session_state["region_timeline"] = True  # what opening the expander sets
+    at.run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    (chart,) = at.get("vega_lite_chart")
+    assert json.loads(chart.proto.spec)["description"].startswith("Timeline of 32 outcomes")

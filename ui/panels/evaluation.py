@@ -118,9 +118,7 @@ def trends(period: Period, regions: tuple[str, ...] = ()) -> pd.DataFrame:
     )
     label = evaluation.LABELS[figure]
     table = evaluation.with_labels(series[["region", "period", figure]])
-    components.altair_chart(
-        trend_chart(series, figure, label), table=table, key="evaluation_as_table"
-    )
+    components.chart(trend_chart(series, figure, label), table=table, key="evaluation_as_table")
     return series
 
 

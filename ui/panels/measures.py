@@ -208,7 +208,7 @@ def card(item: dict[str, Any], *, key: str = "", chart: bool = True) -> None:
                 baseline=item["baseline"],
                 by=item["by"],
             )
-            components.altair_chart(drawn, key=f"{key}as_table_{item['id']}", width="stretch")
+            components.chart(drawn, key=f"{key}as_table_{item['id']}", width="stretch")
         me = auth.actor()
         if may_record(me, item):
             record_form(item, me, key=key)

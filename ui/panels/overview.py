@@ -68,7 +68,7 @@ def headline(overall: pd.Series, counts: dict, soon: int) -> None:
 
 
 def status_chart(status: dict) -> None:
-    components.altair_chart(
+    components.chart(
         charts.status_bar(pd.DataFrame({"status": list(status), "count": list(status.values())}))
     )
     st.caption("Outcomes by their latest recorded status.")
@@ -80,19 +80,19 @@ def completion_charts(flt: OutcomeFilter) -> None:
     with left:
         st.subheader("Completion by region")
         by_region = data.completion(flt, by=("region",)).rename(columns={"region": "label"})
-        components.altair_chart(charts.completion_by(by_region, "Region"))
+        components.chart(charts.completion_by(by_region, "Region"))
         st.caption(
             "Done ÷ active outcomes of each region's logic model(s); State holds the two statewide models."
         )
     with right:
         st.subheader("Completion by need")
         by_need = data.completion(flt, by=("need",)).rename(columns={"need": "label"})
-        components.altair_chart(charts.completion_by(by_need, "Need"))
+        components.chart(charts.completion_by(by_need, "Need"))
         st.caption("Done ÷ active outcomes of strategies addressing each need.")
 
     st.subheader("Region × need")
     grid = data.completion(flt, by=("region", "need"))
-    components.altair_chart(charts.heatmap(grid))
+    components.chart(charts.heatmap(grid))
     st.caption(
         "Completion of each region's strategies per need; an empty cell means the region has no strategy for that need."
     )
@@ -116,9 +116,9 @@ def progress_against_plan(flt: OutcomeFilter) -> None:
     day = data.today()
     st.subheader("Progress against plan")
     plan = _burnup(data.stamp(), astuple(flt), day, None)
-    components.altair_chart(
+    components.chart(
         burnup_charts.burnup_chart(plan),
-        table=burnup_charts.burnup_table(plan),
+        table=lambda: burnup_charts.burnup_table(plan),
         key="burnup_as_table",
         width="stretch",
     )
@@ -129,9 +129,9 @@ def progress_against_plan(flt: OutcomeFilter) -> None:
     )
     st.subheader("Progress against plan by region")
     regions = _burnup(data.stamp(), astuple(flt), day, "region", SMALL_MULTIPLES)
-    components.altair_chart(
+    components.chart(
         burnup_charts.burnup_small_multiples(regions),
-        table=burnup_charts.burnup_table(regions),
+        table=lambda: burnup_charts.burnup_table(regions),
         key="burnup_regions_as_table",
     )
     if (shown := regions["key"].nunique()) < regions.attrs.get("groups", shown):
@@ -152,7 +152,7 @@ def activity(flt: OutcomeFilter) -> pd.DataFrame:
             "from the Regions, Overdue or Plan browser pages. Progress appears here as it is recorded.",
         )
     st.subheader("Freshness")
-    components.altair_chart(charts.freshness(data.freshness()))
+    components.chart(charts.freshness(data.freshness()))
     st.caption(
         "Days since each region's last status update. Regions with no updates yet are marked."
     )

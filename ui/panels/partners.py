@@ -150,7 +150,7 @@ def _activity_section(organisation_id: str, name: str) -> None:
         )
     ]
     st.caption(f"Written by its members: {', '.join(parts)}.")
-    components.altair_chart(
+    components.chart(
         charts.activity_chart(rows, name), key="partners_activity_table", width="stretch"
     )
 
@@ -202,7 +202,7 @@ def collaboration() -> None:
         "A line joins two organisations named in the same strategy; thicker lines, more "
         "strategies shared. Larger points: more strategies."
     )
-    components.altair_chart(
+    components.chart(
         charts.network_chart(nodes, edges),
         table=charts.network_table(nodes, edges),
         key="partners_network_table",
@@ -221,7 +221,7 @@ def _matrix(links: pd.DataFrame, nodes: pd.DataFrame) -> None:
             f"lists all {len(nodes):,}."
         )
     table = links[["organisation", "kind", "strategy", "region"]].rename(columns=str.capitalize)
-    components.altair_chart(charts.matrix_chart(shown), table=table, key="partners_matrix_table")
+    components.chart(charts.matrix_chart(shown), table=table, key="partners_matrix_table")
 
 
 def contributing() -> None:
@@ -241,6 +241,6 @@ def contributing() -> None:
         "Each month, how many organisations wrote at least one status update, comment or "
         "measure value in the region."
     )
-    components.altair_chart(
+    components.chart(
         charts.contributing_chart(rows), key="partners_contributing_table", width="stretch"
     )

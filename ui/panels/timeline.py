@@ -88,7 +88,7 @@ def chart(rows: pd.DataFrame, today: date, span: pt.Window) -> None:
                 "report_due": "Report's date",
             }
         )
-        components.altair_chart(
+        components.chart(
             pt.plan_timeline(rows, today, span), table=table, key="tl_table", width="stretch"
         )
 

@@ -58,7 +58,12 @@ def test_network_chart_is_valid_and_described() -> None:
     nodes, edges = network(LINKS)
 
     chart = charts.network_chart(nodes, edges)
-    chart.to_dict()  # validates against the Vega-Lite schema
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+
+    # edges, points and labels each draw their own frame, named under "datasets"
+    names = [layer["data"]["name"] for layer in spec["layer"]]
+    assert names == ["edges", "nodes", "labels"]
+    assert [len(spec["datasets"][name]) for name in names] == [3, 4, 4]
 
     assert chart.description == (
         "Collaboration network: 4 organisations, 3 links between organisations that share "

@@ -6,11 +6,11 @@ import re
 from datetime import UTC, date, datetime
 from html import escape
 
-import altair as alt
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.charts import vl
 from core.cli.main import main
 from core.io.report import chart_svg, describe_filter, progress_report_html
 from core.models import Outcome, Role, Status
@@ -277,7 +277,11 @@ def test_report_without_history_still_shows_progress_against_plan(engine):
 
 
 def test_chart_svg_fetches_nothing():
-    chart = alt.Chart("https://example.com/data.json").mark_point().encode(x="a:Q")
+    chart = vl.Spec(
+        data={"url": "https://example.com/data.json"},
+        mark="point",
+        encoding={"x": vl.channel("a:Q")},
+    )
     with pytest.raises(ValueError, match="not allowed"):
         chart_svg(chart, label="remote", width=100)
 

@@ -1,0 +1,132 @@
+"""Vega-Lite specs written as plain dicts, and the few helpers the builders share.
+
+A chart is data: a dict in Vega-Lite's own terms. Building the same spec with Altair's
+objects cost most of a page's run (issue 15's profiles: object construction, deep
+copies, schema hashing and validation on every rerun, 60–80 % of the Overview), so
+the builders in core/charts write the dict directly, and Vega-Lite's schema still
+checks every one of them: `Spec.to_dict()` validates against the schema Altair ships,
+and every builder's tests call it.
+
+A spec's frames sit under "datasets" as DataFrames, by name; the spec and its layers
+refer to them as {"name": ...}. Streamlit sends each frame to the browser as Arrow
+(`st.vega_lite_chart`), so nothing is turned into JSON rows on a page run;
+`to_dict()` writes them as rows (dates as ISO text, as Altair would) for the tests,
+the printed report's SVGs and anything else that needs plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+TYPES = {"N": "nominal", "O": "ordinal", "Q": "quantitative", "T": "temporal"}
+
+
+class Spec(dict[str, Any]):
+    """A top-level Vega-Lite spec, its frames by name under "datasets"."""
+
+    @property
+    def description(self) -> str:
+        text = self.get("description")
+        return text if isinstance(text, str) else ""
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return self.get("datasets", {})
+
+    def frame(self, view: dict[str, Any] | None = None) -> pd.DataFrame | None:
+        """The frame a view (a layer, or the spec itself) draws: its own data, else
+        the spec's."""
+        data = (view or {}).get("data") or self.get("data") or {}
+        frame = self.frames.get(data.get("name", ""))
+        return frame if isinstance(frame, pd.DataFrame) else None
+
+    def views(self) -> list[dict[str, Any]]:
+        """The views that carry marks: the layers (of a facet's inner spec too), or
+        the spec itself."""
+        inner = self.get("spec", self)
+        return list(inner.get("layer") or [inner])
+
+    def to_dict(self, *, validate: bool = True) -> dict[str, Any]:
+        """The spec as plain JSON (frames as rows), checked against Vega-Lite's schema
+        unless `validate` is False. Raises ValueError naming what is wrong."""
+        from altair.utils.data import to_values
+        from altair.vegalite.v6.schema import SCHEMA_URL
+
+        out = {"$schema": SCHEMA_URL, **self}
+        if self.frames:
+            out["datasets"] = {name: _rows(to_values(df)) for name, df in self.frames.items()}
+        try:
+            out = json.loads(json.dumps(out, allow_nan=False))
+        except (TypeError, ValueError) as exc:  # numpy scalars, NaN: not JSON
+            raise ValueError(f"not a JSON spec: {exc}") from exc
+        if validate:
+            check(out)
+        return out
+
+
+# Altair's sanitising leaves NaN where an object column mixes text and None (pandas 3
+# infers a text dtype); the browser, sent Arrow, sees null there.
+def _rows(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {k: None if isinstance(v, float) and v != v else v for k, v in row.items()}
+        for row in values["values"]
+    ]
+
+
+def check(spec: dict[str, Any]) -> None:
+    """Raise ValueError unless `spec` (plain JSON) is valid Vega-Lite."""
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    error = validate_jsonschema(spec, load_schema(), raise_error=False)
+    if error is not None:
+        raise ValueError(f"not valid Vega-Lite: {error.message} at {list(error.absolute_path)}")
+
+
+def channel(shorthand: str, **props: Any) -> dict[str, Any]:
+    """An encoding channel from Altair-style shorthand: channel("status:N", title="Status")
+    is {"field": "status", "type": "nominal", "title": "Status"}; "sum(count):Q" adds
+    the aggregate. None is Vega-Lite's null ("none": legend=None hides the legend)."""
+    name, _, kind = shorthand.rpartition(":")
+    if not name or kind not in TYPES:
+        raise ValueError(f"shorthand needs a field and a type (N, O, Q or T): {shorthand!r}")
+    spec: dict[str, Any] = {}
+    if name.endswith(")") and "(" in name:
+        spec["aggregate"], _, name = name[:-1].partition("(")
+    spec |= {"field": name, "type": TYPES[kind]}
+    return spec | props
+
+
+def tooltip(*items: tuple[str, str] | tuple[str, str, str]) -> list[dict[str, Any]]:
+    """Tooltip channels from (shorthand, title) or (shorthand, title, format)."""
+    return [
+        channel(item[0], title=item[1], **({"format": item[2]} if len(item) > 2 else {}))
+        for item in items
+    ]
+
+
+def mark(kind: str, **props: Any) -> dict[str, Any]:
+    return {"type": kind, **props}
+
+
+def when(test: str, then: Any, otherwise: Any) -> dict[str, Any]:
+    """A value channel chosen by a Vega expression: `then` where it holds."""
+    return {"condition": {"test": test, "value": then}, "value": otherwise}
+
+
+def layers(frame: pd.DataFrame, *views: dict[str, Any], name: str = "table", **props: Any) -> Spec:
+    """Layers drawing one frame (each view a mark and its encoding)."""
+    return Spec(datasets={name: frame}, data={"name": name}, layer=list(views), **props)
+
+
+def described(spec: Spec, text: str) -> Spec:
+    """The chart named by `text` (its accessible name, where Vega would say "Vega
+    visualization"), its marks out of the accessibility tree: the sentence and the
+    page's "Show as table" tell what they show. In place; returns the spec."""
+    spec["description"] = text
+    config = spec.setdefault("config", {})
+    config["mark"] = {**config.get("mark", {}), "aria": False}
+    return spec
