@@ -18,7 +18,7 @@ from sqlmodel import Session
 from core.charts import plan_timeline
 from core.config import get_settings
 from core.models import PlanChange
-from core.progress import activity, derived, notes, queries, schedule
+from core.progress import activity, counts, derived, notes, queries, schedule
 from core.progress.filters import OutcomeFilter
 from core.store.bootstrap import init_db
 from core.store.db import DatabaseUnavailable, describe_db_error, make_engine
@@ -112,33 +112,32 @@ def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _completion(stamp_: tuple, flt_key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
+def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> list[dict]:
     with Session(engine()) as session:
-        return pd.DataFrame(queries.completion(session, _flt(flt_key), by=by))
+        return counts.grouped(session, _flt(flt_key), today=day, soon_days=soon_days)
+
+
+def _grouped(flt: OutcomeFilter, soon_days: int | None = None) -> list[dict]:
+    """Outcomes per region, need and status, with the schedule counts (due soon: within
+    the reader's window unless `soon_days` is given): one scan a filter, summed for each
+    figure below (core/progress/counts.py)."""
+    if soon_days is None:
+        from ui import filters  # imported here: ui.filters imports this module
+
+        soon_days = filters.soon_days()
+    return _counts(stamp(), astuple(flt), today(), soon_days)
 
 
 def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    return _completion(stamp(), astuple(flt), by)
+    return pd.DataFrame(counts.completion_of(_grouped(flt), by))
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _schedule_counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> dict:
-    with Session(engine()) as session:
-        return queries.schedule_counts(session, day, soon_days, _flt(flt_key))
-
-
-def schedule_counts(flt: OutcomeFilter, soon_days: int) -> dict:
-    return _schedule_counts(stamp(), astuple(flt), today(), soon_days)
-
-
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _status_counts(stamp_: tuple, flt_key: tuple) -> dict:
-    with Session(engine()) as session:
-        return queries.status_counts(session, _flt(flt_key))
+def schedule_counts(flt: OutcomeFilter, soon_days: int | None = None) -> dict:
+    return counts.schedule_counts_of(_grouped(flt, soon_days))
 
 
 def status_counts(flt: OutcomeFilter) -> dict:
-    return _status_counts(stamp(), astuple(flt))
+    return counts.status_counts_of(_grouped(flt))
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)

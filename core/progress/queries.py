@@ -37,13 +37,16 @@ from core.models import (
 )
 from core.progress import counted
 from core.progress.comments import latest_comment_sql
+
+# The counts live in core/progress/counts.py (one scan); callers keep queries.completion.
+from core.progress.counts import completion as completion
+from core.progress.counts import schedule_counts as schedule_counts
+from core.progress.counts import status_counts as status_counts
 from core.progress.filters import OutcomeFilter, joined
 from core.progress.notes import guard_author, guard_note
 from core.progress.schedule import (
     Schedule,
-    open_sql,
     schedule_of,
-    schedule_sql,
     term_rank_sql,
 )
 
@@ -348,80 +351,6 @@ def strategy_spans(session: Session, flt: OutcomeFilter | None = None) -> list[d
             row[s.value] = int(row[s.value] or 0)
         out.append(row)
     return out
-
-
-def status_counts(session: Session, flt: OutcomeFilter | None = None) -> dict[str, int]:
-    flt = flt or OutcomeFilter()
-    stmt = (
-        joined([Outcome.status, func.count()])
-        .where(and_(True, *flt.conditions()))
-        .group_by(Outcome.status)
-    )
-    counts = {s.value: 0 for s in Status}
-    counts.update({status: n for status, n in session.exec(stmt).all()})
-    return counts
-
-
-def _counts(status_col=Outcome.status):
-    done = func.sum(case((status_col == Status.DONE.value, 1), else_=0))
-    dropped = func.sum(case((status_col == Status.DROPPED.value, 1), else_=0))
-    return done, dropped, func.count()
-
-
-def completion(
-    session: Session, flt: OutcomeFilter | None = None, by: tuple[str, ...] = ()
-) -> list[dict[str, Any]]:
-    """Completion computed in SQL: done ÷ active (active = all but dropped), grouped
-    by any of "region" and "need" (none: one statewide row)."""
-    flt = flt or OutcomeFilter()
-    dims = {
-        "region": [
-            col(Region.id).label("region_id"),
-            col(Region.name).label("region"),
-            col(Region.position),
-        ],
-        "need": [col(Need.id).label("need_id"), col(Need.label).label("need"), col(Need.position)],
-    }
-    group_cols = [c for d in by for c in dims[d]]
-    done, dropped, total = _counts()
-    stmt = joined([*group_cols, done.label("done"), dropped.label("dropped"), total.label("total")])
-    stmt = stmt.where(and_(True, *flt.conditions()))
-    if group_cols:
-        stmt = stmt.group_by(*group_cols).order_by(*[c for d in by for c in dims[d][2:]])
-    out = []
-    for r in session.exec(stmt).all():
-        row = {k: v for k, v in r._mapping.items() if k != "position"}
-        row["done"], row["dropped"], row["total"] = (
-            int(row["done"] or 0),
-            int(row["dropped"] or 0),
-            int(row["total"] or 0),
-        )
-        row["active"] = row["total"] - row["dropped"]
-        row["rate"] = row["done"] / row["active"] if row["active"] else None
-        out.append(row)
-    return out
-
-
-def schedule_counts(
-    session: Session, today: date, soon_days: int, flt: OutcomeFilter | None = None
-) -> dict[str, int]:
-    """Open, overdue and due-soon counts, in SQL."""
-    flt = flt or OutcomeFilter()
-    stmt = joined(
-        [
-            func.sum(case((open_sql(), 1), else_=0)),
-            func.sum(case((schedule_sql(Schedule.OVERDUE, today, soon_days), 1), else_=0)),
-            func.sum(case((schedule_sql(Schedule.DUE_SOON, today, soon_days), 1), else_=0)),
-            func.sum(case((col(Outcome.status) == Status.BLOCKED.value, 1), else_=0)),
-        ]
-    ).where(and_(True, *flt.conditions()))
-    open_n, overdue, soon, blocked = session.exec(stmt).one()
-    return {
-        "open": int(open_n or 0),
-        "overdue": int(overdue or 0),
-        "due_soon": int(soon or 0),
-        "blocked": int(blocked or 0),
-    }
 
 
 def data_stamp(session: Session) -> tuple[Any, ...]:

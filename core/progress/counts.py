@@ -1,0 +1,118 @@
+"""Every count the pages show, from one scan: outcomes per region and need, by status,
+with open, overdue and due-soon counts (`grouped`). Completion (statewide, by region,
+by need, region × need), outcomes per status and the schedule counts are sums of its
+rows in Python, so a page that shows all of them reads the outcomes once (the Overview
+read them six times: issue 15).
+
+Completion is done ÷ active, active being all but dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func
+from sqlmodel import Session, col
+
+from core.models import Need, Outcome, Region, Status
+from core.progress.filters import OutcomeFilter, joined
+from core.progress.schedule import Schedule, open_sql, schedule_sql
+
+Rows = Sequence[dict[str, Any]]
+_GROUP = ("region_id", "region", "region_position", "need_id", "need", "need_position")
+_DIMS = {"region": ("region_id", "region"), "need": ("need_id", "need")}
+_ORDER = {"region": "region_position", "need": "need_position"}
+_SCHEDULE = ("open", "overdue", "due_soon")
+
+
+def _sum(test: Any) -> Any:
+    return func.sum(case((test, 1), else_=0))
+
+
+def grouped(
+    session: Session,
+    flt: OutcomeFilter | None = None,
+    *,
+    today: date | None = None,
+    soon_days: int = 0,
+) -> list[dict[str, Any]]:
+    """One row per region and need with outcomes: each status's count (keys are the
+    statuses' words) and, given `today`, `open`, `overdue` and `due_soon`."""
+    flt = flt or OutcomeFilter()
+    group: list[Any] = [
+        col(Region.id).label("region_id"),
+        col(Region.name).label("region"),
+        col(Region.position).label("region_position"),
+        col(Need.id).label("need_id"),
+        col(Need.label).label("need"),
+        col(Need.position).label("need_position"),
+    ]
+    sums = [_sum(col(Outcome.status) == s.value).label(s.name) for s in Status]
+    if today is not None:
+        sums += [
+            _sum(open_sql()).label("open"),
+            _sum(schedule_sql(Schedule.OVERDUE, today, soon_days)).label("overdue"),
+            _sum(schedule_sql(Schedule.DUE_SOON, today, soon_days)).label("due_soon"),
+        ]
+    stmt = joined([*group, *sums]).where(and_(True, *flt.conditions())).group_by(*group)
+    out = []
+    for r in session.exec(stmt).all():
+        row = dict(r._mapping)
+        for s in Status:
+            row[s.value] = int(row.pop(s.name) or 0)
+        for key in _SCHEDULE:
+            if key in row:
+                row[key] = int(row[key] or 0)
+        out.append(row)
+    return out
+
+
+def completion_of(rows: Rows, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Completion per group of `by` ("region", "need", both, or none: one statewide
+    row, zeros when nothing matches), groups in the plan's order: each with its names,
+    `done`, `dropped`, `total`, `active` and `rate` (None with no active outcome)."""
+    groups: dict[tuple, dict[str, Any]] = {}
+    order = sorted(rows, key=lambda r: tuple(r[_ORDER[d]] for d in by))
+    for r in order:
+        key = tuple(r[k] for d in by for k in _DIMS[d])
+        row = groups.setdefault(
+            key, {k: r[k] for d in by for k in _DIMS[d]} | {"done": 0, "dropped": 0, "total": 0}
+        )
+        row["done"] += r[Status.DONE.value]
+        row["dropped"] += r[Status.DROPPED.value]
+        row["total"] += sum(r[s.value] for s in Status)
+    if not by and not groups:
+        groups[()] = {"done": 0, "dropped": 0, "total": 0}
+    for row in groups.values():
+        row["active"] = row["total"] - row["dropped"]
+        row["rate"] = row["done"] / row["active"] if row["active"] else None
+    return list(groups.values())
+
+
+def status_counts_of(rows: Rows) -> dict[str, int]:
+    """Outcomes per status, every status present, in the statuses' order."""
+    return {s.value: sum(r[s.value] for r in rows) for s in Status}
+
+
+def schedule_counts_of(rows: Rows) -> dict[str, int]:
+    """Open, overdue, due-soon and blocked outcomes (rows of `grouped` given `today`)."""
+    out = {key: sum(r[key] for r in rows) for key in _SCHEDULE}
+    return out | {"blocked": sum(r[Status.BLOCKED.value] for r in rows)}
+
+
+def completion(
+    session: Session, flt: OutcomeFilter | None = None, by: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    return completion_of(grouped(session, flt), by)
+
+
+def status_counts(session: Session, flt: OutcomeFilter | None = None) -> dict[str, int]:
+    return status_counts_of(grouped(session, flt))
+
+
+def schedule_counts(
+    session: Session, today: date, soon_days: int, flt: OutcomeFilter | None = None
+) -> dict[str, int]:
+    """Open, overdue and due-soon counts."""
+    return schedule_counts_of(grouped(session, flt, today=today, soon_days=soon_days))
