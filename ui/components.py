@@ -146,6 +146,16 @@ def fit_rows(spec: vl.Spec) -> vl.Spec:
 FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
 
 
+def lazy_expander(
+    label: str, *, key: str, icon: str | None = None, expanded: bool = False
+) -> Any | None:
+    """An expander whose contents run only while it is open: opening or closing it
+    reruns the page (Streamlit's on_change="rerun"). Returns its container when open,
+    else None, so a page does not build what nobody opened."""
+    box = st.expander(label, expanded=expanded, key=key, icon=icon, on_change="rerun")
+    return box if box.open else None
+
+
 def footer() -> None:
     st.divider()
     # Full-contrast text, not a caption (a caption fades its link to 2.9:1): the hotline

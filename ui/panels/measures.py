@@ -186,10 +186,13 @@ def groups(items: list[dict[str, Any]]) -> None:
             card(item)
 
 
-def card(item: dict[str, Any], *, key: str = "", chart: bool = True) -> None:
+def card(
+    item: dict[str, Any], *, key: str = "", chart: bool = True, lazy_form: bool = True
+) -> None:
     """A measure: its state, target, latest value, its chart (unless `chart` is
-    False) and, for whoever may record its values, the Record form. `key` sets its
-    widgets apart from the same measure's card elsewhere on the page (a dialog)."""
+    False) and, for whoever may record its values, the Record form (drawn when its
+    expander is opened, unless `lazy_form` is False). `key` sets its widgets apart
+    from the same measure's card elsewhere on the page (a dialog)."""
     with st.container(border=True):
         state = MeasureState(item["state"])
         st.markdown(f"**{md(item['name'])}** · {md(item['region_name'])}")
@@ -211,7 +214,7 @@ def card(item: dict[str, Any], *, key: str = "", chart: bool = True) -> None:
             components.chart(drawn, key=f"{key}as_table_{item['id']}", width="stretch")
         me = auth.actor()
         if may_record(me, item):
-            record_form(item, me, key=key)
+            record_form(item, me, key=key, lazy=lazy_form)
 
 
 def latest_words(item: dict[str, Any]) -> str:
@@ -229,9 +232,18 @@ def may_record(me: permissions.Actor, item: dict[str, Any]) -> bool:
     )
 
 
-def record_form(item: dict[str, Any], me: permissions.Actor, *, key: str = "") -> None:
+def record_form(
+    item: dict[str, Any], me: permissions.Actor, *, key: str = "", lazy: bool = True
+) -> None:
     whole = item["kind"] in (MeasureKind.COUNT, MeasureKind.YES_NO)
-    with st.expander("Record a value", icon=":material/add_chart:"):
+    label, icon = "Record a value", ":material/add_chart:"
+    if lazy:
+        box = components.lazy_expander(label, key=f"{key}measure_record_{item['id']}", icon=icon)
+    else:
+        box = st.expander(label, icon=icon)
+    if box is None:
+        return
+    with box:
         with st.form(f"{key}measure_{item['id']}", border=False):
             value = st.number_input(
                 f"Value ({item['unit']})" if item["unit"] else "Value",

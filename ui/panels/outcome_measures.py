@@ -12,7 +12,7 @@ from sqlmodel import Session
 from core.progress import my_work
 from core.progress.filters import OutcomeFilter
 from core.progress.my_work import LeadScope
-from ui import data
+from ui import components, data
 from ui.panels import measures
 
 SHOWN_MAX = 50  # cards drawn at most; the Measures page shows the rest
@@ -25,7 +25,9 @@ def in_dialog(outcome_id: str) -> None:
         return
     st.markdown(f"**Measures** · {measures.counts_line(items)}")
     for item in items:
-        measures.card(item, key=f"dialog_{outcome_id}_")
+        # Its Record form drawn at once: a dialog has a few measures, and stays shut
+        # to a rerun an expander's opening would make.
+        measures.card(item, key=f"dialog_{outcome_id}_", lazy_form=False)
 
 
 def for_region(flt: OutcomeFilter) -> None:
@@ -54,7 +56,12 @@ def for_lead(lead: LeadScope) -> None:
 
 def _listing(items: list[dict[str, Any]], key: str, *, expanded: bool) -> None:
     label = f"Measures ({len(items):,}): {measures.counts_line(items)}"
-    with st.expander(label, expanded=expanded, icon=":material/monitoring:"):
+    box = components.lazy_expander(
+        label, key=f"{key}measures_open", expanded=expanded, icon=":material/monitoring:"
+    )
+    if box is None:
+        return
+    with box:
         for item in items[:SHOWN_MAX]:
             measures.card(item, key=key, chart=False)
         if len(items) > SHOWN_MAX:
