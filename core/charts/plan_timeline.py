@@ -5,7 +5,7 @@ same rows as an agenda by month for narrow screens."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import pandas as pd
 
@@ -62,39 +62,73 @@ def cut(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _done_share(rows: pd.DataFrame) -> pd.Series:
-    return (rows["done"] / rows["active"].where(rows["active"] > 0)).fillna(0.0)
+def _earliest(values: list[Any]) -> Any:
+    known = [v for v in values if not pd.isna(v)]
+    return min(known) if known else pd.NaT
 
 
-def _group_rows(g: pd.DataFrame, by: str, level: str) -> pd.DataFrame:
-    spec = {
-        "region": ("region", "first"),
-        "strategy": ("strategy", "first"),
-        "start_date": ("start_date", "min"),
-        "due_date": ("due_date", "max"),
-        "report_start": ("report_start", "min"),
-        "report_due": ("baseline_due_date", "max"),
-        "outcomes": ("outcome_id", "size"),
-        "done": ("is_done", "sum"),
-        "active": ("is_active", "sum"),
-        "first": ("row_order", "min"),
+def _latest(values: list[Any]) -> Any:
+    known = [v for v in values if not pd.isna(v)]
+    return max(known) if known else pd.NaT
+
+
+def _group_row(level: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+    """A region's or strategy's row: its span below (current and the report's dates),
+    counts, and the first of its outcomes' rows."""
+    first = members[0]
+    done = sum(m["is_done"] for m in members)
+    active = sum(m["is_active"] for m in members)
+    text = str(first["region"] if level == REGION else first["strategy"])
+    return {
+        "level": level,
+        "key": str(first["region"] if level == REGION else first["strategy_id"]),
+        "label": cut(text, LABEL_CHARS[level]) + f" ({done} of {active} done)",
+        "text": text,
+        "region": first["region"],
+        "strategy": None if level == REGION else first["strategy"],
+        "strategy_id": None if level == REGION else first["strategy_id"],
+        "start_date": _earliest([m["start_date"] for m in members]),
+        "due_date": _latest([m["due_date"] for m in members]),
+        "report_start": _earliest([m["report_start"] for m in members]),
+        "report_due": _latest([m["baseline_due_date"] for m in members]),
+        "status": None,
+        "done": done,
+        "active": active,
+        "outcomes": len(members),
+        "first": min(m["row_order"] for m in members),
     }
-    spec.pop(by, None)
-    out = g.groupby(by, sort=False).agg(**spec).reset_index()
-    out["level"] = level
-    out["key"] = out[by].astype(str)
-    if level == REGION:
-        out["strategy_id"] = None
-        out["strategy"] = None
-        out["text"] = out["region"].astype(str)
-    else:
-        out["text"] = out["strategy"].astype(str)
-    summary = out["done"].astype(int).astype(str) + " of " + out["active"].astype(int).astype(str)
-    out["label"] = [
-        cut(text, LABEL_CHARS[level]) + f" ({s} done)"
-        for text, s in zip(out["text"], summary, strict=True)
-    ]
-    out["status"] = None
+
+
+def _outcome_row(m: dict[str, Any]) -> dict[str, Any]:
+    letter = TERM_LETTERS.get(m["term"], "?")
+    number = "" if pd.isna(m["number"]) else str(m["number"])
+    return {
+        "level": OUTCOME,
+        "key": str(m["outcome_id"]),
+        "label": f"{letter}{number} · {cut(m['text'], LABEL_CHARS[OUTCOME])}",
+        "text": m["text"],
+        "region": m["region"],
+        "strategy": m["strategy"],
+        "strategy_id": m["strategy_id"],
+        "start_date": m["start_date"],
+        "due_date": m["due_date"],
+        "report_start": m["report_start"],
+        "report_due": m["baseline_due_date"],
+        "status": m["status"],
+        "done": m["is_done"],
+        "active": m["is_active"],
+        "outcomes": 1,
+        "first": m["row_order"],
+    }
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Repeated labels made distinct with zero-width spaces, so each keeps its row."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        out.append(label + "\u200b" * seen.get(label, 0))
+        seen[label] = seen.get(label, 0) + 1
     return out
 
 
@@ -104,48 +138,63 @@ def timeline_rows(
     """Outcome rows (as for `timeline`) as the page's row tree: one row per region and per
     strategy, then an expanded strategy's (or, with `all_open`, every strategy's)
     outcomes under it. Spans run from the earliest start to the latest due date below;
-    `report_start`/`report_due` are the same span on the report's dates."""
+    `report_start`/`report_due` are the same span on the report's dates. Built in plain
+    Python over the outcomes (at most AGGREGATE_THRESHOLD: larger views draw strategies
+    from SQL); pandas' group-bys and sorts of so few rows cost more than the rest."""
     g = gantt_frame(df)
     if g.empty:
         return pd.DataFrame(columns=ROW_COLUMNS)
-    # An outcome's report start: its start moved back by its slip.
-    g["report_start"] = (g["start_date"] + (g["baseline_due_date"] - g["due_date"])).clip(
-        upper=g["baseline_due_date"]
-    )
-    g["is_done"] = (g["status"] == Status.DONE.value).astype(int)
-    g["is_active"] = (g["status"] != Status.DROPPED.value).astype(int)
-    regions = _group_rows(g, "region", REGION)
-    strategies = _group_rows(g, "strategy_id", STRATEGY)
-    outcomes = g.assign(
-        level=OUTCOME,
-        key=g["outcome_id"].astype(str),
-        report_due=g["baseline_due_date"],
-        outcomes=1,
-        done=g["is_done"],
-        active=g["is_active"],
-        first=g["row_order"],
-    )
-    letters = outcomes["term"].map(TERM_LETTERS).fillna("?")
-    number = outcomes["number"].astype(object).where(outcomes["number"].notna(), "")
-    outcomes["label"] = [
-        f"{t}{n} · {cut(text, LABEL_CHARS[OUTCOME])}"
-        for t, n, text in zip(letters, number.astype(str), outcomes["text"], strict=True)
-    ]
+    members = cast(list[dict[str, Any]], g[list(_MEMBER_COLUMNS)].to_dict("records"))
+    regions: dict[Any, list[dict[str, Any]]] = {}
+    strategies: dict[Any, list[dict[str, Any]]] = {}
+    for m in members:
+        # An outcome's report start: its start moved back by its slip.
+        m["report_start"] = min(
+            m["start_date"] + (m["baseline_due_date"] - m["due_date"]), m["baseline_due_date"]
+        )
+        m["is_done"] = int(m["status"] == Status.DONE.value)
+        m["is_active"] = int(m["status"] != Status.DROPPED.value)
+        regions.setdefault(m["region"], []).append(m)
+        strategies.setdefault(m["strategy_id"], []).append(m)
+    rows = [_group_row(REGION, group) for group in regions.values()]
+    rows += [_group_row(STRATEGY, group) for group in strategies.values()]
+    rows += [_outcome_row(m) for m in members]
     # Regions first, then each strategy, then its outcomes: sorted on (first row, level).
     rank = {REGION: 0, STRATEGY: 1, OUTCOME: 2}
-    rows = pd.concat([regions, strategies, outcomes], ignore_index=True)
-    rows["_rank"] = rows["level"].map(rank)
-    rows = rows.sort_values(["first", "_rank"], kind="stable").reset_index(drop=True)
-    rows["label"] = _unique(rows["level"].map(INDENT) + rows["label"])
-    rows["moved"] = (rows["report_due"] != rows["due_date"]) | (
-        rows["report_start"] != rows["start_date"]
+    rows.sort(key=lambda r: (r["first"], rank[r["level"]]))
+    labels = _unique([INDENT[r["level"]] + r["label"] for r in rows])
+    for order, (row, label) in enumerate(zip(rows, labels, strict=True)):
+        row["label"] = label
+        row["moved"] = row["report_due"] != row["due_date"] or (
+            row["report_start"] != row["start_date"]
+        )
+        share = row["done"] / row["active"] if row["active"] > 0 else 0.0
+        row["done_end"] = row["start_date"] + (row["due_date"] - row["start_date"]) * share
+        row["row_order"] = order
+    # Columns mixing text and None stay objects (None, not NaN, where a region has none).
+    out = pd.DataFrame(
+        {c: pd.Series([r[c] for r in rows], dtype=_MIXED.get(c)) for c in ROW_COLUMNS}
     )
-    rows["done_end"] = rows["start_date"] + (rows["due_date"] - rows["start_date"]) * _done_share(
-        rows
-    )
-    rows["row_order"] = range(len(rows))
-    rows = rows.reindex(columns=ROW_COLUMNS)
-    return rows if all_open else collapsed(rows, expanded)
+    out = out if all_open else collapsed(out, expanded)
+    return out.astype(_ROW_TYPES)
+
+
+_MEMBER_COLUMNS = (
+    "outcome_id",
+    "region",
+    "strategy_id",
+    "strategy",
+    "term",
+    "number",
+    "text",
+    "status",
+    "start_date",
+    "due_date",
+    "baseline_due_date",
+    "row_order",
+)
+_MIXED: dict[str, Any] = {"strategy": object, "strategy_id": object, "status": object}
+_ROW_TYPES = {"moved": bool, "done": int, "active": int, "outcomes": int, "row_order": int}
 
 
 def collapsed(every: pd.DataFrame, expanded: frozenset[str] | set[str]) -> pd.DataFrame:
@@ -154,15 +203,9 @@ def collapsed(every: pd.DataFrame, expanded: frozenset[str] | set[str]) -> pd.Da
     The page opens and closes strategies without building the tree again."""
     keep = (every["level"] != OUTCOME) | every["strategy_id"].isin(set(expanded))
     rows = every[keep].reset_index(drop=True)
-    rows["label"] = _unique(rows["label"].str.rstrip("\u200b"))
+    rows["label"] = _unique([label.rstrip("\u200b") for label in rows["label"]])
     rows["row_order"] = range(len(rows))
     return rows
-
-
-def _unique(labels: pd.Series) -> pd.Series:
-    """Repeated labels made distinct with zero-width spaces, so each keeps its row."""
-    count = labels.groupby(labels).cumcount()
-    return labels + count.map(lambda n: "\u200b" * n)
 
 
 def plan_span(rows: pd.DataFrame) -> Window | None:
