@@ -73,8 +73,10 @@ def options() -> dict[str, dict[str, str]]:
     }
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _organisation_names(stamp_: tuple) -> dict[str, str]:
+# Shared, read-only, keyed on the plan stamp (an organisation's change moves it): a
+# status save does not read the organisations again.
+@st.cache_resource(ttl=3600, show_spinner=False, max_entries=16)
+def _organisation_names(plan_stamp_: tuple) -> dict[str, str]:
     with Session(data.engine()) as session:
         orgs = partners.organisations(session)
     rows = orgs[["organisation_id", "organisation", "retired"]].itertuples(index=False)
@@ -83,11 +85,11 @@ def _organisation_names(stamp_: tuple) -> dict[str, str]:
 
 def organisation_names() -> dict[str, str]:
     """Organisation id → the name a picker shows, merged ones left out."""
-    return _organisation_names(data.stamp())
+    return _organisation_names(data.plan_stamp())
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _survivors(stamp_: tuple) -> dict[str, str]:
+@st.cache_resource(ttl=3600, show_spinner=False, max_entries=16)
+def _survivors(plan_stamp_: tuple) -> dict[str, str]:
     with Session(data.engine()) as session:
         return partners.survivors(session)
 
@@ -95,7 +97,7 @@ def _survivors(stamp_: tuple) -> dict[str, str]:
 def survivor(organisation_id: str) -> str:
     """The organisation a (perhaps merged) id counts as now: a shared link made before
     a merge still opens the organisation it was merged into."""
-    return _survivors(data.stamp()).get(organisation_id, organisation_id)
+    return _survivors(data.plan_stamp()).get(organisation_id, organisation_id)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=64)

@@ -2,8 +2,9 @@
 that was itself undone (a redo) does not count, so the entry it undid counts again.
 
 One rule for every figure read from history (since the last meeting, the evaluation,
-partners' activity, an outcome's standing note). Each look-up goes by outcome first, so
-it uses the (outcome_id, changed_at) index.
+partners' activity, an outcome's standing note), in two plans: `counts` looks each entry
+up by outcome first (the (outcome_id, changed_at) index), for a few outcomes;
+`counts_every` reads the undos once, as a set of ids, for the whole history.
 """
 
 from __future__ import annotations
@@ -41,3 +42,19 @@ def undone(entry: Any = StatusUpdate) -> Any:
 def counts(entry: Any = StatusUpdate) -> Any:
     """`entry` is neither an undo nor undone."""
     return and_(col(entry.reverts_id).is_(None), ~undone(entry))
+
+
+def _reverted(live: bool) -> Any:
+    """The ids reverted by an undo of their own outcome; with `live`, only by an undo
+    that is not itself undone (the same outcome match as `undone`)."""
+    undo, entry = aliased(StatusUpdate), aliased(StatusUpdate)
+    stmt = select(col(undo.reverts_id)).join(
+        entry,
+        and_(col(entry.id) == col(undo.reverts_id), col(entry.outcome_id) == col(undo.outcome_id)),
+    )
+    return stmt.where(col(undo.id).not_in(_reverted(False))) if live else stmt
+
+
+def counts_every(entry: Any = StatusUpdate) -> Any:
+    """`counts`, planned for scanning the whole history: the undone ids are read once."""
+    return and_(col(entry.reverts_id).is_(None), col(entry.id).not_in(_reverted(True)))
