@@ -9,6 +9,7 @@ up by outcome first (the (outcome_id, changed_at) index), for a few outcomes;
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_
@@ -44,6 +45,8 @@ def counts(entry: Any = StatusUpdate) -> Any:
     return and_(col(entry.reverts_id).is_(None), ~undone(entry))
 
 
+# Built once: ORM aliases are slow to build, and these subqueries correlate with nothing.
+@cache
 def _reverted(live: bool) -> Any:
     """The ids reverted by an undo of their own outcome; with `live`, only by an undo
     that is not itself undone (the same outcome match as `undone`)."""

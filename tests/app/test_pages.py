@@ -30,8 +30,9 @@ TITLES = {
     "pages/plan_browser.py": "Plan browser",
 }
 # Charts (st.vega_lite_chart) appear in AppTest's tree as "vega_lite_chart" nodes.
-# status, by region, by need, region × need, progress against plan, per region, freshness
-OVERVIEW_CHARTS = 7
+# status, completion (its open tab: by region), progress against plan (its open tab:
+# statewide), freshness; the other tabs are drawn when opened
+OVERVIEW_CHARTS = 4
 CHARTS = {
     "dashboard.py": OVERVIEW_CHARTS,
     "pages/overview.py": OVERVIEW_CHARTS,
@@ -82,14 +83,36 @@ def test_overview_shows_progress_against_plan(history_db, new_app) -> None:
     assert not at.exception, [e.message for e in at.exception]
     subheaders = texts(at.subheader)
     assert "Progress against plan" in subheaders
-    assert "Progress against plan by region" in subheaders
     assert "Completions over time" not in subheaders  # the weekly chart it replaces
     specs = [json.loads(c.proto.spec) for c in charts(at)]
     burnup = next(s for s in specs if s["description"].startswith("By June 2021"))
     # SW_DONE is Done; SW_UNDONE's Done was undone
     assert burnup["description"].startswith("By June 2021, 1 of 248 outcomes done; ")
+    assert not [s for s in specs if "facet" in s]  # the regions' tab is drawn when opened
+
+    at.session_state["overview_progress"] = "By region"  # what opening the tab sets
+    specs = [json.loads(c.proto.spec) for c in charts(at.run())]
+    assert not at.exception, [e.message for e in at.exception]
     regions = next(s for s in specs if "facet" in s and "Southwest 1 of 32" in s["description"])
     assert regions["columns"] == 3
+    assert not [s for s in specs if s["description"].startswith("By June 2021, ")]
+
+
+@pytest.mark.parametrize(
+    ("tab", "sentence"),
+    [
+        ("By region", "Completion by region: "),
+        ("By need", "Completion by need: "),
+        ("Region × need", "Completion by region and need"),
+    ],
+)
+def test_overview_draws_the_completion_tab_that_is_open(db, new_app, tab, sentence) -> None:
+    at = new_app()
+    at.session_state["overview_completion"] = tab
+    specs = [json.loads(c.proto.spec) for c in charts(at.run())]
+    assert not at.exception, [e.message for e in at.exception]
+    drawn = [s["description"] for s in specs if s["description"].startswith("Completion by")]
+    assert len(drawn) == 1 and drawn[0].startswith(sentence)
 
 
 def test_overview_counts_history(history_db, new_app) -> None:

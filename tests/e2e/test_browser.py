@@ -92,6 +92,25 @@ def test_overview_renders_charts(server, page: Page) -> None:
     expect(page).to_have_title(re.compile("Missouri Anti-Trafficking Plan Tracker"))
 
 
+def test_overview_tabs_draw_their_chart_when_opened(server, page: Page) -> None:
+    """Issue 15: only an open tab's chart is drawn; clicking another tab draws its own."""
+    open_page(page, server.url)
+    expect(page.locator(DRAWN_CHART).nth(3)).to_be_visible()
+    assert page.locator(CHART).count() == 4  # status, completion, progress, freshness
+
+    completion, progress = page.locator(CHART).nth(1), page.locator(CHART).nth(2)
+    page.get_by_role("tab", name="Region × need").click()
+    wait_for_app(page)
+    # the heatmap: needs across, regions down (the by-region bars name no need)
+    expect(completion).to_contain_text("Housing and shelter")
+    page.get_by_role("tab", name="By region", exact=True).last.click()  # progress against plan
+    wait_for_app(page)
+    # one small burn-up per region (the statewide burn-up names no region)
+    expect(progress).to_contain_text("Southwest")
+    assert page.locator(CHART).count() == 4
+    assert_no_exception(page)
+
+
 def test_timeline_renders_chart(server, page: Page) -> None:
     open_page(page, f"{server.url}/timeline")
 

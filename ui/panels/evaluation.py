@@ -5,6 +5,7 @@ notes: visible to everyone."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -123,11 +124,12 @@ def trends(period: Period, regions: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 def downloads(current: pd.DataFrame, series: pd.DataFrame, period: Period) -> None:
+    """Both CSV files, each written only when its button is clicked."""
     day = data.today()
     left, right = st.columns(2)
     left.download_button(
         "Download the table (CSV)",
-        evaluation_export.current_csv(current),
+        partial(evaluation_export.current_csv, current),
         file_name=evaluation_export.file_name("regions", day),
         mime="text/csv",
         icon=":material/download:",
@@ -135,7 +137,7 @@ def downloads(current: pd.DataFrame, series: pd.DataFrame, period: Period) -> No
     )
     right.download_button(
         f"Download the series by {period} (CSV)",
-        evaluation_export.series_csv(series),
+        partial(evaluation_export.series_csv, series),
         file_name=evaluation_export.file_name(f"by-{period}", day),
         mime="text/csv",
         icon=":material/download:",

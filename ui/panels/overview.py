@@ -1,6 +1,7 @@
 """The Overview page's panels: how to read it, the headline figures, completion by
-region, by need and region × need, progress against plan over time (the burn-up,
-statewide and per region), each region's freshness, and the latest status updates."""
+region, by need and region × need (tabs), progress against plan over time (the burn-up,
+statewide and per region: tabs), each region's freshness, and the latest status
+updates. A tab is drawn only while open."""
 
 from __future__ import annotations
 
@@ -75,27 +76,32 @@ def status_chart(status: dict) -> None:
 
 
 def completion_charts(flt: OutcomeFilter) -> None:
-    """Completion by region and by need side by side, then region × need."""
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Completion by region")
-        by_region = data.completion(flt, by=("region",)).rename(columns={"region": "label"})
-        components.chart(charts.completion_by(by_region, "Region"))
-        st.caption(
-            "Done ÷ active outcomes of each region's logic model(s); State holds the two statewide models."
-        )
-    with right:
-        st.subheader("Completion by need")
-        by_need = data.completion(flt, by=("need",)).rename(columns={"need": "label"})
-        components.chart(charts.completion_by(by_need, "Need"))
-        st.caption("Done ÷ active outcomes of strategies addressing each need.")
-
-    st.subheader("Region × need")
-    grid = data.completion(flt, by=("region", "need"))
-    components.chart(charts.heatmap(grid))
-    st.caption(
-        "Completion of each region's strategies per need; an empty cell means the region has no strategy for that need."
+    """Completion by region, by need and region × need, a tab each: only the open tab
+    is drawn (opening another reruns the page)."""
+    st.subheader("Completion")
+    by_region, by_need, grid = st.tabs(
+        ["By region", "By need", "Region × need"], key="overview_completion", on_change="rerun"
     )
+    if by_region.open:
+        with by_region:
+            rows = data.completion(flt, by=("region",)).rename(columns={"region": "label"})
+            components.chart(charts.completion_by(rows, "Region"))
+            st.caption(
+                "Done ÷ active outcomes of each region's logic model(s); State holds the two "
+                "statewide models."
+            )
+    if by_need.open:
+        with by_need:
+            rows = data.completion(flt, by=("need",)).rename(columns={"need": "label"})
+            components.chart(charts.completion_by(rows, "Need"))
+            st.caption("Done ÷ active outcomes of strategies addressing each need.")
+    if grid.open:
+        with grid:
+            components.chart(charts.heatmap(data.completion(flt, by=("region", "need"))))
+            st.caption(
+                "Completion of each region's strategies per need; an empty cell means the "
+                "region has no strategy for that need."
+            )
 
 
 SMALL_MULTIPLES = 12  # regions drawn as small multiples at most
@@ -111,34 +117,41 @@ def _burnup(
 
 
 def progress_against_plan(flt: OutcomeFilter) -> None:
-    """The burn-up (Done against due, on current and on the report's dates), then one
-    small burn-up per region."""
+    """The burn-up (Done against due, on current and on the report's dates), statewide
+    or as one small burn-up per region, a tab each (only the open one is drawn)."""
     day = data.today()
     st.subheader("Progress against plan")
-    plan = _burnup(data.stamp(), astuple(flt), day, None)
-    components.chart(
-        burnup_charts.burnup_chart(plan),
-        table=lambda: burnup_charts.burnup_table(plan),
-        key="burnup_as_table",
-        width="stretch",
+    whole, by_region = st.tabs(
+        ["Statewide", "By region"], key="overview_progress", on_change="rerun"
     )
-    st.caption(
-        "Outcomes done (from the status history: an outcome counts from the day it was "
-        "marked Done until it was undone or reopened) against outcomes due, month by month, "
-        "on current due dates and, dashed, on the report's dates. Dropped outcomes are not due."
-    )
-    st.subheader("Progress against plan by region")
-    regions = _burnup(data.stamp(), astuple(flt), day, "region", SMALL_MULTIPLES)
-    components.chart(
-        burnup_charts.burnup_small_multiples(regions),
-        table=lambda: burnup_charts.burnup_table(regions),
-        key="burnup_regions_as_table",
-    )
-    if (shown := regions["key"].nunique()) < regions.attrs.get("groups", shown):
-        st.caption(
-            f"The first {shown} of {regions.attrs['groups']:,} regions; pick regions in the "
-            "sidebar to see others."
-        )
+    if whole.open:
+        with whole:
+            plan = _burnup(data.stamp(), astuple(flt), day, None)
+            components.chart(
+                burnup_charts.burnup_chart(plan),
+                table=lambda: burnup_charts.burnup_table(plan),
+                key="burnup_as_table",
+                width="stretch",
+            )
+            st.caption(
+                "Outcomes done (from the status history: an outcome counts from the day it "
+                "was marked Done until it was undone or reopened) against outcomes due, month "
+                "by month, on current due dates and, dashed, on the report's dates. Dropped "
+                "outcomes are not due."
+            )
+    if by_region.open:
+        with by_region:
+            regions = _burnup(data.stamp(), astuple(flt), day, "region", SMALL_MULTIPLES)
+            components.chart(
+                burnup_charts.burnup_small_multiples(regions),
+                table=lambda: burnup_charts.burnup_table(regions),
+                key="burnup_regions_as_table",
+            )
+            if (shown := regions["key"].nunique()) < regions.attrs.get("groups", shown):
+                st.caption(
+                    f"The first {shown} of {regions.attrs['groups']:,} regions; pick regions "
+                    "in the sidebar to see others."
+                )
 
 
 def activity(flt: OutcomeFilter) -> pd.DataFrame:

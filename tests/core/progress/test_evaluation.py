@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from core.models import (
     Assignment,
@@ -24,7 +24,7 @@ from core.models import (
     StatusUpdate,
     User,
 )
-from core.progress import evaluation
+from core.progress import counted, evaluation
 
 TODAY = date(2021, 6, 15)
 SW_1 = "southwest.legal-services.short.1"
@@ -284,3 +284,44 @@ def test_undos_merges_and_removed_comments_do_not_inflate_the_figures(plan):
     assert sw["median_days_to_done"] == pytest.approx(sum(days) / 2)
     june = row(evaluation.over_time(plan, TODAY, "month"), "Southwest", "2021-06")
     assert june["updates"] == 0 and june["organisations"] == 0
+
+
+def test_a_strategy_lead_is_active_only_in_their_strategys_region(plan):
+    """Found in issue 15, failing on the first version: a strategy's lead counted as an
+    active lead of every region they updated in (the region test of the strategy
+    assignment did not correlate with the outcome's region)."""
+    kc = plan.exec(
+        select(Outcome.id).where(col(Outcome.id).startswith("kansas-city.")).limit(1)
+    ).one()
+    update(
+        plan, kc, Status.IN_PROGRESS.value, datetime(2021, 6, 1, 12, tzinfo=UTC), "lead-sw-legal"
+    )
+    plan.commit()
+    assert row(evaluation.current(plan, TODAY), "Kansas City")["active_leads"] == 0
+    june = row(evaluation.over_time(plan, TODAY, "month"), "Kansas City", "2021-06")
+    assert june["active_leads"] == 0 and june["updates"] == 1
+    assert row(evaluation.current(plan, TODAY), "Southwest")["active_leads"] == 1  # theirs
+
+
+def test_both_plans_of_the_counted_rule_agree(plan):
+    """counted.counts (by outcome) and counted.counts_every (one set of undone ids) pick
+    the same entries: undos, redos, an undo of a redo, a revert naming another outcome."""
+    day = lambda d: datetime(2021, 6, d, 12, tzinfo=UTC)  # noqa: E731
+
+    def undo(outcome_id: str, of: StatusUpdate, when: datetime) -> StatusUpdate:
+        entry = update(plan, outcome_id, of.old_status, when)
+        entry.reverts_id = of.id
+        plan.add(entry)
+        plan.flush()
+        return entry
+
+    first = update(plan, SW_3, Status.BLOCKED.value, day(1))
+    undone = undo(SW_3, first, day(2))  # first undone
+    redo = undo(SW_3, undone, day(3))  # … redone: first counts again
+    undo(SW_3, redo, day(4))  # … and undone again: first does not count
+    second = update(plan, SW_3, Status.BLOCKED.value, day(5))
+    undo(SW_1, second, day(6))  # names another outcome's entry: second still counts
+    plan.commit()
+    ids = lambda rule: set(plan.exec(select(StatusUpdate.id).where(rule)).all())  # noqa: E731
+    assert ids(counted.counts()) == ids(counted.counts_every())
+    assert second.id in ids(counted.counts()) and first.id not in ids(counted.counts())
