@@ -117,27 +117,39 @@ def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> list[di
         return counts.grouped(session, _flt(flt_key), today=day, soon_days=soon_days)
 
 
-def _grouped(flt: OutcomeFilter, soon_days: int | None = None) -> list[dict]:
-    """Outcomes per region, need and status, with the schedule counts (due soon: within
-    the reader's window unless `soon_days` is given): one scan a filter, summed for each
-    figure below (core/progress/counts.py)."""
+def _grouped(flt: OutcomeFilter, soon_days: int | None = None) -> tuple:
+    """The cache key of `_counts` for a filter (due soon: within the reader's window
+    unless `soon_days` is given)."""
     if soon_days is None:
         from ui import filters  # imported here: ui.filters imports this module
 
         soon_days = filters.soon_days()
-    return _counts(stamp(), astuple(flt), today(), soon_days)
+    return stamp(), astuple(flt), today(), soon_days
+
+
+# Outcomes per region, need and status with the schedule counts: one scan a filter
+# (`_counts`), summed for each figure (core/progress/counts.py), the sums cached too.
+@st.cache_data(ttl=600, show_spinner=False, max_entries=128)
+def _completion(key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(counts.completion_of(_counts(*key), by))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _totals(key: tuple) -> tuple[dict, dict]:
+    rows = _counts(*key)
+    return counts.status_counts_of(rows), counts.schedule_counts_of(rows)
 
 
 def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    return pd.DataFrame(counts.completion_of(_grouped(flt), by))
+    return _completion(_grouped(flt), by)
 
 
 def schedule_counts(flt: OutcomeFilter, soon_days: int | None = None) -> dict:
-    return counts.schedule_counts_of(_grouped(flt, soon_days))
+    return _totals(_grouped(flt, soon_days))[1]
 
 
 def status_counts(flt: OutcomeFilter) -> dict:
-    return counts.status_counts_of(_grouped(flt))
+    return _totals(_grouped(flt))[0]
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)

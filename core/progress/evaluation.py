@@ -272,12 +272,14 @@ def _assignments(session: Session) -> tuple[dict[str, set[Any]], dict[Any, int]]
     """Each person's regions (assigned to the region, or to one of its strategies), and
     per region the active people assigned to it."""
     stmt = (
-        select(
-            col(User.username),
-            col(User.id),
-            col(User.active).is_(True),
-            col(Assignment.region_id),
-            col(LogicModel.region_id),
+        _select(
+            [
+                col(User.username),
+                col(User.id),
+                col(User.active).is_(True),
+                col(Assignment.region_id),
+                col(LogicModel.region_id),
+            ]
         )
         .select_from(Assignment)
         .join(User, col(User.id) == col(Assignment.user_id))
@@ -368,6 +370,9 @@ def over_time(session: Session, today: date, period: Period = "month") -> pd.Dat
     return _frame(columns, SERIES)
 
 
+_FLOATS = {"open_fresh_share", "median_days_to_done"}
+
+
 def _frame(columns: dict[str, Any], order: list[str]) -> pd.DataFrame:
     """The one DataFrame: counts as int64, medians and shares as float64."""
     typed = {
@@ -375,9 +380,6 @@ def _frame(columns: dict[str, Any], order: list[str]) -> pd.DataFrame:
         for c, v in columns.items()
     }
     return pd.DataFrame({c: typed[c] for c in order})
-
-
-_FLOATS = {"open_fresh_share", "median_days_to_done"}
 
 
 def _periods(seen: set[str], today: date, period: Period) -> list[str]:

@@ -354,34 +354,42 @@ def strategy_spans(session: Session, flt: OutcomeFilter | None = None) -> list[d
 
 
 def data_stamp(session: Session) -> tuple[Any, ...]:
-    """Changes whenever anything a view shows changes: cached results are keyed on it.
-    One statement (every page run reads it), its parts scalar subqueries."""
-    parts: list[Any] = [
-        func.max(StatusUpdate.id),
-        func.count(col(StatusUpdate.id)),
-        func.count(col(Outcome.id)),
-        func.sum(Outcome.version),
-        func.max(Outcome.last_updated),
-        func.max(PlanChange.id),
-        func.count(col(Flag.id)),
-        # Publishing inserts a row and unpublishing deletes one: count, ids and time change.
-        func.count(col(NotePublication.status_update_id)),
-        func.sum(NotePublication.status_update_id),
-        func.max(NotePublication.published_at),
-        # Posting adds a row; editing, removing and (un)publishing change these.
+    """Changes whenever anything a view shows changes: cached results are keyed on it."""
+    updates = session.exec(
+        select(func.max(StatusUpdate.id), func.count(col(StatusUpdate.id)))
+    ).one()
+    plan = session.exec(
+        select(
+            func.count(col(Outcome.id)), func.sum(Outcome.version), func.max(Outcome.last_updated)
+        )
+    ).one()
+    changes = session.exec(select(func.max(PlanChange.id))).one()
+    # Publishing inserts a row and unpublishing deletes one: count, ids and time change.
+    published = session.exec(
+        select(
+            func.count(col(NotePublication.status_update_id)),
+            func.sum(NotePublication.status_update_id),
+            func.max(NotePublication.published_at),
+        )
+    ).one()
+    flags = session.exec(select(func.count(col(Flag.id)))).one()
+    # Posting adds a row; editing, removing and (un)publishing change these times/counts.
+    comment_columns: list[Any] = [  # more than select()'s typed overloads take
         func.max(Comment.id),
         func.max(Comment.edited_at),
         func.count(col(Comment.removed_at)),
         func.count(col(Comment.published_at)),
         func.max(Comment.published_at),
-        # Values and undos only add rows. Organisation links and names are replaced by
-        # a reload of data/ (the admins' changes also move the plan change log).
-        func.max(MeasureValue.id),
-        func.count(col(StrategyOrganisation.id)),
-        func.max(StrategyOrganisation.id),
-        func.max(OrganisationName.id),
     ]
-    return tuple(session.exec(select(*[select(p).scalar_subquery() for p in parts])).one())
+    comments = session.exec(select(*comment_columns)).one()
+    # Values and undos only add rows. Organisation links and names are replaced by a
+    # reload of data/ (the admins' changes also move the plan change log).
+    values = session.exec(select(func.max(MeasureValue.id))).one()
+    partners = session.exec(
+        select(func.count(col(StrategyOrganisation.id)), func.max(StrategyOrganisation.id))
+    ).one()
+    names = session.exec(select(func.max(OrganisationName.id))).one()
+    return (*updates, *plan, changes, flags, *published, *comments, values, *partners, names)
 
 
 # Where data_stamp holds what only a change of the plan moves: the number of outcomes,
