@@ -38,29 +38,39 @@ def _view(spec: vl.Spec, name: str, frame: pd.DataFrame, **view: Any) -> dict[st
     return {"data": {"name": name}, **view}
 
 
+# The target's, the baseline's and the empty chart's one row, written into the spec
+# (no frame to build and send for a number and its words: a page draws 25 of these).
+def _inline(row: dict[str, Any], **view: Any) -> dict[str, Any]:
+    return {"data": {"values": [row]}, **view}
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)  # JSON: no Decimal or numpy
+
+
 def target_layers(spec: vl.Spec, target: Target, unit: str) -> list[dict[str, Any]]:
-    """The target: a shaded band for a range, a rule for one number (views drawing the
-    frame "target", which this adds to `spec`)."""
+    """The target: a shaded band for a range, a rule for one number (its row written
+    into the view)."""
     label = f"Target: {target.describe(unit)}"
     if target.kind == TargetKind.NONE:
         return []
     tip = vl.tooltip(("target:N", "Target"))
     if target.kind == TargetKind.RANGE:
-        frame = pd.DataFrame({"low": [target.min], "high": [target.max], "target": [label]})
+        row = {"low": _number(target.min), "high": _number(target.max), "target": label}
         band = vl.mark("rect", color=DONE_COLOR, opacity=TARGET_OPACITY)
         encoding = {
             "y": vl.channel("low:Q", title=unit or "Value"),
             "y2": {"field": "high"},  # a second position takes no type
             "tooltip": tip,
         }
-        return [_view(spec, "target", frame, mark=band, encoding=encoding)]
+        return [_inline(row, mark=band, encoding=encoding)]
     value = target.min if target.min is not None else target.max
-    frame = pd.DataFrame({"value": [value], "target": [label]})
     rule = vl.mark("rule", color=DONE_COLOR, strokeWidth=2)
-    return [_view(spec, "target", frame, mark=rule, encoding={"y": _y(unit), "tooltip": tip})]
+    row = {"value": _number(value), "target": label}
+    return [_inline(row, mark=rule, encoding={"y": _y(unit), "tooltip": tip})]
 
 
-NO_VALUES = pd.DataFrame({"text": ["No values recorded yet"]})
+NO_VALUES = {"text": "No values recorded yet"}
 
 
 def _series(spec: vl.Spec, d: pd.DataFrame, unit: str) -> list[dict[str, Any]]:
@@ -95,10 +105,10 @@ def measure_chart(
     spec = vl.Spec(datasets={}, height=HEIGHT, description=about)
     layers = target_layers(spec, target, unit)
     if baseline is not None:
-        frame = pd.DataFrame({"value": [baseline], "what": [f"Baseline: {baseline:g}"]})
+        row = {"value": _number(baseline), "what": f"Baseline: {baseline:g}"}
         mark = vl.mark("rule", color=MUTED_COLOR, strokeDash=[6, 4])
         encoding = {"y": _y(unit), "tooltip": vl.tooltip(("what:N", "Baseline"))}
-        layers.append(_view(spec, "baseline", frame, mark=mark, encoding=encoding))
+        layers.append(_inline(row, mark=mark, encoding=encoding))
     if by is not None:
         frame = pd.DataFrame({"by": [as_timestamp(by)]})
         mark = vl.mark("rule", color=MUTED_COLOR, strokeDash=[2, 3])
@@ -116,6 +126,6 @@ def measure_chart(
             "mark": vl.mark("text", color=MUTED_COLOR),
             "encoding": {"text": vl.channel("text:N")},
         }
-        layers.append(_view(spec, "no_values", NO_VALUES, **text))
+        layers.append(_inline(NO_VALUES, **text))
     spec["layer"] = layers
     return spec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from unittest.mock import ANY
 
 import pandas as pd
 import pytest
@@ -46,9 +47,7 @@ def test_one_number_drawn_as_a_rule(target, value):
     chart = measure_chart(VALUES, target=target)
     spec = chart.to_dict()
     assert marks(chart) == ["rule", "line", "point"]
-    datasets = spec["datasets"]
-    rule_data = datasets[spec["layer"][0]["data"]["name"]]
-    assert rule_data[0]["value"] == value
+    assert spec["layer"][0]["data"]["values"] == [{"value": value, "target": ANY}]
 
 
 def test_no_target_baseline_and_by_date_on_an_empty_series():
