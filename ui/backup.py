@@ -85,7 +85,7 @@ def _restore(actor: Actor, payload: bytes, name: str, replace: bool, key: str, n
     except SQLAlchemyError as exc:
         st.session_state[f"{key}_result"] = ("error", md(describe_db_error(exc, engine)))
         return
-    st.cache_data.clear()  # every cached view held the old database
+    data.forget_cached()  # every cached view held the old database
     message = report.summary()
     with Session(engine) as session:  # is this session's account still the same person?
         user = session.get(User, actor.user_id) if actor.user_id is not None else None

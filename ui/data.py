@@ -7,8 +7,10 @@ on the reader's kind too (`members`): signed-out visitors get published notes on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import astuple
 from datetime import date
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -36,6 +38,7 @@ def today() -> date:
 
 
 _STAMP = "_data_stamp"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def refresh() -> tuple:
@@ -56,6 +59,30 @@ def stamp() -> tuple:
 def plan_stamp() -> tuple:
     """The part of the stamp only a change of the plan moves (queries.plan_stamp)."""
     return queries.plan_stamp(stamp())
+
+
+_SHARED: list[Any] = []
+
+
+def shared(*, ttl: int, max_entries: int) -> Callable[[F], F]:
+    """st.cache_resource for results read-only to their callers and keyed on a stamp:
+    shared by every session (a cache_data hit unpickles a fresh copy on each call), and
+    forgotten with the rest when the database is replaced (`forget_cached`)."""
+
+    def wrap(func: F) -> F:
+        cached = st.cache_resource(ttl=ttl, max_entries=max_entries, show_spinner=False)(func)
+        _SHARED.append(cached)
+        return cast(F, cached)
+
+    return wrap
+
+
+def forget_cached() -> None:
+    """After a restore: every cached read goes, the shared ones too (a restored
+    database may come back to a stamp seen before)."""
+    st.cache_data.clear()
+    for cached in _SHARED:
+        cached.clear()
 
 
 def _flt(key: tuple) -> OutcomeFilter:
@@ -213,9 +240,8 @@ def freshness() -> pd.DataFrame:
     return _freshness(stamp(), today())
 
 
-# Shared, read-only: a cache_data hit unpickles a fresh copy on every call. Keyed on
-# the plan stamp: a status save does not rebuild regions, needs and logic models.
-@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
+# Keyed on the plan stamp: a status save does not rebuild regions, needs and models.
+@shared(ttl=3600, max_entries=16)
 def _reference(plan_stamp_: tuple) -> dict:
     with Session(engine()) as session:
         plan = queries.plan_info(session)
@@ -233,8 +259,7 @@ def reference() -> dict:
     return _reference(plan_stamp())
 
 
-# Shared, read-only: a cache_data hit unpickles a fresh copy on every call.
-@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
+@shared(ttl=3600, max_entries=16)
 def _strategies(plan_stamp_: tuple, logic_model_id: str) -> list[dict]:
     with Session(engine()) as session:
         return queries.strategies(session, logic_model_id)
@@ -248,8 +273,7 @@ def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
     return _flags(plan_stamp()).get((kind, subject_id), [])
 
 
-# Shared, read-only: a cache_data hit unpickles a fresh copy on every call.
-@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
+@shared(ttl=3600, max_entries=16)
 def _flags(plan_stamp_: tuple) -> dict:
     with Session(engine()) as session:
         return queries.flags_by_subject(session)

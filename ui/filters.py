@@ -73,9 +73,9 @@ def options() -> dict[str, dict[str, str]]:
     }
 
 
-# Shared, read-only, keyed on the plan stamp (an organisation's change moves it): a
-# status save does not read the organisations again.
-@st.cache_resource(ttl=3600, show_spinner=False, max_entries=16)
+# Keyed on the plan stamp (an organisation's change moves it): a status save does not
+# read the organisations again.
+@data.shared(ttl=3600, max_entries=16)
 def _organisation_names(plan_stamp_: tuple) -> dict[str, str]:
     with Session(data.engine()) as session:
         orgs = partners.organisations(session)
@@ -88,7 +88,7 @@ def organisation_names() -> dict[str, str]:
     return _organisation_names(data.plan_stamp())
 
 
-@st.cache_resource(ttl=3600, show_spinner=False, max_entries=16)
+@data.shared(ttl=3600, max_entries=16)
 def _survivors(plan_stamp_: tuple) -> dict[str, str]:
     with Session(data.engine()) as session:
         return partners.survivors(session)

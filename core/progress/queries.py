@@ -354,15 +354,14 @@ def strategy_spans(session: Session, flt: OutcomeFilter | None = None) -> list[d
 
 
 def data_stamp(session: Session) -> tuple[Any, ...]:
-    """Changes whenever anything a view shows changes: cached results are keyed on it."""
+    """Changes whenever anything a view shows changes: cached results are keyed on it.
+    Every page run reads it, so it reads indexes only: every change to an outcome
+    leaves a status update or a plan change row (its version and time were summed over
+    every outcome, 15 ms a run at 100,000 outcomes)."""
     updates = session.exec(
         select(func.max(StatusUpdate.id), func.count(col(StatusUpdate.id)))
     ).one()
-    plan = session.exec(
-        select(
-            func.count(col(Outcome.id)), func.sum(Outcome.version), func.max(Outcome.last_updated)
-        )
-    ).one()
+    plan = session.exec(select(func.count(col(Outcome.id)))).one()
     changes = session.exec(select(func.max(PlanChange.id))).one()
     # Publishing inserts a row and unpublishing deletes one: count, ids and time change.
     published = session.exec(
@@ -389,13 +388,13 @@ def data_stamp(session: Session) -> tuple[Any, ...]:
         select(func.count(col(StrategyOrganisation.id)), func.max(StrategyOrganisation.id))
     ).one()
     names = session.exec(select(func.max(OrganisationName.id))).one()
-    return (*updates, *plan, changes, flags, *published, *comments, values, *partners, names)
+    return (*updates, plan, changes, flags, *published, *comments, values, *partners, names)
 
 
 # Where data_stamp holds what only a change of the plan moves: the number of outcomes,
 # the latest plan change, the number of flags and the organisation links and names (a
 # status save moves none of them).
-_PLAN_PARTS = (2, 5, 6, 16, 17, 18)
+_PLAN_PARTS = (2, 3, 4, 14, 15, 16)
 
 
 def plan_stamp(stamp: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -160,3 +160,21 @@ def test_admins_warned_when_history_does_not_verify(history_db, new_app):
     warned = [w.value for w in at.warning if "python -m core verify" in w.value]
     assert len(warned) == 1 and "status\\_update row 3" in warned[0]
     assert not [w for w in new_app().run().warning if "verify" in w.value]
+
+
+def test_a_restore_forgets_the_shared_reads_too():
+    """Reads shared by every session (ui/data.shared: reference data, organisation
+    names, measures) are keyed on stamps a restored database may repeat: a restore
+    forgets them with the rest."""
+    from ui import data
+
+    calls: list[int] = []
+
+    @data.shared(ttl=60, max_entries=2)
+    def read(key: int) -> list[int]:
+        calls.append(key)
+        return [key]
+
+    assert read(1) == read(1) == [1] and calls == [1]  # shared: read once
+    data.forget_cached()  # what ui/backup.py calls after a restore
+    assert read(1) == [1] and calls == [1, 1]

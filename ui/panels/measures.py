@@ -85,10 +85,10 @@ def _plain(row: queries.MeasureRow, members: bool) -> dict[str, Any]:
     }
 
 
-# Shared and read-only (nothing here changes the items): a cache_data hit unpickled a
-# fresh copy of every measure and value on each run, seconds at 20,000 measures. Few
-# entries: one holds every measure a filter selects.
-@st.cache_resource(ttl=600, show_spinner=False, max_entries=8)
+# Shared (nothing here changes the items): a cache_data hit unpickled every measure and
+# value on each run, seconds at 20,000 measures. Few entries: one holds every measure a
+# filter selects.
+@data.shared(ttl=600, max_entries=8)
 def _rows(stamp_: tuple, flt_key: tuple, day: date, members: bool) -> list[dict[str, Any]]:
     with Session(data.engine()) as session:
         rows = queries.measures(session, OutcomeFilter(*flt_key), today=day)
