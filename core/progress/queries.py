@@ -397,6 +397,17 @@ def data_stamp(session: Session) -> tuple[Any, ...]:
 _PLAN_PARTS = (2, 3, 4, 14, 15, 16)
 
 
+# Where data_stamp holds the measure values' part (a value or an undo adds a row).
+_VALUES_PART = 13
+
+
+def measures_stamp(stamp: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The part of a `data_stamp` that a measure, its values or its state can move: the
+    plan's and the values'. A status save moves neither (unless a filter picks outcomes
+    by their status, which its caller keys on the whole stamp)."""
+    return (*plan_stamp(stamp), stamp[_VALUES_PART])
+
+
 def plan_stamp(stamp: tuple[Any, ...]) -> tuple[Any, ...]:
     """The part of a `data_stamp` that changes with the plan (regions, needs, logic
     models, strategies, flags), not with status updates, notes or comments: reference

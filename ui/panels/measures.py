@@ -18,6 +18,7 @@ from core.measures.state import MeasureState
 from core.models import MeasureKind, RbaCategory
 from core.people import permissions
 from core.progress.filters import OutcomeFilter
+from core.progress.queries import measures_stamp
 from ui import actions, auth, components, data
 from ui.text import md
 
@@ -96,8 +97,11 @@ def _rows(stamp_: tuple, flt_key: tuple, day: date, members: bool) -> list[dict[
 
 
 def rows(flt: OutcomeFilter) -> list[dict[str, Any]]:
-    # the data stamp moves with every value recorded or undone (queries.data_stamp)
-    return _rows(data.stamp(), astuple(flt), data.today(), data.members())
+    # A status save moves no measure, value or state: keyed on the plan and the values
+    # (every value recorded or undone moves them), unless outcomes are picked by status.
+    stamp = data.stamp()
+    key = stamp if flt.statuses or flt.schedules else measures_stamp(stamp)
+    return _rows(key, astuple(flt), data.today(), data.members())
 
 
 def counts_line(items: list[dict[str, Any]]) -> str:

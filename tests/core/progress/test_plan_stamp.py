@@ -162,3 +162,42 @@ def test_data_stamp_moves_with_every_change_to_an_outcome(engine):
             region_id="southwest",
         )
     )
+
+
+def test_measures_stamp_stays_on_a_status_save_and_moves_with_a_value(engine):
+    """Issue 15: the measures' rows (20,000 at 100,000 outcomes, seconds to read) are
+    keyed on the plan and the values: a status save no longer reads them again."""
+    from datetime import date
+
+    from core.measures.values import record_value
+    from core.models import Measure
+    from core.progress.queries import measures_stamp
+
+    def measures_part() -> tuple:
+        return measures_stamp(stamps(engine)[0])
+
+    before = measures_part()
+    with write_session(engine) as s:
+        update_status(
+            session=s,
+            actor=ADMIN,
+            outcome_id=OUTCOME,
+            expected_version=1,
+            new_status=Status.DONE.value,
+            note="done",
+        )
+    assert measures_part() == before
+    with Session(engine) as session:
+        measure = session.exec(select(Measure)).first()
+        assert measure is not None
+        measure_id = measure.id
+    with write_session(engine) as s:
+        record_value(
+            session=s,
+            actor=ADMIN,
+            measure_id=measure_id,
+            value=2,
+            as_of=date(2021, 1, 4),
+            today=date(2026, 12, 1),
+        )
+    assert measures_part() != before
