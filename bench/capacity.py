@@ -181,9 +181,17 @@ class Lead(User):
                 LEVEL.done_saved += 1
             return
         run = self._timed("update", lambda: c.click(c.widget(key="form_overdue_one").id))
+        status = next((n for n in run.find("selectbox") if n.key.startswith("uf_status_")), None)
+        if status is None:
+            if not any(run.find("button", key="form_overdue_one")):
+                # Another session of this region's lead closed the outcome meanwhile:
+                # its row, the tick and the Update button went with it.
+                LEVEL.conflicts += 1
+                return
+            self._error("update: the Update dialog did not open")
+            return
         marker = f"capacity {LEVEL.sessions}/{self.number}/{self.saves}"
-        c.set_widget(next(n for n in run.find("selectbox") if n.key.startswith("uf_status_")).id,
-                     "In progress")  # fmt: skip
+        c.set_widget(status.id, "In progress")
         c.set_widget(next(n for n in run.find("text_area") if n.key.startswith("uf_note_")).id,
                      marker)  # fmt: skip
         run = self._timed("save", lambda: c.click(c.button("Save").id))
