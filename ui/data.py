@@ -64,7 +64,7 @@ def plan_stamp() -> tuple:
 _SHARED: list[Any] = []
 
 
-def shared(*, ttl: int, max_entries: int) -> Callable[[F], F]:
+def shared(*, ttl: int | None, max_entries: int) -> Callable[[F], F]:
     """st.cache_resource for results read-only to their callers and keyed on a stamp:
     shared by every session (a cache_data hit unpickles a fresh copy on each call), and
     forgotten with the rest when the database is replaced (`forget_cached`)."""

@@ -9,6 +9,7 @@ of milliseconds) no longer holds up the page after every save."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -20,6 +21,7 @@ from core.store import chain
 from ui import auth, data
 from ui.text import md
 
+_LOG = logging.getLogger(__name__)
 WAIT_S = 0.2  # how long a run waits for a check it started
 AGAIN_S = 600  # a check older than this is run again, even with nothing saved
 
@@ -37,28 +39,34 @@ class Check:
     def latest(self, engine: Engine, stamp: tuple) -> str | None:
         """Start a check when the stamp moved (unless one is running), wait for it a
         moment, and return the latest finished check's problem (None: all is well)."""
+        started = None
         with self._lock:
             stale = stamp != self._stamp or time.monotonic() - self._started > AGAIN_S
             if stale and not (self._thread and self._thread.is_alive()):
                 self._stamp, self._started = stamp, time.monotonic()
-                self._thread = threading.Thread(
+                started = self._thread = threading.Thread(
                     target=self._run, args=(engine,), name="history-verify", daemon=True
                 )
-                self._thread.start()
-            thread = self._thread
-        if thread is not None:
-            thread.join(WAIT_S)
+                started.start()
+        if started is not None:  # only the run that started a check waits for it
+            started.join(WAIT_S)
         return self.problem
 
     def _run(self, engine: Engine) -> None:
         try:
             report = chain.verify(engine)
         except SQLAlchemyError:
-            return  # the database's own errors are reported where they happen
+            self.problem = None  # the database's own errors are reported where they happen
+            return
+        except Exception as exc:  # a check that cannot run must still warn
+            _LOG.exception("The history check could not run")
+            self.problem = f"The history check could not run ({type(exc).__name__})"
+            return
         self.problem = None if report.ok else report.summary()
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+# One check per database, shared by every session; forgotten on a restore.
+@data.shared(ttl=None, max_entries=8)
 def _check(url: str) -> Check:
     return Check()
 

@@ -147,9 +147,12 @@ def test_backup_panel_refuses_a_forged_file(db):
     assert not at.button
 
 
-def test_admins_warned_when_history_does_not_verify(history_db, new_app):
+def test_admins_warned_when_history_does_not_verify(history_db, new_app, monkeypatch):
     # ui/integrity.py via dashboard.py: clean, nobody is warned; after a row of history
     # is deleted behind the guard's back, admins (and only they) see it
+    from ui import integrity
+
+    monkeypatch.setattr(integrity, "WAIT_S", 10)  # the check runs beside the page
     admin = history_db.admin_id
     at = new_app(user_id=admin).run()
     assert not at.exception and not [w for w in at.warning if "verify" in w.value]
@@ -175,6 +178,9 @@ def test_a_restore_forgets_the_shared_reads_too():
         calls.append(key)
         return [key]
 
-    assert read(1) == read(1) == [1] and calls == [1]  # shared: read once
-    data.forget_cached()  # what ui/backup.py calls after a restore
-    assert read(1) == [1] and calls == [1, 1]
+    try:
+        assert read(1) == read(1) == [1] and calls == [1]  # shared: read once
+        data.forget_cached()  # what ui/backup.py calls after a restore
+        assert read(1) == [1] and calls == [1, 1]
+    finally:
+        data._SHARED.remove(read)

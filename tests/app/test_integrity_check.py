@@ -32,3 +32,20 @@ def test_a_slow_check_does_not_hold_up_the_run_and_shows_later(monkeypatch):
     assert problem is not None and "status_update" in problem
     assert check.latest("engine", ("stamp", 2)) == problem
     assert len(calls) == 2  # stamp 1, then stamp 2; the same stamp is not checked again
+
+
+def test_a_check_that_cannot_run_still_warns(monkeypatch):
+    """Found in review: only database errors were caught, so any other failure (a row
+    tampered into something unreadable) ended the thread silently and admins were
+    never warned."""
+
+    def broken_verify(engine):
+        raise ValueError("Invalid isoformat string: 'yesterday'")
+
+    monkeypatch.setattr(chain, "verify", broken_verify)
+    check = integrity.Check()
+
+    check.latest("engine", ("stamp", 1))
+    check._thread.join(5)
+
+    assert check.latest("engine", ("stamp", 1)) == "The history check could not run (ValueError)"

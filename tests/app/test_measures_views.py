@@ -75,7 +75,8 @@ def test_region_page_lists_the_regions_measures_with_state(db, new_app):
     assert not box.markdown  # drawn once opened (issue 15)
     at.session_state["region_measures_open"] = True  # what opening it sets
     [box] = [e for e in ok(at.run()).expander if e.label.startswith("Measures (")]
-    assert box.label == "Measures (5): 3 off track · 1 no target · 1 no value yet"
+    assert box.label == "Measures (5)"
+    assert "Measures: 3 off track · 1 no target · 1 no value yet" in texts(at.caption)
     names = [t for t in texts(box.markdown) if t.startswith("**")]
     assert len(names) == 5 and all(n.endswith("· St. Louis") for n in names)
     assert not box.get("vega_lite_chart")  # the Measures page draws the charts
@@ -100,6 +101,25 @@ def test_my_work_shows_the_leads_measures_with_a_record_form(db, new_app):
     assert (entry.measure_id, entry.value) == (STAKEHOLDERS, 3.0)
     [box] = [e for e in at.expander if e.label.startswith("Measures (")]
     assert any("latest 3 stakeholders" in t for t in texts(box.markdown))
+
+
+def test_the_region_measures_stay_open_when_a_value_moves_their_counts(db, new_app):
+    """Found in review: the listing's label held the states' counts, and an expander
+    that tracks its state is a new widget when its label changes, so recording a
+    value (which moves a count) closed the listing and hid the result."""
+    at = lead_stl(db, new_app)
+    at = st_louis(at)
+    at.session_state["region_measures_open"] = True
+    at.session_state[f"region_measure_record_{STAKEHOLDERS}"] = True
+    [box] = [e for e in ok(at.run()).expander if e.label.startswith("Measures (")]
+    before = [t for t in texts(at.caption) if t.startswith("Measures: ")]
+    [number] = box.number_input
+    number.set_value(4)
+    next(b for b in box.button if b.label == "Record").click().run()
+    ok(at)
+    assert [t for t in texts(at.caption) if t.startswith("Measures: ")] != before  # moved
+    [box] = [e for e in at.expander if e.label.startswith("Measures (")]
+    assert any("latest 4 stakeholders" in t for t in texts(box.markdown))  # still open
 
 
 def test_measures_page_offers_downloads_and_no_upload_to_visitors(db, new_app):

@@ -55,9 +55,14 @@ def for_lead(lead: LeadScope) -> None:
 
 
 def _listing(items: list[dict[str, Any]], key: str, *, expanded: bool) -> None:
-    label = f"Measures ({len(items):,}): {measures.counts_line(items)}"
+    # The states in a caption, not the label: an expander that tracks its state is a
+    # new widget when its label changes, and would close when a value moves a count.
+    st.caption(f"Measures: {measures.counts_line(items)}")
     box = components.lazy_expander(
-        label, key=f"{key}measures_open", expanded=expanded, icon=":material/monitoring:"
+        f"Measures ({len(items):,})",
+        key=f"{key}measures_open",
+        expanded=expanded,
+        icon=":material/monitoring:",
     )
     if box is None:
         return
