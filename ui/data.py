@@ -144,7 +144,7 @@ def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> list[di
         return counts.grouped(session, _flt(flt_key), today=day, soon_days=soon_days)
 
 
-def _grouped(flt: OutcomeFilter, soon_days: int | None = None) -> tuple:
+def _counts_key(flt: OutcomeFilter, soon_days: int | None = None) -> tuple:
     """The cache key of `_counts` for a filter (due soon: within the reader's window
     unless `soon_days` is given)."""
     if soon_days is None:
@@ -168,15 +168,15 @@ def _totals(key: tuple) -> tuple[dict, dict]:
 
 
 def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    return _completion(_grouped(flt), by)
+    return _completion(_counts_key(flt), by)
 
 
 def schedule_counts(flt: OutcomeFilter, soon_days: int | None = None) -> dict:
-    return _totals(_grouped(flt, soon_days))[1]
+    return _totals(_counts_key(flt, soon_days))[1]
 
 
 def status_counts(flt: OutcomeFilter) -> dict:
-    return _totals(_grouped(flt))[0]
+    return _totals(_counts_key(flt))[0]
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)

@@ -24,17 +24,22 @@ def stamps(engine) -> tuple[tuple, tuple]:
     return full, plan_stamp(full)
 
 
-def test_plan_stamp_stays_on_status_save_and_moves_on_plan_edit(engine):
-    full, plan = stamps(engine)
+def save_status(engine, status: Status) -> None:
+    """A lead's status save on the fresh plan's OUTCOME (version 1)."""
     with write_session(engine) as s:
         update_status(
             session=s,
             actor=ADMIN,
             outcome_id=OUTCOME,
             expected_version=1,
-            new_status=Status.IN_PROGRESS.value,
-            note="started",
+            new_status=status.value,
+            note="saved",
         )
+
+
+def test_plan_stamp_stays_on_status_save_and_moves_on_plan_edit(engine):
+    full, plan = stamps(engine)
+    save_status(engine, Status.IN_PROGRESS)
     saved_full, saved_plan = stamps(engine)
     assert saved_full != full  # every cached result of the page is read again
     assert saved_plan == plan  # the reference data is not
@@ -177,15 +182,7 @@ def test_measures_stamp_stays_on_a_status_save_and_moves_with_a_value(engine):
         return measures_stamp(stamps(engine)[0])
 
     before = measures_part()
-    with write_session(engine) as s:
-        update_status(
-            session=s,
-            actor=ADMIN,
-            outcome_id=OUTCOME,
-            expected_version=1,
-            new_status=Status.DONE.value,
-            note="done",
-        )
+    save_status(engine, Status.DONE)
     assert measures_part() == before
     with Session(engine) as session:
         measure = session.exec(select(Measure)).first()
