@@ -37,6 +37,28 @@ def save_status(engine, status: Status) -> None:
         )
 
 
+def record_a_value(engine, value: float) -> None:
+    """An admin records `value` for the plan's first measure."""
+    from datetime import date
+
+    from core.measures.values import record_value
+    from core.models import Measure
+
+    with Session(engine) as session:
+        measure = session.exec(select(Measure)).first()
+        assert measure is not None
+        measure_id = measure.id
+    with write_session(engine) as s:
+        record_value(
+            session=s,
+            actor=ADMIN,
+            measure_id=measure_id,
+            value=value,
+            as_of=date(2021, 1, 4),
+            today=date(2026, 12, 1),
+        )
+
+
 def test_plan_stamp_stays_on_status_save_and_moves_on_plan_edit(engine):
     full, plan = stamps(engine)
     save_status(engine, Status.IN_PROGRESS)
@@ -64,25 +86,10 @@ def test_data_stamp_moves_when_a_value_is_recorded_or_a_link_changes(engine):
     recorded value (it moved nothing before: figures stayed stale for ten minutes) and
     a reload's new organisation link must move it; neither is a plan change for the
     reference data beyond the links."""
-    from datetime import date
+    from core.models import StrategyOrganisation
 
-    from core.measures.values import record_value
-    from core.models import Measure, StrategyOrganisation
-
-    with Session(engine) as session:
-        measure = session.exec(select(Measure)).first()
-        assert measure is not None
-        measure_id = measure.id
     full, plan = stamps(engine)
-    with write_session(engine) as s:
-        record_value(
-            session=s,
-            actor=ADMIN,
-            measure_id=measure_id,
-            value=1,
-            as_of=date(2021, 1, 4),
-            today=date(2026, 12, 1),
-        )
+    record_a_value(engine, 1)
     valued_full, valued_plan = stamps(engine)
     assert valued_full != full and valued_plan == plan
 
@@ -172,10 +179,6 @@ def test_data_stamp_moves_with_every_change_to_an_outcome(engine):
 def test_measures_stamp_stays_on_a_status_save_and_moves_with_a_value(engine):
     """Issue 15: the measures' rows (20,000 at 100,000 outcomes, seconds to read) are
     keyed on the plan and the values: a status save no longer reads them again."""
-    from datetime import date
-
-    from core.measures.values import record_value
-    from core.models import Measure
     from core.progress.queries import measures_stamp
 
     def measures_part() -> tuple:
@@ -184,17 +187,5 @@ def test_measures_stamp_stays_on_a_status_save_and_moves_with_a_value(engine):
     before = measures_part()
     save_status(engine, Status.DONE)
     assert measures_part() == before
-    with Session(engine) as session:
-        measure = session.exec(select(Measure)).first()
-        assert measure is not None
-        measure_id = measure.id
-    with write_session(engine) as s:
-        record_value(
-            session=s,
-            actor=ADMIN,
-            measure_id=measure_id,
-            value=2,
-            as_of=date(2021, 1, 4),
-            today=date(2026, 12, 1),
-        )
+    record_a_value(engine, 2)
     assert measures_part() != before
