@@ -197,6 +197,24 @@ def require_not_merged(org: Organisation, what: str) -> None:
         )
 
 
+def _changing(
+    session: Session,
+    actor: Actor,
+    organisation_id: str,
+    expected_version: str | None,
+    reason: str,
+    verb: str,
+) -> tuple[Organisation, str]:
+    """The organisation an admin is about to change, and the change's reason, after the
+    checks every change makes: an admin, a reason, the version the form was drawn
+    with, and not merged into another."""
+    require_admin(actor, f"{verb} organisations")
+    reason = clean_reason(reason)
+    org = get_organisation(session, organisation_id, expected_version)
+    require_not_merged(org, verb)
+    return org, reason
+
+
 def require_active(org: Organisation, what: str) -> None:
     require_not_merged(org, what)
     if org.retired:
@@ -304,10 +322,7 @@ def rename(
     expected_version: str | None = None,
 ) -> PlanChange | None:
     """Give the organisation a new name; the old one stays as one of its spellings."""
-    require_admin(actor, "rename organisations")
-    reason = clean_reason(reason)
-    org = get_organisation(session, organisation_id, expected_version)
-    require_not_merged(org, "rename")
+    org, reason = _changing(session, actor, organisation_id, expected_version, reason, "rename")
     new, key = clean_name(name)
     if new == org.name:
         return None
@@ -336,10 +351,7 @@ def add_name(
     expected_version: str | None = None,
 ) -> PlanChange:
     """Add a short name or spelling the organisation goes by."""
-    require_admin(actor, "change organisations")
-    reason = clean_reason(reason)
-    org = get_organisation(session, organisation_id, expected_version)
-    require_not_merged(org, "change")
+    org, reason = _changing(session, actor, organisation_id, expected_version, reason, "change")
     spelling, key = clean_name(name, "The short name or spelling")
     before = names_of(session, org.id)
     _check_free(session, key, spelling)  # its own names included
@@ -361,10 +373,7 @@ def remove_name(
     expected_version: str | None = None,
 ) -> PlanChange:
     """Remove a short name or spelling (never the organisation's own name)."""
-    require_admin(actor, "change organisations")
-    reason = clean_reason(reason)
-    org = get_organisation(session, organisation_id, expected_version)
-    require_not_merged(org, "change")
+    org, reason = _changing(session, actor, organisation_id, expected_version, reason, "change")
     key = name_key(str(name or ""))
     row = session.exec(
         select(OrganisationName).where(
@@ -397,10 +406,7 @@ def edit_organisation(
 ) -> PlanChange | None:
     """Set the kind, the regions served (`region_ids`) or the website (see EDITABLE).
     Returns the log entry, or None when nothing differs."""
-    require_admin(actor, "change organisations")
-    reason = clean_reason(reason)
-    org = get_organisation(session, organisation_id, expected_version)
-    require_not_merged(org, "change")
+    org, reason = _changing(session, actor, organisation_id, expected_version, reason, "change")
     cleaned: dict[str, Any] = {}
     for field, value in changes.items():
         if field == "kind":
