@@ -139,7 +139,9 @@ def heatmap(df_agg: pd.DataFrame) -> vl.Spec:
                 "rate:Q",
                 title="Completion",
                 scale={"scheme": RATE_SCHEME, "domain": [0, 1]},
-                legend={"format": "%"},
+                # Below the cells, across: a gradient beside them was cut short when
+                # only a region or two are shown (one 44 px row, on a phone too).
+                legend={"format": "%", "orient": "bottom", "direction": "horizontal"},
             )
         },
     }
