@@ -124,6 +124,9 @@ def chart(
     st.vega_lite_chart(fit_rows(spec), **kwargs)
 
 
+FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
+
+
 def fit_rows(spec: vl.Spec) -> vl.Spec:
     """A spec whose height is a step per row, with its height in pixels (rows × step)
     and fitting only its width: Streamlit asks Vega to fit both, and Vega-Lite warns
@@ -141,9 +144,6 @@ def fit_rows(spec: vl.Spec) -> vl.Spec:
     if not values:
         return spec
     return vl.Spec(spec, height=len(values) * height["step"], autosize=FIT_WIDTH)
-
-
-FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
 
 
 def lazy_expander(
