@@ -249,25 +249,39 @@ def _blocked_reason(row: dict) -> str:
     return f"  \n:material/block: **Blocked because:** {md(text)}"
 
 
-# How many outcomes a narrow screen's card list shows (its table shows TABLE_ROWS).
-CARD_ROWS = 40
+# How many outcomes a narrow screen's card list shows at first, and how many more each
+# "Show more" adds (its table shows TABLE_ROWS). The cards are drawn on wide screens
+# too (hidden by the stylesheet): every card is three elements a run, for everyone.
+CARD_ROWS = 10
+
+
+def _more_cards(state_key: str) -> None:
+    st.session_state[state_key] = st.session_state.get(state_key, CARD_ROWS) + CARD_ROWS
 
 
 def outcome_cards(df: pd.DataFrame, *, key: str, button: Callable[..., None] | None = None) -> None:
     """An outcome table as stacked cards, for screens under 640 px (ui/shell.py's
     stylesheet shows either these or the table, by the width): each outcome's words,
     where it sits in the plan, its badges (with a Blocked reason), dates and latest
-    note, and `button(row, key=…)` (e.g. the Update / History button)."""
+    note, and `button(row, key=…)` (e.g. the Update / History button). The first
+    CARD_ROWS, then as many more with each "Show more"."""
+    state_key = f"cards_shown_{key}"
+    shown = max(CARD_ROWS, int(st.session_state.get(state_key, CARD_ROWS)))
     with st.container(key=f"narrow_cards_{key}"):
-        if len(df) > CARD_ROWS:
-            st.caption(
-                f"The first {CARD_ROWS} of {len(df):,}; a wider screen shows them all as a table."
-            )
-        for row in df.head(CARD_ROWS).to_dict("records"):
+        for row in df.head(shown).to_dict("records"):
             with st.container(border=True):
                 st.markdown(_card_markdown(row))
                 if button is not None:
                     button(row, key=f"card_{key}_{row['outcome_id']}")
+        if len(df) > shown:
+            st.caption(f"{shown:,} of {len(df):,} shown.")
+            st.button(
+                f"Show {min(CARD_ROWS, len(df) - shown):,} more",
+                key=f"cards_more_{key}",
+                on_click=_more_cards,
+                args=(state_key,),
+                icon=":material/expand_more:",
+            )
 
 
 def _card_markdown(row: dict) -> str:

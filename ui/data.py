@@ -101,7 +101,10 @@ def members() -> bool:
 MEMBERS_ONLY_TEXT = f"({notes.MEMBERS_ONLY})"
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+# Shared, not copied per hit: every lead's save moves the stamp, so under load most
+# runs miss, and a hit's unpickling of the frame cost as much as the query. Callers get
+# a shallow copy (pandas' copy-on-write: what they change is theirs alone).
+@shared(ttl=600, max_entries=64)
 def _outcomes(
     stamp_: tuple, flt_key: tuple, day: date, soon_days: int, members: bool
 ) -> pd.DataFrame:
@@ -114,20 +117,22 @@ def _outcomes(
     for row in rows:
         if row["last_note_hidden"]:
             row["last_note"] = MEMBERS_ONLY_TEXT
-    return pd.DataFrame(rows)
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame({key: [row[key] for row in rows] for key in rows[0]})  # by column: faster
 
 
 def outcomes(flt: OutcomeFilter, soon_days: int = schedule.DEFAULT_SOON_DAYS) -> pd.DataFrame:
     """Outcomes matching the filter, annotated with schedule, chain and Gantt start;
     latest notes as this reader may read them."""
-    return _outcomes(stamp(), astuple(flt), today(), soon_days, members())
+    return _outcomes(stamp(), astuple(flt), today(), soon_days, members()).copy(deep=False)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
 def _timeline_rows(
     stamp_: tuple, flt_key: tuple, day: date, soon_days: int, members: bool
 ) -> pd.DataFrame:
-    frame = _outcomes(stamp_, flt_key, day, soon_days, members)
+    frame = _outcomes(stamp_, flt_key, day, soon_days, members).copy(deep=False)
     return plan_timeline.timeline_rows(frame, all_open=True)
 
 

@@ -114,21 +114,21 @@ def strategy_gantt_text(data: pd.DataFrame) -> str:
     )
 
 
-def _tooltip_view(spec: vl.Spec) -> tuple[pd.DataFrame, dict[str, str]] | None:
-    """The first view with rows and a tooltip: its frame and the tooltip's fields
+def _tooltip_view(spec: vl.Spec) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """The first view with rows and a tooltip: the view and the tooltip's fields
     (field → title)."""
     for view in spec.views():
-        frame = spec.frame(view)
+        shape = spec.shape(view)
         tooltip = view.get("encoding", {}).get("tooltip")
-        if frame is None or frame.empty or not isinstance(tooltip, list):
+        if shape is None or not shape[1] or not isinstance(tooltip, list):
             continue
         columns: dict[str, str] = {}
         for item in tooltip:
             field, title = item.get("field"), item.get("title")
-            if field in frame.columns and field not in columns:
+            if field in shape[0] and field not in columns:
                 columns[field] = title if isinstance(title, str) else field
         if columns:
-            return frame, columns
+            return view, columns
     return None
 
 
@@ -140,7 +140,7 @@ def has_tooltip_table(spec: vl.Spec) -> bool:
 def tooltip_table(spec: vl.Spec) -> pd.DataFrame:
     """The first view's tooltip fields as a table, columns named as in the tooltip:
     what a reader can hover, for reading without the chart."""
-    if (found := _tooltip_view(spec)) is None:
+    if (found := _tooltip_view(spec)) is None or (frame := spec.frame(found[0])) is None:
         return pd.DataFrame()
-    frame, columns = found
+    columns = found[1]
     return frame[list(columns)].rename(columns=columns).reset_index(drop=True)

@@ -5,10 +5,11 @@ at the by-date, and the values as a line with points. A Vega-Lite spec as a dict
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
 
 from core.charts import vl
 from core.charts.style import (
@@ -17,13 +18,10 @@ from core.charts.style import (
     DATE_FORMAT,
     DONE_COLOR,
     MUTED_COLOR,
-    as_timestamp,
-    with_columns,
 )
 from core.measures.targets import Target
 from core.models import TargetKind
 
-VALUE_COLUMNS = ["as_of", "value", "recorded_by"]
 TARGET_OPACITY = 0.18
 HEIGHT = 180
 
@@ -32,7 +30,7 @@ def _y(unit: str) -> dict[str, Any]:
     return vl.channel("value:Q", title=unit or "Value", scale={"zero": True})
 
 
-def _view(spec: vl.Spec, name: str, frame: pd.DataFrame, **view: Any) -> dict[str, Any]:
+def _view(spec: vl.Spec, name: str, frame: pa.Table, **view: Any) -> dict[str, Any]:
     """A view drawing `frame`, which this adds to `spec` as `name`."""
     spec.setdefault("datasets", {})[name] = frame
     return {"data": {"name": name}, **view}
@@ -46,6 +44,22 @@ def _inline(row: dict[str, Any], **view: Any) -> dict[str, Any]:
 
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)  # JSON: no Decimal or numpy
+
+
+def _midnight(day: date) -> datetime:
+    """A day as a naive midnight (a datetime is kept as it is)."""
+    return day if isinstance(day, datetime) else datetime.combine(day, time())
+
+
+def values_table(values: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """The values (dicts with `as_of`, `value`, `recorded_by`) as the chart's frame."""
+    return vl.table(
+        {
+            "as_of": [_midnight(v["as_of"]) for v in values],
+            "value": [_number(v["value"]) for v in values],
+            "recorded_by": [v.get("recorded_by") for v in values],
+        }
+    )
 
 
 def target_layers(spec: vl.Spec, target: Target, unit: str) -> list[dict[str, Any]]:
@@ -73,7 +87,7 @@ def target_layers(spec: vl.Spec, target: Target, unit: str) -> list[dict[str, An
 NO_VALUES = {"text": "No values recorded yet"}
 
 
-def _series(spec: vl.Spec, d: pd.DataFrame, unit: str) -> list[dict[str, Any]]:
+def _series(spec: vl.Spec, d: pa.Table, unit: str) -> list[dict[str, Any]]:
     """The values as a line with points (the frame "values")."""
     encoding = {
         "x": vl.channel("as_of:T", title=None, axis={"format": AXIS_DATE_FORMAT}),
@@ -90,17 +104,17 @@ def _series(spec: vl.Spec, d: pd.DataFrame, unit: str) -> list[dict[str, Any]]:
 
 
 def measure_chart(
-    values: pd.DataFrame,
+    values: Sequence[Mapping[str, Any]],
     *,
     target: Target,
     unit: str = "",
     baseline: float | None = None,
     by: date | None = None,
 ) -> vl.Spec:
-    """Values (`as_of`, `value`, `recorded_by`) against the target, the baseline and
-    the by-date. An empty frame draws the target alone."""
-    d = with_columns(values, VALUE_COLUMNS)
-    d["as_of"] = pd.to_datetime(d["as_of"])
+    """Values (dicts with `as_of`, `value`, `recorded_by`, oldest first) against the
+    target, the baseline and the by-date. No values draws the target alone. Built
+    without pandas: the Measures page draws one per card."""
+    d = values_table(values)
     about = f"Recorded values against the target ({target.describe(unit)})"
     spec = vl.Spec(datasets={}, height=HEIGHT, description=about)
     layers = target_layers(spec, target, unit)
@@ -110,7 +124,7 @@ def measure_chart(
         encoding = {"y": _y(unit), "tooltip": vl.tooltip(("what:N", "Baseline"))}
         layers.append(_inline(row, mark=mark, encoding=encoding))
     if by is not None:
-        frame = pd.DataFrame({"by": [as_timestamp(by)]})
+        frame = vl.table({"by": [_midnight(by)]})
         mark = vl.mark("rule", color=MUTED_COLOR, strokeDash=[2, 3])
         encoding = {
             "x": vl.channel("by:T", title=None),
@@ -119,7 +133,7 @@ def measure_chart(
         layers.append(_view(spec, "by", frame, mark=mark, encoding=encoding))
     # No values: no series layers (an empty layer's scales would have an infinite
     # extent, which Vega warns about); with nothing else either, a line of text.
-    if not d.empty:
+    if d.num_rows:
         layers.extend(_series(spec, d, unit))
     elif not layers:
         text = {

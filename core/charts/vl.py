@@ -7,7 +7,8 @@ the builders in core/charts write the dict directly, and Vega-Lite's schema stil
 checks every one of them: `Spec.to_dict()` validates against the schema Altair ships,
 and every builder's tests call it.
 
-A spec's frames sit under "datasets" as DataFrames, by name; the spec and its layers
+A spec's frames sit under "datasets" as DataFrames, by name (or, for a small frame a
+builder writes row by row, an Arrow table: `table`, no pandas); the spec and its layers
 refer to them as {"name": ...}. Streamlit sends each frame to the browser as Arrow
 (`st.vega_lite_chart`), so nothing is turned into JSON rows on a page run;
 `to_dict()` writes them as rows (dates as ISO text, as Altair would) for the tests,
@@ -20,8 +21,20 @@ import json
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 TYPES = {"N": "nominal", "O": "ordinal", "Q": "quantitative", "T": "temporal"}
+
+
+# A frame a spec draws: a DataFrame, or an Arrow table (Streamlit sends either as Arrow).
+Frame = pd.DataFrame | pa.Table
+
+
+def table(columns: dict[str, list[Any]]) -> pa.Table:
+    """A small frame from Python lists, as an Arrow table: a DataFrame of a few rows
+    costs more to build and convert than the chart it feeds (a page draws 25 of the
+    measures' charts). Dates should be datetimes (Arrow's date type is not a time)."""
+    return pa.table(columns)
 
 
 class Spec(dict[str, Any]):
@@ -33,15 +46,29 @@ class Spec(dict[str, Any]):
         return text if isinstance(text, str) else ""
 
     @property
-    def frames(self) -> dict[str, pd.DataFrame]:
+    def frames(self) -> dict[str, Frame]:
         return self.get("datasets", {})
+
+    def _frame(self, view: dict[str, Any] | None) -> Frame | None:
+        data = (view or {}).get("data") or self.get("data") or {}
+        frame = self.frames.get(data.get("name", ""))
+        return frame if isinstance(frame, pd.DataFrame | pa.Table) else None
 
     def frame(self, view: dict[str, Any] | None = None) -> pd.DataFrame | None:
         """The frame a view (a layer, or the spec itself) draws: its own data, else
-        the spec's."""
-        data = (view or {}).get("data") or self.get("data") or {}
-        frame = self.frames.get(data.get("name", ""))
-        return frame if isinstance(frame, pd.DataFrame) else None
+        the spec's (an Arrow table as a DataFrame)."""
+        frame = self._frame(view)
+        return frame.to_pandas() if isinstance(frame, pa.Table) else frame
+
+    def shape(self, view: dict[str, Any] | None = None) -> tuple[list[str], int] | None:
+        """The columns and the number of rows of the frame a view draws, without
+        making a DataFrame of an Arrow table."""
+        frame = self._frame(view)
+        if frame is None:
+            return None
+        if isinstance(frame, pa.Table):
+            return frame.column_names, frame.num_rows
+        return list(frame.columns), len(frame)
 
     def views(self) -> list[dict[str, Any]]:
         """The views that carry marks: the layers (of a facet's inner spec too), or
@@ -57,7 +84,10 @@ class Spec(dict[str, Any]):
 
         out = {"$schema": SCHEMA_URL, **self}
         if self.frames:
-            out["datasets"] = {name: _rows(to_values(df)) for name, df in self.frames.items()}
+            out["datasets"] = {
+                name: _rows(to_values(df.to_pandas() if isinstance(df, pa.Table) else df))
+                for name, df in self.frames.items()
+            }
         try:
             out = json.loads(json.dumps(out, allow_nan=False))
         except (TypeError, ValueError) as exc:  # numpy scalars, NaN: not JSON

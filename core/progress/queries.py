@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, case, func
@@ -58,7 +59,38 @@ def outcome_rows(
     in the report's order, with each outcome's latest note. The note and evidence link
     are None unless `members` (the reader is signed in) or the note is published;
     `last_note_hidden` then says one was left out."""
-    flt = flt or OutcomeFilter()
+    result = session.exec(_outcome_statement(flt or OutcomeFilter()))
+    keys = list(result.keys())
+    rows = [dict(zip(keys, r, strict=True)) for r in result.all()]
+    for row in rows:
+        guard_note(row, members, "last_note", ("last_note", "last_evidence_url"))
+        guard_author(row, members, "last_updated_by")
+        _last_activity(row)
+    if not rows:
+        return rows
+    subjects = None
+    if len(rows) <= FLAG_LOOKUP_MAX:
+        subjects = {r[k] for r in rows for k in ("outcome_id", "strategy_id", "logic_model_id")}
+    flags = flags_by_subject(session, subjects)
+    for row in rows:
+        own = (
+            flags.get(("outcome", row["outcome_id"]), [])
+            + flags.get(("strategy", row["strategy_id"]), [])
+            + flags.get(("logic_model", row["logic_model_id"]), [])
+        )
+        row["slip_days"] = (row["due_date"] - row["baseline_due_date"]).days
+        row["flags"] = "; ".join(code for code, _ in own)
+        row["flag_reasons"] = [f"{code.replace('_', ' ')}: {reason}" for code, reason in own]
+        if row["date_flag"]:
+            row["flag_reasons"].insert(0, f"{row['date_flag']}: {row['date_note']}")
+    return rows
+
+
+# Built once per filter (its conditions are a function of the filter alone, `today`
+# included): the aliased subqueries and their columns cost more to build than the query
+# of a region's outcomes takes to run. Statements are immutable, so threads share them.
+@lru_cache(maxsize=512)
+def _outcome_statement(flt: OutcomeFilter) -> Any:
     newest = standing_update_id()
     last = aliased(StatusUpdate)
     stmt = (
@@ -115,31 +147,7 @@ def outcome_rows(
         stmt = stmt.order_by(*plan_order)
     if flt.limit is not None:
         stmt = stmt.limit(flt.limit)
-    result = session.exec(stmt)
-    keys = list(result.keys())
-    rows = [dict(zip(keys, r, strict=True)) for r in result.all()]
-    for row in rows:
-        guard_note(row, members, "last_note", ("last_note", "last_evidence_url"))
-        guard_author(row, members, "last_updated_by")
-        _last_activity(row)
-    if not rows:
-        return rows
-    subjects = None
-    if len(rows) <= FLAG_LOOKUP_MAX:
-        subjects = {r[k] for r in rows for k in ("outcome_id", "strategy_id", "logic_model_id")}
-    flags = flags_by_subject(session, subjects)
-    for row in rows:
-        own = (
-            flags.get(("outcome", row["outcome_id"]), [])
-            + flags.get(("strategy", row["strategy_id"]), [])
-            + flags.get(("logic_model", row["logic_model_id"]), [])
-        )
-        row["slip_days"] = (row["due_date"] - row["baseline_due_date"]).days
-        row["flags"] = "; ".join(code for code, _ in own)
-        row["flag_reasons"] = [f"{code.replace('_', ' ')}: {reason}" for code, reason in own]
-        if row["date_flag"]:
-            row["flag_reasons"].insert(0, f"{row['date_flag']}: {row['date_note']}")
-    return rows
+    return stmt
 
 
 def _last_activity(row: dict[str, Any]) -> None:
@@ -353,42 +361,44 @@ def strategy_spans(session: Session, flt: OutcomeFilter | None = None) -> list[d
     return out
 
 
-def data_stamp(session: Session) -> tuple[Any, ...]:
-    """Changes whenever anything a view shows changes: cached results are keyed on it.
-    Every page run reads it, so it reads indexes only: every change to an outcome
-    leaves a status update or a plan change row (its version and time were summed over
-    every outcome, 15 ms a run at 100,000 outcomes)."""
-    updates = session.exec(
-        select(func.max(StatusUpdate.id), func.count(col(StatusUpdate.id)))
-    ).one()
-    plan = session.exec(select(func.count(col(Outcome.id)))).one()
-    changes = session.exec(select(func.max(PlanChange.id))).one()
-    # Publishing inserts a row and unpublishing deletes one: count, ids and time change.
-    published = session.exec(
-        select(
-            func.count(col(NotePublication.status_update_id)),
-            func.sum(NotePublication.status_update_id),
-            func.max(NotePublication.published_at),
-        )
-    ).one()
-    flags = session.exec(select(func.count(col(Flag.id)))).one()
-    # Posting adds a row; editing, removing and (un)publishing change these times/counts.
-    comment_columns: list[Any] = [  # more than select()'s typed overloads take
+def _stamp_parts() -> list[Any]:
+    """What `data_stamp` reads, in its order."""
+    return [
+        func.max(StatusUpdate.id),
+        func.count(col(StatusUpdate.id)),
+        func.count(col(Outcome.id)),
+        func.max(PlanChange.id),
+        func.count(col(Flag.id)),
+        # Publishing inserts a row and unpublishing deletes one: count, ids and time change.
+        func.count(col(NotePublication.status_update_id)),
+        func.sum(NotePublication.status_update_id),
+        func.max(NotePublication.published_at),
+        # Posting adds a row; editing, removing and (un)publishing change these.
         func.max(Comment.id),
         func.max(Comment.edited_at),
         func.count(col(Comment.removed_at)),
         func.count(col(Comment.published_at)),
         func.max(Comment.published_at),
+        # Values and undos only add rows. Organisation links and names are replaced by
+        # a reload of data/ (the admins' changes also move the plan change log).
+        func.max(MeasureValue.id),
+        func.count(col(StrategyOrganisation.id)),
+        func.max(StrategyOrganisation.id),
+        func.max(OrganisationName.id),
     ]
-    comments = session.exec(select(*comment_columns)).one()
-    # Values and undos only add rows. Organisation links and names are replaced by a
-    # reload of data/ (the admins' changes also move the plan change log).
-    values = session.exec(select(func.max(MeasureValue.id))).one()
-    partners = session.exec(
-        select(func.count(col(StrategyOrganisation.id)), func.max(StrategyOrganisation.id))
-    ).one()
-    names = session.exec(select(func.max(OrganisationName.id))).one()
-    return (*updates, plan, changes, flags, *published, *comments, values, *partners, names)
+
+
+# One statement of scalar subqueries (one round trip, compiled once): every page run
+# reads the stamp.
+_STAMP = select(*(select(part).scalar_subquery() for part in _stamp_parts()))
+
+
+def data_stamp(session: Session) -> tuple[Any, ...]:
+    """Changes whenever anything a view shows changes: cached results are keyed on it.
+    Every page run reads it, so it reads indexes only, in one statement: every change
+    to an outcome leaves a status update or a plan change row (its version and time
+    were summed over every outcome, 15 ms a run at 100,000 outcomes)."""
+    return tuple(session.exec(_STAMP).one())
 
 
 # Where data_stamp holds what only a change of the plan moves: the number of outcomes,

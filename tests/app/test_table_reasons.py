@@ -103,3 +103,23 @@ def test_the_phone_cards_keep_the_privacy_rule(history_db: History, new_app, mon
 
     assert f"Blocked because: {REASON}" in member.replace("**", "")
     assert text in visitor and REASON not in visitor
+
+
+def test_the_phone_cards_show_a_page_at_a_time(db, new_app):
+    """The card list (drawn on every screen, shown under 640 px) starts at CARD_ROWS
+    outcomes; each "Show more" adds as many; the table still holds every row."""
+    at = new_app("pages/plan_browser.py").run()
+    total = len(tables(at))
+    assert total > 2 * components.CARD_ROWS
+
+    def card_count(at: AppTest) -> int:
+        return len([b for b in at.button if (b.key or "").startswith("form_card_browser_")])
+
+    assert card_count(at) == components.CARD_ROWS
+    more = at.button(key="cards_more_browser")
+    assert more.label == f"Show {components.CARD_ROWS} more"
+    assert f"{components.CARD_ROWS} of {total:,} shown." in [c.value for c in at.caption]
+
+    at = more.click().run()
+    assert card_count(at) == 2 * components.CARD_ROWS
+    assert len(tables(at)) == total

@@ -8,7 +8,6 @@ from dataclasses import astuple
 from datetime import date
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
@@ -210,9 +209,8 @@ def card(
         if item["note"]:
             st.caption(md(item["note"]))
         if chart:
-            frame = pd.DataFrame(item["values"], columns=["as_of", "value", "recorded_by"])
             drawn = measure_chart(
-                frame,
+                item["values"],
                 target=item["target"],
                 unit=item["unit"],
                 baseline=item["baseline"],
