@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.charts import vl
 from core.charts.describe import MAX_ITEMS
@@ -23,22 +23,22 @@ _COLORS = [DONE_COLOR, BAR_COLOR, MUTED_COLOR]
 _DASHES = [[1, 0], [1, 0], [6, 4]]  # the report's dates dashed
 
 
-def _long(frame: pd.DataFrame) -> pd.DataFrame:
+def _long(given: vl.Columns) -> pa.Table:
     """One row per group, month and line (Done after this month left out): a melt,
-    in numpy (pandas' melt cost more than the rest of the chart)."""
-    d = with_columns(frame, FRAME_COLUMNS)
-    values = np.concatenate(
-        [pd.to_numeric(d[c]).to_numpy(dtype=float, na_value=np.nan) for c in LINES]
-    )
-    kept = ~np.isnan(values)
-    out = {
-        name: np.tile(d[name].to_numpy(dtype=object), len(LINES))[kept]
-        for name in ("key", "label", "order", "month")
-    }
-    out["line"] = np.repeat(list(LINES.values()), len(d))[kept]
-    out["outcomes"] = values[kept].astype(int)
-    long = pd.DataFrame(out)
-    return long.astype({"order": int, "month": "datetime64[us]"}) if len(long) else long
+    in plain Python, as an Arrow table (pandas' melt, then numpy's, cost more than
+    the rest of the chart)."""
+    out: vl.Columns = {name: [] for name in ("key", "label", "order", "month", "line", "outcomes")}
+    for column, line in LINES.items():
+        for i, value in enumerate(given[column]):
+            if value is None:
+                continue
+            for name in ("key", "label", "order", "month"):
+                out[name].append(given[name][i])
+            out["line"].append(line)
+            out["outcomes"].append(int(value))
+    out["order"] = [None if v is None else int(v) for v in out["order"]]
+    out["month"] = [None if v is None else pd.Timestamp(v).to_pydatetime() for v in out["month"]]
+    return vl.table(out)
 
 
 # One entry a line, stacked: side by side, the three long names ran off a phone's width.
@@ -78,65 +78,84 @@ def _lines(*, legend: bool) -> dict[str, Any]:
 def burnup_chart(frame: pd.DataFrame) -> vl.Spec:
     """One group's burn-up (the first group of `frame`): Done, due on current dates,
     due on the report's dates (dashed)."""
-    d = with_columns(frame, FRAME_COLUMNS)
-    if len(d):
-        d = d[d["key"] == d["key"].iloc[0]]
-    chart = vl.Spec(datasets={"table": _long(d)}, data={"name": "table"}, height=280)
+    given = vl.columns(frame, FRAME_COLUMNS)
+    if given["key"]:
+        first = given["key"][0]
+        kept = [i for i, key in enumerate(given["key"]) if key is not None and key == first]
+        given = {name: [values[i] for i in kept] for name, values in given.items()}
+    chart = vl.Spec(datasets={"table": _long(given)}, data={"name": "table"}, height=280)
     chart |= _lines(legend=True)
-    return vl.described(chart, burnup_text(d))
+    return vl.described(chart, _burnup_text(given))
 
 
 def burnup_small_multiples(frame: pd.DataFrame, *, columns: int = 3) -> vl.Spec:
     """One small burn-up per group (region or need), in the frame's order, sharing
     both axes."""
-    d = with_columns(frame, FRAME_COLUMNS)
+    given = vl.columns(frame, FRAME_COLUMNS)
     chart = vl.Spec(
-        datasets={"table": _long(d)},
+        datasets={"table": _long(given)},
         data={"name": "table"},
         facet=vl.channel("label:N", title=None, sort={"field": "order", "op": "min"}),
         columns=columns,
         spec={"width": 200, "height": 120, **_lines(legend=True)},
     )
-    return vl.described(chart, small_multiples_text(d))
+    return vl.described(chart, _small_multiples_text(given))
 
 
-def _latest(d: pd.DataFrame) -> pd.DataFrame:
-    """Each group's last month with a Done figure (this month)."""
-    known = d[d["done"].notna()]
-    return known.sort_values("month").groupby("key", sort=False).tail(1).sort_values("order")
+def _latest(given: vl.Columns) -> list[int]:
+    """Each group's last month with a Done figure (this month): its row, the groups
+    in their order."""
+    known = [i for i, done in enumerate(given["done"]) if done is not None]
+    known.sort(key=lambda i: given["month"][i])
+    last: dict[Any, int] = {}
+    for i in known:
+        if given["key"][i] is not None:
+            last[given["key"][i]] = i
+    return sorted(last.values(), key=lambda i: given["order"][i])
 
 
 def burnup_text(frame: pd.DataFrame) -> str:
     """The burn-up's sentence: "By December 2026, 12 of 248 outcomes done; 248 due on
     current dates, 248 on the report's dates."."""
-    d = _latest(with_columns(frame, FRAME_COLUMNS))
-    if d.empty:
+    return _burnup_text(vl.columns(frame, FRAME_COLUMNS))
+
+
+def _burnup_text(given: vl.Columns) -> str:
+    latest = _latest(given)
+    if not latest:
         return "Progress against plan: no outcomes."
-    row = d.iloc[0]
-    total = int(with_columns(frame, FRAME_COLUMNS)["due_current"].max())
+    i = latest[0]
+    total = int(max(v for v in given["due_current"] if v is not None))
     return (
-        f"By {row['month']:%B %Y}, {int(row['done'])} of {total} outcomes done; "
-        f"{int(row['due_current'])} due on current dates, {int(row['due_report'])} on "
-        "the report's dates."
+        f"By {given['month'][i]:%B %Y}, {int(given['done'][i])} of {total} outcomes done; "
+        f"{int(given['due_current'][i])} due on current dates, "
+        f"{int(given['due_report'][i])} on the report's dates."
     )
 
 
 def small_multiples_text(frame: pd.DataFrame) -> str:
     """Each group's figures this month, in one sentence."""
-    d = with_columns(frame, FRAME_COLUMNS)
-    latest = _latest(d)
-    if latest.empty:
+    return _small_multiples_text(vl.columns(frame, FRAME_COLUMNS))
+
+
+def _small_multiples_text(given: vl.Columns) -> str:
+    latest = _latest(given)
+    if not latest:
         return "Progress against plan by group: no outcomes."
-    totals = d.groupby("key")["due_current"].max()
+    totals: dict[Any, Any] = {}
+    for key, due in zip(given["key"], given["due_current"], strict=True):
+        if key is not None and due is not None:
+            totals[key] = due if key not in totals else max(totals[key], due)
     parts = [
-        f"{r['label']} {int(r['done'])} of {int(totals[r['key']])} done "
-        f"({int(r['due_current'])} due, {int(r['due_report'])} on the report's dates)"
-        for r in latest.to_dict("records")
+        f"{given['label'][i]} {int(given['done'][i])} of {int(totals[given['key'][i]])} done "
+        f"({int(given['due_current'][i])} due, {int(given['due_report'][i])} on the report's "
+        "dates)"
+        for i in latest
     ]
     shown = "; ".join(parts[:MAX_ITEMS])
     if len(parts) > MAX_ITEMS:
         shown += f"; and {len(parts) - MAX_ITEMS} more"
-    return f"By {latest['month'].iloc[0]:%B %Y}: {shown}."
+    return f"By {given['month'][latest[0]]:%B %Y}: {shown}."
 
 
 def burnup_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -24,14 +24,14 @@ def _pct(rate: Any) -> str | None:
     return None if rate is None or pd.isna(rate) else f"{round(float(rate) * 100)} %"
 
 
-def status_text(data: pd.DataFrame) -> str:
+def status_text(data: vl.Columns | pd.DataFrame) -> str:
     """For `status_bar`'s frame (status, count)."""
-    total = int(data["count"].sum())
+    total = sum(int(n) for n in data["count"])
     parts = [f"{s} {int(n)}" for s, n in zip(data["status"], data["count"], strict=True)]
     return f"Outcomes by status ({total} in all): {_listed(parts)}."
 
 
-def completion_text(data: pd.DataFrame, title: str) -> str:
+def completion_text(data: vl.Columns | pd.DataFrame, title: str) -> str:
     """For `completion_by`'s frame (label, done, active, rate): "Completion by region:
     State 13 % (6 of 46), …"."""
     parts = []
@@ -64,7 +64,7 @@ def heatmap_text(data: pd.DataFrame) -> str:
     return text + "."
 
 
-def freshness_text(data: pd.DataFrame) -> str:
+def freshness_text(data: vl.Columns | pd.DataFrame) -> str:
     """For `freshness`'s frame (region, text)."""
     parts = [f"{r} {t}" for r, t in zip(data["region"], data["text"], strict=True)]
     if not parts:

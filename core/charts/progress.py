@@ -4,6 +4,10 @@ Each returns a Vega-Lite spec as a dict (core/charts/vl.py)."""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from typing import Any
+
 import pandas as pd
 
 from core.charts import describe, vl
@@ -26,16 +30,23 @@ _LABEL = {"align": "left", "dx": 4, "color": "#333333"}
 def status_bar(df: pd.DataFrame) -> vl.Spec:
     """Outcomes per status, one labelled bar per status in STATUS_ORDER (zeros kept).
     Takes outcome rows with a `status` column, or pre-counted rows with `status` and
-    `count` (e.g. from `queries.status_counts`)."""
-    d = with_columns(df, ["status", "count"] if "count" in df.columns else ["status"])
-    if "count" in d.columns:
-        counts = d.groupby("status")["count"].sum()
+    `count` (e.g. from `queries.status_counts`). Its frame is built in plain Python
+    (an Arrow table, `vl.table`), as are completion's and freshness's: the Overview
+    draws them on every run, and pandas cost more than the charts for a few rows."""
+    columns = vl.columns(df, ["status", "count"])
+    counted: Counter[Any] = Counter()
+    if "count" in df.columns:
+        for status, n in zip(columns["status"], columns["count"], strict=True):
+            counted[status] += 0 if _missing(n) else int(n)
     else:
-        counts = d.groupby("status").size()
-    data = pd.DataFrame({"status": list(STATUS_ORDER)})
-    data["count"] = data["status"].map(counts).fillna(0).astype(int)
-    total = int(data["count"].sum())
-    data["share"] = data["count"] / total if total else 0.0
+        counted.update(columns["status"])
+    count = [int(counted.get(status, 0)) for status in STATUS_ORDER]
+    total = sum(count)
+    data = {
+        "status": list(STATUS_ORDER),
+        "count": count,
+        "share": [n / total if total else 0.0 for n in count],
+    }
     base = {
         "y": vl.channel("status:N", title=None, sort=list(STATUS_ORDER)),
         "x": vl.channel("count:Q", title="Outcomes", axis={"tickMinStep": 1}),
@@ -48,31 +59,58 @@ def status_bar(df: pd.DataFrame) -> vl.Spec:
         "encoding": base | {"color": by_status("color"), "stroke": by_status("stroke")},
     }
     labels = {"mark": vl.mark("text", **_LABEL), "encoding": base | {"text": vl.channel("count:Q")}}
-    chart = vl.layers(data, bars, labels, height={"step": BAR_STEP})
+    chart = vl.layers(vl.table(data), bars, labels, height={"step": BAR_STEP})
     return vl.described(chart, describe.status_text(data))
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value: Any) -> float | None:
+    """A number as pd.to_numeric(errors="coerce") reads it; None where it is none."""
+    if _missing(value):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
 # Bar labels such as "45% (9/20)"; "no active outcomes" when the rate is null.
-def _rate_label(done: pd.Series, active: pd.Series, rate: pd.Series) -> pd.Series:
-    pct = (rate * 100).round().astype("Int64").astype(str) + "%"
-    counts = " (" + done.astype("Int64").astype(str) + "/" + active.astype("Int64").astype(str)
-    return (pct + counts + ")").where(rate.notna(), "no active outcomes")
+def _rate_label(done: float | None, active: float | None, rate: float | None) -> str:
+    if rate is None:
+        return "no active outcomes"
+    return f"{round(rate * 100)}% ({_count_text(done)}/{_count_text(active)})"
+
+
+def _count_text(value: float | None) -> str:
+    return "<NA>" if value is None else str(int(value))
 
 
 def completion_by(df_agg: pd.DataFrame, dim: str) -> vl.Spec:
     """Completion rate per region or need, from rows with `label` (else a column named
     `dim`), `done`, `active` and `rate` (done ÷ active, 0..1; active excludes dropped),
     kept in the given order. Bars are labelled "45% (9/20)"."""
-    d = df_agg.copy()
-    if "label" not in d.columns and dim in d.columns:
-        d["label"] = d[dim]
-    d = with_columns(d, ["label", "done", "active", "rate"])
-    for col in ("done", "active", "rate"):
-        d[col] = pd.to_numeric(d[col], errors="coerce")
-    d["rate"] = d["rate"].astype(float)
-    d["text"] = _rate_label(d["done"], d["active"], d["rate"])
-    d["bar"] = d["rate"].fillna(0.0)
-    d["order"] = range(len(d))
+    label = "label" if "label" in df_agg.columns or dim not in df_agg.columns else dim
+    given = vl.columns(df_agg, [label, "done", "active", "rate"])
+    done = [_number(v) for v in given["done"]]
+    active = [_number(v) for v in given["active"]]
+    rate = [_number(v) for v in given["rate"]]
+    d = {
+        "label": given[label],
+        "done": [_whole(v) for v in done],
+        "active": [_whole(v) for v in active],
+        "rate": rate,
+        "text": [_rate_label(*row) for row in zip(done, active, rate, strict=True)],
+        "bar": [0.0 if r is None else r for r in rate],
+        "order": list(range(len(rate))),
+    }
     title = dim.replace("_", " ").capitalize()
     base = {
         "y": vl.channel("label:N", title=title, sort=FRAME_ORDER),
@@ -92,7 +130,7 @@ def completion_by(df_agg: pd.DataFrame, dim: str) -> vl.Spec:
     }
     bars = {"mark": vl.mark("bar", color=BAR_COLOR), "encoding": base}
     labels = {"mark": vl.mark("text", **_LABEL), "encoding": base | {"text": vl.channel("text:N")}}
-    chart = vl.layers(d, bars, labels, height={"step": BAR_STEP})
+    chart = vl.layers(vl.table(d), bars, labels, height={"step": BAR_STEP})
     return vl.described(chart, describe.completion_text(d, title))
 
 
@@ -158,16 +196,16 @@ def freshness(df_fresh: pd.DataFrame) -> vl.Spec:
     """Days since each region's last status update (`region`, `days_since_update`;
     null = never updated), in the given order. Never-updated regions get no bar and
     the words "no updates yet"."""
-    d = with_columns(df_fresh, ["region", "days_since_update"])
-    d["days_since_update"] = pd.to_numeric(d["days_since_update"], errors="coerce").astype(float)
-    never = d["days_since_update"].isna()
-    d["updated"] = ~never
-    d["bar"] = d["days_since_update"].fillna(0.0)
-    days = d["days_since_update"].astype("Int64").astype(str)
-    d["text"] = (days + " days").where(~never, "no updates yet")
-    d.loc[d["days_since_update"] == 1, "text"] = "1 day"
-    d.loc[d["days_since_update"] == 0, "text"] = "today"
-    d["order"] = range(len(d))
+    given = vl.columns(df_fresh, ["region", "days_since_update"])
+    days = [_number(v) for v in given["days_since_update"]]
+    d = {
+        "region": given["region"],
+        "days_since_update": days,
+        "updated": [v is not None for v in days],
+        "bar": [0.0 if v is None else v for v in days],
+        "text": [_days_text(v) for v in days],
+        "order": list(range(len(days))),
+    }
     base = {
         "y": vl.channel("region:N", title=None, sort=FRAME_ORDER),
         # No stack and a set domain: Vega finds no "infinite extent" when no region has
@@ -176,7 +214,7 @@ def freshness(df_fresh: pd.DataFrame) -> vl.Spec:
             "bar:Q",
             title="Days since last update",
             stack=None,
-            scale={"domain": [0, max(1.0, float(d["bar"].max()) if len(d) else 1.0)]},
+            scale={"domain": [0, max([1.0, *d["bar"]])]},
             axis={"tickMinStep": 1, "format": "d"},
         ),
         "tooltip": vl.tooltip(("region:N", "Region"), ("text:N", "Last update")),
@@ -190,5 +228,11 @@ def freshness(df_fresh: pd.DataFrame) -> vl.Spec:
         "encoding": text,
         "transform": not_updated,
     }
-    chart = vl.layers(d, bars, labels, never_labels, height={"step": BAR_STEP})
+    chart = vl.layers(vl.table(d), bars, labels, never_labels, height={"step": BAR_STEP})
     return vl.described(chart, describe.freshness_text(d))
+
+
+def _days_text(days: float | None) -> str:
+    if days is None:
+        return "no updates yet"
+    return {0: "today", 1: "1 day"}.get(int(days), f"{int(days)} days")

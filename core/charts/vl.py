@@ -37,6 +37,26 @@ def table(columns: dict[str, list[Any]]) -> pa.Table:
     return pa.table(columns)
 
 
+# A frame's columns as Python lists, by name (what `table` takes).
+Columns = dict[str, list[Any]]
+
+
+def columns(frame: pd.DataFrame, names: list[str]) -> Columns:
+    """These columns of a frame as Python lists, a missing value (NaN, NA, NaT) as None
+    and a missing column as all None: what a builder writing its frame row by row
+    reads its input with."""
+    out: Columns = {}
+    for name in names:
+        if name not in frame.columns:
+            out[name] = [None] * len(frame)
+            continue
+        values = frame[name].tolist()
+        if frame[name].hasnans:
+            values = [None if pd.isna(v) else v for v in values]
+        out[name] = values
+    return out
+
+
 class Spec(dict[str, Any]):
     """A top-level Vega-Lite spec, its frames by name under "datasets"."""
 
@@ -147,7 +167,7 @@ def when(test: str, then: Any, otherwise: Any) -> dict[str, Any]:
     return {"condition": {"test": test, "value": then}, "value": otherwise}
 
 
-def layers(frame: pd.DataFrame, *views: dict[str, Any], name: str = "table", **props: Any) -> Spec:
+def layers(frame: Frame, *views: dict[str, Any], name: str = "table", **props: Any) -> Spec:
     """Layers drawing one frame (each view a mark and its encoding)."""
     return Spec(datasets={name: frame}, data={"name": name}, layer=list(views), **props)
 
