@@ -50,14 +50,30 @@ COLUMNS = [
 ]
 
 
+def load(schedules: tuple[str, ...]) -> pd.DataFrame:
+    """The outcomes of these schedules, earliest due first (both "most overdue first"
+    and "soonest due first"), at most TABLE_ROWS of them."""
+    flt = filters.current(schedules=schedules)
+    return data.outcomes(dataclasses.replace(flt, order="due", limit=components.TABLE_ROWS), soon)
+
+
+# Only the rows shown are loaded, the counts come from SQL. When both sections fit in
+# one table's rows, one query loads them (a page run reads the outcomes once).
+together = None
+if (
+    len(wanted) == 2
+    and sum(counts[COUNT_KEY[Schedule(s)]] for s in wanted) <= components.TABLE_ROWS
+):
+    together = load(wanted)
+
+
 def section(schedule: Schedule, by: str, ascending: bool, title: str, empty: str, **kw) -> None:
-    # Earliest due first is both "most overdue first" and "soonest due first"; only
-    # the rows shown are loaded, the count comes from SQL.
     rows = pd.DataFrame()
     if schedule.value in wanted:
-        flt = filters.current(schedules=(schedule.value,))
-        flt = dataclasses.replace(flt, order="due", limit=components.TABLE_ROWS)
-        rows = data.outcomes(flt, soon)
+        if together is None:
+            rows = load((schedule.value,))
+        elif not together.empty:
+            rows = together[together["schedule"] == schedule.value].reset_index(drop=True)
     total = counts[COUNT_KEY[schedule]] if schedule.value in wanted else 0
     st.subheader(f"{title} ({total:,})", **kw)
     if rows.empty:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
 
 from core.errors import UpdateRejected
 from core.progress.updates import validate_evidence_url
@@ -34,7 +35,13 @@ _INDENT = re.compile(r"^(?: {4,}| *\t)[ \t]*", re.MULTILINE)
 
 def md(text: object) -> str:
     """`text` escaped so Streamlit's markdown shows it literally, on one or more lines."""
-    value = "" if text is None else str(text)
+    return _escaped("" if text is None else str(text))
+
+
+# Pure, and a page escapes the same names (regions, statuses, strategies) hundreds of
+# times a run: remembered, a few thousand strings at most.
+@lru_cache(maxsize=8192)
+def _escaped(value: str) -> str:
     for pattern, joined in _UNLINK:
         value = pattern.sub(joined, value)
     value = _PUNCTUATION.sub(r"\\\1", value)

@@ -5,17 +5,17 @@ same rows as an agenda by month for narrow screens."""
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import pandas as pd
 
 from core.charts import describe, vl
-from core.charts.frames import gantt_frame
 from core.charts.style import (
     DATE_FORMAT,
     DONE_COLOR,
     STATUS_ORDER,
     TERM_LETTERS,
+    TERM_RANK,
     TODAY_COLOR,
     Day,
     as_timestamp,
@@ -62,13 +62,15 @@ def cut(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+# The rows' dates are timestamps or NaT (a singleton): checked by identity, as
+# pd.isna per value cost more than the rest of the tree.
 def _earliest(values: list[Any]) -> Any:
-    known = [v for v in values if not pd.isna(v)]
+    known = [v for v in values if v is not pd.NaT and v is not None]
     return min(known) if known else pd.NaT
 
 
 def _latest(values: list[Any]) -> Any:
-    known = [v for v in values if not pd.isna(v)]
+    known = [v for v in values if v is not pd.NaT and v is not None]
     return max(known) if known else pd.NaT
 
 
@@ -141,10 +143,9 @@ def timeline_rows(
     `report_start`/`report_due` are the same span on the report's dates. Built in plain
     Python over the outcomes (at most AGGREGATE_THRESHOLD: larger views draw strategies
     from SQL); pandas' group-bys and sorts of so few rows cost more than the rest."""
-    g = gantt_frame(df)
-    if g.empty:
+    members = _members(df)
+    if not members:
         return pd.DataFrame(columns=ROW_COLUMNS)
-    members = cast(list[dict[str, Any]], g[list(_MEMBER_COLUMNS)].to_dict("records"))
     regions: dict[Any, list[dict[str, Any]]] = {}
     strategies: dict[Any, list[dict[str, Any]]] = {}
     for m in members:
@@ -179,7 +180,7 @@ def timeline_rows(
     return out.astype(_ROW_TYPES)
 
 
-_MEMBER_COLUMNS = (
+_MEMBER_COLUMNS = [
     "outcome_id",
     "region",
     "strategy_id",
@@ -188,11 +189,57 @@ _MEMBER_COLUMNS = (
     "number",
     "text",
     "status",
-    "start_date",
-    "due_date",
-    "baseline_due_date",
-    "row_order",
-)
+]
+_DATES = ["start_date", "due_date", "baseline_due_date"]
+# The report's order: these positions where the rows have them, else the order in
+# which their region (or strategy) first appears; then the term, then the outcome's.
+_ORDER = [
+    ("region_position", "region"),
+    ("logic_model_position", "strategy_id"),
+    ("strategy_position", "strategy_id"),
+]
+
+
+def _members(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The outcomes as dicts in the report's order (`row_order`), dates as timestamps,
+    a missing start or report date as the due date: what `gantt_frame` gives, in plain
+    Python (its pandas sorts and group-bys of a few hundred rows cost more than the
+    rest of the tree)."""
+    if df.empty:
+        return []
+    given = vl.columns(df, _MEMBER_COLUMNS)
+    for name in _DATES:  # one conversion a column: the same timestamps as gantt_frame's
+        given[name] = (
+            pd.to_datetime(df[name]).tolist() if name in df.columns else [pd.NaT] * len(df)
+        )
+    keys = [_positions(df, name, given, fallback) for name, fallback in _ORDER]
+    keys.append([(False, TERM_RANK.get(t, len(TERM_RANK))) for t in given["term"]])
+    keys.append(_positions(df, "position", given, None))
+    order = sorted(range(len(df)), key=lambda i: tuple(k[i] for k in keys))
+    members = []
+    for row_order, i in enumerate(order):
+        m = {name: values[i] for name, values in given.items()}
+        if m["start_date"] is pd.NaT:
+            m["start_date"] = m["due_date"]
+        if m["baseline_due_date"] is pd.NaT:
+            m["baseline_due_date"] = m["due_date"]
+        m["row_order"] = row_order
+        members.append(m)
+    return members
+
+
+def _positions(
+    df: pd.DataFrame, name: str, given: vl.Columns, fallback: str | None
+) -> list[tuple[bool, Any]]:
+    """Sort keys from a position column (a missing one last), else the order of first
+    appearance of `fallback`'s values (else the rows' own order)."""
+    if name in df.columns:
+        values = pd.to_numeric(df[name], errors="coerce").tolist()
+        return [(True, 0) if pd.isna(v) else (False, v) for v in values]
+    if fallback is None:
+        return [(False, i) for i in range(len(df))]
+    first: dict[Any, int] = {}  # as pd.factorize: a missing value is -1
+    return [(False, -1 if v is None else first.setdefault(v, len(first))) for v in given[fallback]]
 _MIXED: dict[str, Any] = {"strategy": object, "strategy_id": object, "status": object}
 _ROW_TYPES = {"moved": bool, "done": int, "active": int, "outcomes": int, "row_order": int}
 
@@ -395,10 +442,17 @@ def agenda(rows: pd.DataFrame, window: Window) -> list[tuple[str, list[dict]]]:
     if rows.empty:
         return []
     lo, hi = window
-    due = rows[(rows["level"] == OUTCOME) & (rows["due_date"] >= lo) & (rows["due_date"] <= hi)]
-    due = due.sort_values(["due_date", "row_order"], kind="stable")
+    given = {name: rows[name].tolist() for name in rows.columns}
+    level, due, order = given["level"], given["due_date"], given["row_order"]
+    kept = [
+        i
+        for i in range(len(rows))
+        if level[i] == OUTCOME and due[i] is not pd.NaT and lo <= due[i] <= hi
+    ]
+    kept.sort(key=lambda i: (due[i], order[i]))
     months: dict[str, list[dict]] = {}
-    for row in due.to_dict("records"):
+    for i in kept:
+        row = {name: values[i] for name, values in given.items()}
         months.setdefault(f"{row['due_date']:%B %Y}", []).append(row)
     return list(months.items())
 

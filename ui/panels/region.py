@@ -121,14 +121,24 @@ def _strategy_row(
             col.markdown(f"**{label}**")
             for row in cells.get((strategy["id"], term.value), []):
                 box = col.container(border=True)
-                number = f"{row['number']}. " if row["number"] else ""
-                box.markdown(md(f"{number}{row['text']}"))
-                box.caption(components.outcome_caption(row))
-                box.markdown(components.badges_markdown(row))
+                box.markdown(_outcome_markdown(row))
                 with box.container(horizontal=True, wrap=True, gap="small"):
                     updates.done_button(row, key=row["outcome_id"])
                     updates.form_button(row, key=row["outcome_id"])
         cols[5].markdown("**Ultimate outcome**\n\n" + md(strategy["ultimate_outcome"] or "—"))
+
+
+def _outcome_markdown(row: dict) -> str:
+    """An outcome's words, dates (small, grey: a caption's look) and badges, as one
+    element: a region shows dozens of outcomes, and each element is a cost on every run
+    and in the browser."""
+    number = f"{row['number']}. " if row["number"] else ""
+    words = md(number + row["text"])
+    return (
+        f"{words}  \n"
+        f":small[:gray[{components.outcome_caption(row)}]]  \n"
+        f"{components.badges_markdown(row)}"
+    )
 
 
 def _bullets(items: list[str]) -> str:
