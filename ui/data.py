@@ -20,7 +20,7 @@ from sqlmodel import Session
 from core.charts import plan_timeline
 from core.config import get_settings
 from core.models import PlanChange
-from core.progress import activity, counts, derived, notes, queries, schedule
+from core.progress import activity, baseline, counts, derived, notes, queries, schedule
 from core.progress.filters import OutcomeFilter
 from core.store.bootstrap import init_db
 from core.store.db import DatabaseUnavailable, describe_db_error, make_engine
@@ -170,6 +170,24 @@ def _completion(key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
 def _totals(key: tuple) -> tuple[dict, dict]:
     rows = _counts(*key)
     return counts.status_counts_of(rows), counts.schedule_counts_of(rows)
+
+
+def count_rows(flt: OutcomeFilter) -> list[dict]:
+    """The counts scan's rows for the filter (core/progress/counts.grouped, due soon
+    within the reader's window), read-only: what the pages' figures are sums of."""
+    return _counts(*_counts_key(flt))
+
+
+@shared(ttl=3600, max_entries=16)
+def _starts(plan_stamp_: tuple) -> tuple[dict, date | None]:
+    with Session(engine()) as session:
+        return baseline.starts(session)
+
+
+def logic_model_starts() -> tuple[dict, date | None]:
+    """Every logic model's start and the report's (core/progress/baseline.starts),
+    kept until the plan changes."""
+    return _starts(plan_stamp())
 
 
 def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -240,6 +240,8 @@ def _positions(
         return [(False, i) for i in range(len(df))]
     first: dict[Any, int] = {}  # as pd.factorize: a missing value is -1
     return [(False, -1 if v is None else first.setdefault(v, len(first))) for v in given[fallback]]
+
+
 _MIXED: dict[str, Any] = {"strategy": object, "strategy_id": object, "status": object}
 _ROW_TYPES = {"moved": bool, "done": int, "active": int, "outcomes": int, "row_order": int}
 

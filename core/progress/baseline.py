@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, distinct, func
 from sqlmodel import Session, col, select
 
-from core.models import LogicModel, Outcome, Plan
-from core.progress.filters import OutcomeFilter, joined
-from core.progress.schedule import DEFAULT_SOON_DAYS, Schedule, schedule_sql
+from core.models import LogicModel, Plan
+from core.progress import counts
+from core.progress.filters import OutcomeFilter
+from core.progress.schedule import DEFAULT_SOON_DAYS
 
 
 @dataclass(frozen=True)
@@ -37,29 +37,38 @@ def report_dates(
     flt: OutcomeFilter | None = None,
     soon_days: int = DEFAULT_SOON_DAYS,
 ) -> ReportDates:
-    """Counted in SQL, with the filter's own conditions."""
-    flt = flt or OutcomeFilter()
-    report_start = select(col(Plan.baseline_start)).limit(1).scalar_subquery()
-    on_report = col(LogicModel.start_date) == report_start
-    overdue = schedule_sql(Schedule.OVERDUE, today, soon_days)
-    # Outcome's column first: the joins start from the first column's table.
-    stmt = joined(
-        [
-            func.count(col(Outcome.id)),
-            func.sum(case((on_report, 1), else_=0)),
-            func.sum(case((on_report, 0), else_=1)),
-            func.count(distinct(case((on_report, col(LogicModel.id)), else_=None))),
-            func.sum(case((and_(on_report, overdue), 1), else_=0)),
-            func.sum(case((and_(~on_report, overdue), 1), else_=0)),
-        ]
-    ).where(and_(True, *flt.conditions()))
-    _, on, moved, models, late_on, late_moved = session.exec(stmt).one()
-    start = session.exec(select(col(Plan.baseline_start)).limit(1)).first()
+    """For the filter's outcomes, from the counts scan (core/progress/counts.py)."""
+    rows = counts.grouped(session, flt, today=today, soon_days=soon_days)
+    return report_dates_of(rows, *starts(session))
+
+
+def starts(session: Session) -> tuple[dict[str, date], date | None]:
+    """Every logic model's start, and the plan's baseline start (the report's)."""
+    models = dict(session.exec(select(LogicModel.id, LogicModel.start_date)).all())
+    return models, session.exec(select(col(Plan.baseline_start)).limit(1)).first()
+
+
+def report_dates_of(
+    rows: counts.Rows, model_starts: dict[str, date], report_start: date | None
+) -> ReportDates:
+    """The banner's counts as sums of `counts.grouped` rows (given `today`): a row is on
+    the report's dates when its logic model still starts on the report's start."""
+    on = moved = late_on = late_moved = 0
+    models: set[str] = set()
+    for row in rows:
+        if report_start is not None and model_starts.get(row["logic_model_id"]) == report_start:
+            on += row["total"]
+            late_on += row["overdue"]
+            if row["total"]:
+                models.add(row["logic_model_id"])
+        else:
+            moved += row["total"]
+            late_moved += row["overdue"]
     return ReportDates(
-        on_report=int(on or 0),
-        rebaselined=int(moved or 0),
-        logic_models_on_report=int(models or 0),
-        overdue_on_report=int(late_on or 0),
-        overdue_rebaselined=int(late_moved or 0),
-        report_start=start,
+        on_report=on,
+        rebaselined=moved,
+        logic_models_on_report=len(models),
+        overdue_on_report=late_on,
+        overdue_rebaselined=late_moved,
+        report_start=report_start,
     )

@@ -1,8 +1,9 @@
-"""Every count the pages show, from one scan: outcomes per region and need, by status,
-with open, overdue and due-soon counts (`grouped`). Completion (statewide, by region,
-by need, region × need), outcomes per status and the schedule counts are sums of its
-rows in Python, so a page that shows all of them reads the outcomes once (the Overview
-read them six times: issue 15).
+"""Every count the pages show, from one scan: outcomes per region, need and logic model,
+by status, with open, overdue and due-soon counts (`grouped`). Completion (statewide,
+by region, by need, region × need), outcomes per status, the schedule counts and the
+report-dates banner's (core/progress/baseline.py) are sums of its rows in Python, so a
+page that shows all of them reads the outcomes once (the Overview read them six times:
+issue 15).
 
 Completion is done ÷ active, active being all but dropped."""
 
@@ -36,15 +37,18 @@ def grouped(
     today: date | None = None,
     soon_days: int = 0,
 ) -> list[dict[str, Any]]:
-    """One row per region and need with outcomes: each status's count (keys are the
-    statuses' words), their `total` and, given `today`, `open`, `overdue` and
-    `due_soon`."""
+    """One row per region, need and logic model with outcomes: each status's count
+    (keys are the statuses' words), their `total` and, given `today`, `open`,
+    `overdue` and `due_soon`."""
     flt = flt or OutcomeFilter()
     # Grouped by the two ids over the tables the filter needs; the names and positions
     # come from the small region and need tables (joining them doubled the scan).
     group: list[Any] = [
         col(LogicModel.region_id).label("region_id"),
         col(Strategy.need_id).label("need_id"),
+        # A region's logic models apart: the report-dates banner sums them by whether
+        # each still starts on the report's start (core/progress/baseline.py).
+        col(LogicModel.id).label("logic_model_id"),
     ]
     sums = [_sum(col(Outcome.status) == s.value).label(s.name) for s in Status]
     if today is not None:

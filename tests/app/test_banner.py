@@ -51,3 +51,30 @@ def test_no_banner_once_every_model_is_rebaselined(db, new_app) -> None:
 
     assert not at.exception
     assert _banner(at) == []
+
+
+def test_the_banner_follows_a_rebaseline_in_a_running_session(db, new_app) -> None:
+    """The banner is a sum of the page's counts scan and the logic models' starts,
+    kept until the plan changes: a re-baseline (a plan change) shows on the next run."""
+    from core.models import Role
+    from core.people.permissions import Actor
+    from core.plan.redating import rebaseline
+
+    admin = make_user(db, "admin", "admin")
+    at = new_app("pages/overview.py").run()
+    assert "248 of 248 outcomes still run on the report's dates" in _banner(at)[0]
+
+    with write_session(db) as session:
+        rebaseline(
+            session=session,
+            actor=Actor(user_id=admin, username="admin", display_name="admin", role=Role.ADMIN),
+            logic_model_id="southwest",
+            start_date=date(2026, 3, 1),
+            reason="Workgroup formed in March 2026",
+        )
+    at.run()
+
+    assert not at.exception
+    (banner,) = _banner(at)
+    assert "216 of 248 outcomes still run on the report's dates" in banner
+    assert "9 logic models still start on the report's start" in banner

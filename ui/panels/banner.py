@@ -4,23 +4,13 @@ overdue are overdue on those dates, and (for admins) where to re-baseline."""
 
 from __future__ import annotations
 
-from dataclasses import astuple
-from datetime import date
-
 import streamlit as st
-from sqlmodel import Session
 
 from core.progress import baseline
 from core.progress.filters import OutcomeFilter
-from ui import auth, data, filters
+from ui import auth, data
 
 EDITOR = "pages/plan_editor.py"
-
-
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _report_dates(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> baseline.ReportDates:
-    with Session(data.engine()) as session:
-        return baseline.report_dates(session, day, OutcomeFilter(*flt_key), soon_days)
 
 
 def text(counts: baseline.ReportDates) -> str:
@@ -46,7 +36,8 @@ def text(counts: baseline.ReportDates) -> str:
 
 def report_dates(flt: OutcomeFilter) -> None:
     """The banner, when any outcome of the filter still runs on the report's dates."""
-    counts = _report_dates(data.stamp(), astuple(flt), data.today(), filters.soon_days())
+    # Sums of the page's counts scan (ui/data.count_rows): no scan of its own.
+    counts = baseline.report_dates_of(data.count_rows(flt), *data.logic_model_starts())
     if not counts.any_on_report:
         return
     with st.container(border=True, key="report_dates_banner"):
