@@ -34,6 +34,7 @@ from core.models import (
     User,
 )
 from core.progress import queries
+from core.progress.burnup import period_sql
 from core.progress.filters import OutcomeFilter
 
 GENERIC = OrganisationKind.GENERIC.value
@@ -187,7 +188,7 @@ def _month(session: Session, column: Any) -> Any:
     # (PostgreSQL tells two bound parameters apart).
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, literal_column("'YYYY-MM'"))
-    return func.strftime(literal_column("'%Y-%m'"), column)
+    return period_sql(column, "sqlite")
 
 
 def _activity_selects(session: Session, ids: tuple[str, ...] | None) -> dict[str, Any]:

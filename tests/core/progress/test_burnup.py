@@ -169,6 +169,28 @@ def test_period_in_sql_and_python_agree(session, period):
     assert period_key(date(2026, 12, 1), "quarter") == "2026-Q4"
 
 
+@pytest.mark.parametrize("period", ["month", "quarter"])
+def test_period_of_a_time_in_sql_and_python_agree(session, period):
+    """Times at the edges of months and quarters, as the history stores them (UTC)."""
+    times = [
+        datetime(2020, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2021, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(2021, 3, 31, 23, 0, tzinfo=UTC),
+        datetime(2021, 4, 1, 0, 0, 1, tzinfo=UTC),
+        datetime(2021, 9, 30, 12, 0, tzinfo=UTC),
+        datetime(2021, 10, 1, 0, 0, tzinfo=UTC),
+    ]
+    for when in times:
+        move(session, SW, Status.IN_PROGRESS.value, when)
+    session.commit()
+    stmt = select(
+        col(StatusUpdate.changed_at),
+        period_sql(col(StatusUpdate.changed_at), _dialect(session), period),
+    ).order_by(col(StatusUpdate.id))
+    got = [key for _, key in session.exec(stmt).all()]
+    assert got == [period_key(when.date(), period) for when in times]
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
