@@ -61,11 +61,11 @@ ref = data.reference()
 st.header("Appendix A: the research agenda", divider="gray")
 st.caption("The report's suggestions for future research and what providers asked for.")
 left, right = st.columns(2)
+# Each list one element (one list to a screen reader, not one list per item).
 with left:
     st.subheader("Future research")
-    for item in ref["appendix"].get("future_research", []):
-        st.markdown(f"- {md(item)}")
+    st.markdown("\n".join(f"- {md(item)}" for item in ref["appendix"].get("future_research", [])))
 with right:
     st.subheader("Provider suggestions")
-    for item in ref["appendix"].get("provider_suggestions", []):
-        st.markdown(f"- {md(item)}")
+    suggestions = ref["appendix"].get("provider_suggestions", [])
+    st.markdown("\n".join(f"- {md(item)}" for item in suggestions))

@@ -4,6 +4,7 @@ tooltip fields as a table for its "Show as table" switch."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -72,10 +73,10 @@ def freshness_text(data: vl.Columns | pd.DataFrame) -> str:
     return f"Days since each region's last update: {_listed(parts)}."
 
 
-def timeline_text(rows: pd.DataFrame, start: Any, end: Any) -> str:
-    """For the Timeline's row tree: how many rows of each level, the window, and how
-    many rows have moved from the report's dates."""
-    levels = rows["level"].value_counts() if not rows.empty else pd.Series(dtype=int)
+def timeline_text(rows: vl.Columns | pd.DataFrame, start: Any, end: Any) -> str:
+    """For the Timeline's row tree (a frame, or its columns): how many rows of each
+    level, the window, and how many rows have moved from the report's dates."""
+    levels = Counter(rows["level"]) if "level" in rows else Counter()
     shown = [
         f"{int(levels[level])} {name}"
         for level, name in (
@@ -85,7 +86,7 @@ def timeline_text(rows: pd.DataFrame, start: Any, end: Any) -> str:
         )
         if level in levels
     ]
-    moved = int(rows["moved"].astype(bool).sum()) if not rows.empty else 0
+    moved = sum(1 for v in rows["moved"] if bool(v)) if "moved" in rows else 0
     what = _listed(shown) if shown else "nothing"
     return (
         f"Timeline from {pd.Timestamp(start):{DATE_FORMAT}} to {pd.Timestamp(end):{DATE_FORMAT}}: "

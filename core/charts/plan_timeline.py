@@ -291,26 +291,59 @@ def _view(name: str, mark: dict[str, Any], encoding: dict[str, Any]) -> dict[str
 # Two invisible points at the window's ends: with the spans cut at its edges, the time
 # scale is the window (an explicit domain makes Vega-Lite warn of conflicting domains).
 def _edges(spec: vl.Spec, window: Window) -> dict[str, Any]:
-    spec["datasets"]["edges"] = pd.DataFrame({"edge": list(window)})
+    spec["datasets"]["edges"] = vl.table({"edge": [_when(w) for w in window]})
     return _view("edges", vl.mark("point", opacity=0), {"x": _x("edge")})
+
+
+_CLIPPED = ("start_date", "due_date", "report_start", "report_due", "done_end")
+
+
+def _when(value: Any) -> Any:
+    """A timestamp for an Arrow table: NaT as None."""
+    return None if value is None or value is pd.NaT else value
+
+
+def _clip(value: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> Any:
+    if value is None or value is pd.NaT or value < lo:  # no date: the window's start
+        return lo
+    return hi if value > hi else value
+
+
+def _clipped(rows: pd.DataFrame, window: Window) -> vl.Columns:
+    """`clipped` as columns of Python values (the chart's frames are built from them,
+    without pandas)."""
+    lo, hi = window
+    given = {name: rows[name].tolist() for name in rows.columns}
+    start, due = given["start_date"], given["due_date"]
+    report_start, report_due, moved = given["report_start"], given["report_due"], given["moved"]
+
+    def inside(i: int) -> bool:
+        if due[i] is not pd.NaT and start[i] is not pd.NaT and due[i] >= lo and start[i] <= hi:
+            return True
+        return (
+            bool(moved[i])
+            and report_due[i] is not pd.NaT
+            and report_start[i] is not pd.NaT
+            and report_due[i] >= lo
+            and report_start[i] <= hi
+        )
+
+    kept = [i for i in range(len(rows)) if inside(i)]
+    out = {name: [values[i] for i in kept] for name, values in given.items()}
+    out["due_inside"] = [d is not pd.NaT and lo <= d <= hi for d in out["due_date"]]
+    # The dates as they are, for the tooltip.
+    out["from"] = [_when(v) for v in out["start_date"]]
+    out["due"] = [_when(v) for v in out["due_date"]]
+    out["report_date"] = [_when(v) for v in out["report_due"]]
+    for column in _CLIPPED:
+        out[column] = [_clip(v, lo, hi) for v in out[column]]
+    return out
 
 
 def clipped(rows: pd.DataFrame, window: Window) -> pd.DataFrame:
     """The rows inside the window with their spans cut at its edges (nothing is drawn
     outside it); `due_inside` says whether the due date itself is shown."""
-    lo, hi = window
-    data = in_window(rows, window)
-    data["due_inside"] = (data["due_date"] >= lo) & (data["due_date"] <= hi)
-    # The dates as they are, for the tooltip.
-    data["from"], data["due"], data["report_date"] = (
-        data["start_date"],
-        data["due_date"],
-        data["report_due"],
-    )
-    for column in ("start_date", "due_date", "report_start", "report_due", "done_end"):
-        dates = pd.to_datetime(data[column])
-        data[column] = dates.where(dates >= lo, lo).where(dates <= hi, hi)
-    return data
+    return pd.DataFrame(_clipped(rows, window))
 
 
 ROW_Y: Final = vl.channel(
@@ -353,20 +386,24 @@ def _bar(name: str, start: str, end: str, **props: Any) -> dict[str, Any]:
     return _view(name, mark, encoding)
 
 
-def _layers(spec: vl.Spec, data: pd.DataFrame) -> list[dict[str, Any]]:
+def _layers(spec: vl.Spec, data: vl.Columns) -> list[dict[str, Any]]:
     """One view per kind of mark, each drawing only its own rows (its frame, added to
     `spec`), and none for an empty frame: Vega warns of an "infinite extent" for a
     layer with no rows."""
-    outcome = data["level"] == OUTCOME
-    groups, outcomes = data[~outcome], data[outcome]
-    frames = {
-        "groups": groups,
-        "done": groups[groups["done"] > 0],
-        "outcomes": outcomes,
-        "ends": outcomes[outcomes["due_inside"].astype(bool)],
-        "ghost": data[data["moved"].astype(bool)],
+    level, done, due_inside, moved = data["level"], data["done"], data["due_inside"], data["moved"]
+    rows = range(len(level))
+    kept = {
+        "groups": [i for i in rows if level[i] != OUTCOME],
+        "done": [i for i in rows if level[i] != OUTCOME and done[i] > 0],
+        "outcomes": [i for i in rows if level[i] == OUTCOME],
+        "ends": [i for i in rows if level[i] == OUTCOME and bool(due_inside[i])],
+        "ghost": [i for i in rows if bool(moved[i])],
     }
-    frames = {name: frame for name, frame in frames.items() if len(frame)}
+    frames = {
+        name: vl.table({c: [_when(values[i]) for i in chosen] for c, values in data.items()})
+        for name, chosen in kept.items()
+        if chosen
+    }
     spec["datasets"] |= frames
     level_color = vl.when(f"(datum.level === '{REGION}')", REGION_COLOR, STRATEGY_COLOR)
     views = {
@@ -404,11 +441,12 @@ def plan_timeline(rows: pd.DataFrame, today: Day, window: Window) -> vl.Spec:
     """The row tree of `timeline_rows` as a Gantt inside `window` (a Vega-Lite spec):
     regions dark, strategies grey with their done share in green, outcomes by status
     (colour and end shape), and the report's dates as a faint bar above each moved row."""
-    if rows.empty:
-        data = rows.assign(due_inside=False, **{"from": None, "due": None, "report_date": None})
-    else:
-        data = clipped(rows, window)
-    chart = vl.Spec(datasets={}, height=gantt_height(len(data)))
+    data = (
+        _clipped(rows, window)
+        if not rows.empty
+        else {c: [] for c in [*rows.columns, "due_inside", "from", "due", "report_date"]}
+    )
+    chart = vl.Spec(datasets={}, height=gantt_height(len(data["level"])))
     layers = [_edges(chart, window), *_layers(chart, data)]
     when = as_timestamp(today)
     if window[0] <= when <= window[1]:
@@ -428,7 +466,7 @@ def _status_shapes() -> dict[str, Any]:
 
 
 def _today_rule(spec: vl.Spec, when: pd.Timestamp) -> dict[str, Any]:
-    spec["datasets"]["today"] = pd.DataFrame(
+    spec["datasets"]["today"] = vl.table(
         {"today": [when], "label": [f"Today, {when:{DATE_FORMAT}}"]}
     )
     return _view(

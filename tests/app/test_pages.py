@@ -366,3 +366,13 @@ def test_users_page_refuses_a_lead(db, tmp_path: Path, monkeypatch) -> None:
     assert texts(at.error) == ["Only admins can manage users."]
     assert not at.dataframe
     assert not at.form_submit_button
+
+
+def test_appendix_a_lists_are_one_list_each(db, new_app):
+    """Future research and the provider suggestions are one markdown list each (one
+    list to a screen reader, not a list per item)."""
+    at = new_app("pages/plan_browser.py").run()
+    assert not at.exception
+    lists = [t for t in texts(at.markdown) if t.startswith("- Explore possibility of establishing")]
+    assert len(lists) == 1
+    assert lists[0].count("\n- ") == 5  # the six items of future research

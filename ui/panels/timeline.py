@@ -76,21 +76,24 @@ def chart(rows: pd.DataFrame, today: date, span: pt.Window) -> None:
         if shown.empty:
             components.empty_state("Nothing in the plan falls inside this window.")
             return
-        table = shown[["text", "region", "level", "status", "start_date", "due_date", "report_due"]]
-        table = table.rename(
-            columns={
-                "text": "Name",
-                "region": "Region",
-                "level": "Row",
-                "status": "Status",
-                "start_date": "From",
-                "due_date": "Due",
-                "report_due": "Report's date",
-            }
-        )
         components.chart(
-            pt.plan_timeline(rows, today, span), table=table, key="tl_table", width="stretch"
+            pt.plan_timeline(rows, today, span),
+            table=lambda: shown[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS),
+            key="tl_table",
+            width="stretch",
         )
+
+
+# "Show as table": the rows inside the window, columns in words.
+TABLE_COLUMNS = {
+    "text": "Name",
+    "region": "Region",
+    "level": "Row",
+    "status": "Status",
+    "start_date": "From",
+    "due_date": "Due",
+    "report_due": "Report's date",
+}
 
 
 def agenda(outcomes: pd.DataFrame, span: pt.Window) -> None:
