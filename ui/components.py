@@ -186,30 +186,36 @@ def table_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         late = df["schedule"] == Schedule.OVERDUE.value
         out["days_overdue"] = df["days_overdue"].astype("Int64").where(late)
     if "flags" in columns:
-        date_flag = _text(df, "date_flag")
-        flags = _text(df, "flags")
-        both = (date_flag != "") & (flags != "")
-        out["flags"] = (date_flag + both.map({True: "; ", False: ""}) + flags).str.replace(
-            "_", " ", regex=False
+        pairs = zip(_texts(df, "date_flag"), _texts(df, "flags"), strict=True)
+        out["flags"] = pd.Series(
+            [(d + ("; " if d and f else "") + f).replace("_", " ") for d, f in pairs],
+            index=df.index,
+            dtype="str",
         )
     return out[columns]
 
 
+# The derived text columns are built in plain Python: pandas' string methods cost more
+# than the work for a page of rows (a page draws one or two tables a run).
 def blocked_reasons(df: pd.DataFrame) -> pd.Series:
     """Each Blocked outcome's standing reason (its latest note as this reader may see
     it: ui/data.py has put "(note for members)" where an unpublished one was); ""
     for every other outcome."""
     if "status" not in df.columns:
         return pd.Series("", index=df.index, dtype=object)
-    note = _text(df, "last_note").str.split().str.join(" ")
-    return note.where(df["status"] == Status.BLOCKED.value, "")
+    blocked = Status.BLOCKED.value
+    pairs = zip(df["status"].tolist(), _texts(df, "last_note"), strict=True)
+    reasons = [" ".join(note.split()) if status == blocked else "" for status, note in pairs]
+    return pd.Series(reasons, index=df.index, dtype=object)
 
 
-def _text(df: pd.DataFrame, column: str) -> pd.Series:
+def _texts(df: pd.DataFrame, column: str) -> list[str]:
     """A column as text, missing values (and a missing column) as ""."""
     if column not in df.columns:
-        return pd.Series("", index=df.index, dtype=object)
-    return df[column].astype(object).where(df[column].notna(), "").astype(str)
+        return [""] * len(df)
+    return [
+        "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in df[column]
+    ]
 
 
 def _present(value) -> bool:

@@ -376,3 +376,20 @@ def test_appendix_a_lists_are_one_list_each(db, new_app):
     lists = [t for t in texts(at.markdown) if t.startswith("- Explore possibility of establishing")]
     assert len(lists) == 1
     assert lists[0].count("\n- ") == 5  # the six items of future research
+
+
+def test_timeline_agenda_is_one_element_of_months_in_order(db, new_app):
+    """The narrow screens' agenda: every month due inside the window, in date order,
+    each with its outcomes, as one markdown element."""
+    from datetime import datetime
+
+    at = new_app("pages/timeline.py").run()
+    assert not at.exception
+    (agenda,) = [t for t in texts(at.markdown) if t.startswith("**") and "\n- " in t]
+    months = [line.strip("*") for line in agenda.splitlines() if line.startswith("**")]
+    assert len(months) > 12
+    parsed = [datetime.strptime(m, "%B %Y") for m in months]
+    assert parsed == sorted(parsed) and len(set(parsed)) == len(parsed)
+    items = [line for line in agenda.splitlines() if line.startswith("- ")]
+    assert len(items) == 150  # AGENDA_ROWS, then "The first 150 of …"
+    assert items[0].startswith("- Dec 31 · **Not started** · Northwest: ")

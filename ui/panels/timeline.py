@@ -104,19 +104,20 @@ def agenda(outcomes: pd.DataFrame, span: pt.Window) -> None:
         if not months:
             components.empty_state("Nothing is due inside this window.")
             return
-        listed = 0
+        # One element for every month (a month's name, then its list): a plan's span
+        # is some 40 months, and each element costs on every run, for every screen.
+        listed, blocks = 0, []
         for month, items in months:
             if listed >= AGENDA_ROWS:
                 break
-            st.markdown(f"**{month}**")
-            lines = []
-            for row in items[: AGENDA_ROWS - listed]:
-                lines.append(
-                    f"- {row['due_date']:%b %-d} · **{md(row['status'])}** · "
-                    f"{md(row['region'])}: {md(pt.cut(row['text'], 140))}"
-                )
+            lines = [
+                f"- {row['due_date']:%b %-d} · **{md(row['status'])}** · "
+                f"{md(row['region'])}: {md(pt.cut(row['text'], 140))}"
+                for row in items[: AGENDA_ROWS - listed]
+            ]
             listed += len(lines)
-            st.markdown("\n".join(lines))
+            blocks.append(f"**{month}**\n\n" + "\n".join(lines))
+        st.markdown("\n\n".join(blocks))
         total = sum(len(items) for _, items in months)
         if total > listed:
             st.caption(f"The first {listed:,} of {total:,}; pick a shorter window to see the rest.")
