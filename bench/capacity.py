@@ -18,9 +18,11 @@ times (send -> script_finished, every step of every user from its first load on)
 (broken connections, timeouts, exceptions or error alerts on a page, a sign-in that did
 not take), conflicts (another lead of the same region saved that outcome first: the
 expected refusal, or the ticked row gone because it was closed meanwhile; counted
-apart), saves the client saw succeed, and lost updates (saves seen but missing from
-status_update). The server's CPU (in % of one core, once all have spawned) and RSS
-(peak, and its growth over the level per session) are read with psutil. Prints one line
+apart), saves the client saw succeed, saves skipped because the lead's region had
+nothing overdue left (nothing_left: a long run closes them all), and lost updates
+(saves seen but missing from status_update). The server's CPU (in % of one core, once
+all have spawned) and RSS (peak, and its growth over the level per session) are read
+with psutil. Prints one line
 per level, the knee (where p95 crosses 1 s) and last `sessions=N rerun_p50_ms=…
 rerun_p95_ms=… errors=0 lost_updates=0` for the largest level. Loopback only, at most
 300 sessions and 600 s a level; the server is stopped at the end, on Ctrl-C and on
@@ -81,6 +83,7 @@ class Level:
     errors: list[str] = field(default_factory=list)
     conflicts: int = 0
     notes_saved: list[str] = field(default_factory=list)  # note markers of saves seen
+    nothing_left: int = 0  # saves skipped: the lead's region had nothing overdue left
     done_saved: int = 0
 
 
@@ -163,9 +166,11 @@ class Lead(User):
         c = self.client
         if not self.signed_in or c.last is None or c.last.page_hash != c.pages.get("overdue"):
             return
-        table = next(n for n in c.last.find("dataframe") if n.key.startswith("overdue_table_"))
-        rows = pa.ipc.open_stream(table.proto.arrow_data.data).read_all().num_rows
+        tables = (n for n in c.last.find("dataframe") if n.key.startswith("overdue_table_"))
+        table = next(tables, None)  # None: nothing of this region is overdue any more
+        rows = pa.ipc.open_stream(table.proto.arrow_data.data).read_all().num_rows if table else 0
         if rows == 0:
+            LEVEL.nothing_left += 1
             return
         c.set_widget(table.id, {"selection": {"rows": [random.randrange(rows)], "columns": []}})
         run = self._timed("select", c.rerun)
@@ -339,7 +344,8 @@ def report(result: dict, db_url: str, seen: tuple[set[str], int]) -> tuple[str, 
     line = (
         f"sessions={n} reruns={len(level.rerun_ms)} rerun_p50_ms={p50:.0f} "
         f"rerun_p95_ms={p95:.0f} errors={len(level.errors)} conflicts={level.conflicts} "
-        f"saves={len(level.notes_saved) + level.done_saved} lost_updates={lost} "
+        f"saves={len(level.notes_saved) + level.done_saved} nothing_left={level.nothing_left} "
+        f"lost_updates={lost} "
         f"server_cpu_pct={result['cpu'] * 100:.0f} "
         f"cpu_pct_per_session={result['cpu'] * 100 / n:.1f} "
         f"rss_mb={result['rss_peak'] / mb:.0f} "

@@ -8,7 +8,9 @@ Starts a throw-away PostgreSQL 15 server (tests/pg.py: a temporary directory, a 
 loopback port, an unprivileged OS user when run as root), seeds the plan and one lead
 per region into it (bench/capacity.py's seed), then for each replica count starts that
 many Streamlit processes on it (the README's command, different loopback ports, the
-same DATABASE_URL) behind bench/lb.py (a sticky proxy: one WebSocket, one replica) and
+same DATABASE_URL) behind a sticky load balancer on loopback (Debian's HAProxy when
+installed, `apt-get install haproxy`, else bench/lb.py; --lb picks: one WebSocket, one
+replica) and
 runs bench/capacity.py's Locust leads through the proxy for --seconds once all have
 spawned. Per step it prints the throughput (reruns finished per second), rerun p50/p95,
 errors and lost updates (every save a client saw, checked against status_update, so a
@@ -30,9 +32,12 @@ import capacity  # first: Locust's gevent monkey-patching
 
 # isort: split
 import argparse
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
@@ -76,7 +81,58 @@ class Replicas:
         return Rss()
 
 
-def start_lb(folder: Path, urls: list[str]) -> tuple[subprocess.Popen, str]:
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+HAPROXY_CONFIG = """global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+    timeout tunnel 1h
+frontend tracker
+    bind 127.0.0.1:{port}
+    default_backend replicas
+backend replicas
+    balance roundrobin
+    cookie tracker_replica insert indirect nocache httponly
+{servers}
+"""
+
+
+def start_lb(folder: Path, urls: list[str], kind: str = "auto") -> tuple[subprocess.Popen, str]:
+    """The sticky load balancer: Debian's HAProxy when installed (or asked for), else
+    bench/lb.py. Both keep a browser on its replica by the `tracker_replica` cookie and
+    a protocol client (no cookies) on the replica its WebSocket connection went to."""
+    if kind == "haproxy" or (kind == "auto" and Path(HAPROXY).exists()):
+        return start_haproxy(folder, urls)
+    return start_python_lb(folder, urls)
+
+
+def start_haproxy(folder: Path, urls: list[str]) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    servers = "\n".join(
+        f"    server r{i} {url.removeprefix('http://')} cookie {i}" for i, url in enumerate(urls)
+    )
+    config = folder / f"haproxy-{len(urls)}.cfg"
+    config.write_text(HAPROXY_CONFIG.format(port=port, servers=servers))
+    log = (folder / "lb.log").open("w")
+    process = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=log)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            print(f"  load balancer: HAProxy on port {port}", flush=True)
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    stop_server(process)
+    raise SystemExit(f"HAProxy did not start; see {folder / 'lb.log'}")
+
+
+def start_python_lb(folder: Path, urls: list[str]) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     backends = [arg for url in urls for arg in ("--backend", url.removeprefix("http://"))]
     log = (folder / "lb.log").open("w")
@@ -111,7 +167,10 @@ def mark_one_done(url: str, region_id: str) -> bool:
         c.set_widget(c.widget(kind="text_input", label="Password").id, PASSWORD)
         c.click(c.button("Sign in").id)
         assert c.last is not None
-        table = next(n for n in c.last.find("dataframe") if n.key.startswith("overdue_table_"))
+        tables = (n for n in c.last.find("dataframe") if n.key.startswith("overdue_table_"))
+        table = next(tables, None)  # None: nothing of this region is overdue any more
+        if table is None:
+            return False
         if pa.ipc.open_stream(table.proto.arrow_data.data).read_all().num_rows == 0:
             return False
         c.set_widget(table.id, {"selection": {"rows": [0], "columns": []}})
@@ -129,8 +188,9 @@ def visible_everywhere(urls: list[str]) -> tuple[bool, str]:
         counts = [done_count(r.open()) for r in readers]
         notes = []
         for i, url in enumerate(urls):
-            region_id = REGIONS[i % len(REGIONS)][0]
-            if not mark_one_done(url, region_id):
+            # The first region, from this replica's turn on, with an overdue outcome left.
+            turn = [REGIONS[(i + k) % len(REGIONS)][0] for k in range(len(REGIONS))]
+            if not any(mark_one_done(url, region_id) for region_id in turn):
                 return False, f"replica {i + 1}: the save did not go through"
             seen = [done_count(r.rerun()) for r in readers]
             notes.append(f"save on {i + 1}: Done {counts} -> {seen}")
@@ -154,7 +214,7 @@ def step(folder: Path, db_url: str, replicas: int, args: argparse.Namespace) -> 
             warm = ProtocolClient(url)
             warm.open()  # each process's first run imports pandas and altair
             warm.close()
-        lb, lb_url = start_lb(folder, urls)
+        lb, lb_url = start_lb(folder, urls, args.lb)
         group = Replicas(processes)
         rss = group.memory_info().rss
         seen = capacity.history(db_url)
@@ -182,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=5)
+    parser.add_argument(
+        "--lb",
+        choices=("auto", "haproxy", "python"),
+        default="auto",
+        help="the load balancer: HAProxy if installed (auto), or bench/lb.py (python)",
+    )
     args = parser.parse_args(argv)
     counts = sorted({int(n) for n in args.replicas.split(",")})
     if counts[0] < 1 or counts[-1] > MAX_REPLICAS or not 1 <= args.sessions <= 300:

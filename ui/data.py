@@ -128,7 +128,7 @@ def outcomes(flt: OutcomeFilter, soon_days: int = schedule.DEFAULT_SOON_DAYS) ->
     return _outcomes(stamp(), astuple(flt), today(), soon_days, members()).copy(deep=False)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+@shared(ttl=600, max_entries=16)
 def _timeline_rows(
     stamp_: tuple, flt_key: tuple, day: date, soon_days: int, members: bool
 ) -> pd.DataFrame:
@@ -139,8 +139,8 @@ def _timeline_rows(
 def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
     """The Timeline's rows with every strategy open (core/charts/plan_timeline), kept
     with the outcomes they are built from: opening a strategy or moving the window
-    does not build them again."""
-    return _timeline_rows(stamp(), astuple(flt), today(), soon_days, members())
+    does not build them again. Shared as the outcomes are (a shallow copy each)."""
+    return _timeline_rows(stamp(), astuple(flt), today(), soon_days, members()).copy(deep=False)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)

@@ -103,7 +103,7 @@ def _group_row(level: str, members: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _outcome_row(m: dict[str, Any]) -> dict[str, Any]:
     letter = TERM_LETTERS.get(m["term"], "?")
-    number = "" if pd.isna(m["number"]) else str(m["number"])
+    number = "" if m["number"] is None else str(m["number"])  # vl.columns: NaN is None
     return {
         "level": OUTCOME,
         "key": str(m["outcome_id"]),
@@ -235,7 +235,7 @@ def _positions(
     appearance of `fallback`'s values (else the rows' own order)."""
     if name in df.columns:
         values = pd.to_numeric(df[name], errors="coerce").tolist()
-        return [(True, 0) if pd.isna(v) else (False, v) for v in values]
+        return [(True, 0) if v != v else (False, v) for v in values]  # NaN: last
     if fallback is None:
         return [(False, i) for i in range(len(df))]
     first: dict[Any, int] = {}  # as pd.factorize: a missing value is -1
