@@ -50,6 +50,7 @@ def main() -> None:
     filters.sidebar()
     actions.draw(page.run)  # a failure while reading: a message, not a traceback
     components.footer()
+    shell.settle()  # once per process: start-up objects out of the collector's reach
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ resolves the requested page) and reruns through dashboard.py, query string intac
 
 from __future__ import annotations
 
+import gc
+
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
@@ -148,6 +150,25 @@ def _pages(*, admin: bool, with_my_work: bool) -> dict[str, list[StreamlitPage]]
 def entered() -> None:
     """Called by dashboard.py at the top of every run."""
     st.session_state[_ENTERED] = True
+
+
+_settled = False
+
+
+def settle() -> None:
+    """Called by dashboard.py at the end of every run; once per server process, after
+    its first run: what is alive then (the modules of pandas, SQLAlchemy, Altair and
+    Streamlit, the plan's reference data) is moved out of the cycle collector's reach
+    (gc.freeze). Python's full collections, every few hundred runs under load, then
+    scan only what came later: scanning it all took ~100 ms, a pause for every session
+    (a first visit to Regions: 186 → 81 ms in AppTest). Reference counting still frees
+    what those objects let go."""
+    global _settled
+    if _settled:
+        return
+    _settled = True
+    gc.collect()  # the start-up's own garbage first
+    gc.freeze()
 
 
 def page() -> None:

@@ -393,3 +393,20 @@ def test_timeline_agenda_is_one_element_of_months_in_order(db, new_app):
     items = [line for line in agenda.splitlines() if line.startswith("- ")]
     assert len(items) == 150  # AGENDA_ROWS, then "The first 150 of …"
     assert items[0].startswith("- Dec 31 · **Not started** · Northwest: ")
+
+
+def test_the_first_run_freezes_the_start_up_objects_once(db, new_app, monkeypatch):
+    """A server process moves what is alive after its first run out of the cycle
+    collector's reach, once (ui/shell.settle: full collections scanned it all)."""
+    from ui import shell
+
+    frozen: list[int] = []
+    monkeypatch.setattr(shell, "_settled", False)
+    monkeypatch.setattr(shell.gc, "freeze", lambda: frozen.append(1))
+
+    at = new_app().run()
+    at.run()
+    new_app("pages/timeline.py").run()
+
+    assert not at.exception
+    assert frozen == [1]
