@@ -143,7 +143,9 @@ def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
     return _timeline_rows(stamp(), astuple(flt), today(), soon_days, members()).copy(deep=False)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+# Shared read-only (every figure is a sum of them): at 100,000 outcomes the rows are
+# some 12,000, and a cache_data hit unpickled them for every figure of every run.
+@shared(ttl=600, max_entries=64)
 def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> list[dict]:
     with Session(engine()) as session:
         return counts.grouped(session, _flt(flt_key), today=day, soon_days=soon_days)
@@ -172,22 +174,22 @@ def _totals(key: tuple) -> tuple[dict, dict]:
     return counts.status_counts_of(rows), counts.schedule_counts_of(rows)
 
 
-def count_rows(flt: OutcomeFilter) -> list[dict]:
-    """The counts scan's rows for the filter (core/progress/counts.grouped, due soon
-    within the reader's window), read-only: what the pages' figures are sums of."""
-    return _counts(*_counts_key(flt))
-
-
 @shared(ttl=3600, max_entries=16)
 def _starts(plan_stamp_: tuple) -> tuple[dict, date | None]:
     with Session(engine()) as session:
         return baseline.starts(session)
 
 
-def logic_model_starts() -> tuple[dict, date | None]:
-    """Every logic model's start and the report's (core/progress/baseline.starts),
-    kept until the plan changes."""
-    return _starts(plan_stamp())
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _report_dates(key: tuple, plan_stamp_: tuple) -> baseline.ReportDates:
+    return baseline.report_dates_of(_counts(*key), *_starts(plan_stamp_))
+
+
+def report_dates(flt: OutcomeFilter) -> baseline.ReportDates:
+    """The report-dates banner's counts: sums of the counts scan's rows (due soon within
+    the reader's window) by whether each logic model still starts on the report's
+    start (core/progress/baseline.py), no scan of their own."""
+    return _report_dates(_counts_key(flt), plan_stamp())
 
 
 def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -124,7 +124,8 @@ def test_overview_counts_history(history_db, new_app) -> None:
     assert metrics["Blocked"] == "1"
     assert "No status updates yet." not in texts(at.info)
     assert "Latest updates" in texts(at.subheader)
-    latest = [m for m in texts(at.markdown) if m.startswith("**admin**")]
+    (listing,) = [m for m in texts(at.markdown) if m.startswith("- **admin**")]  # one list
+    latest = listing.split("\n")
     assert len(latest) == 5  # newest first: the undo, its Done, In progress, Blocked, Done
     assert "→ **Not started**" in latest[0]
     assert "Waiting for the county" in latest[3]  # escaped (ui/text.py): no punctuation

@@ -36,8 +36,7 @@ def text(counts: baseline.ReportDates) -> str:
 
 def report_dates(flt: OutcomeFilter) -> None:
     """The banner, when any outcome of the filter still runs on the report's dates."""
-    # Sums of the page's counts scan (ui/data.count_rows): no scan of its own.
-    counts = baseline.report_dates_of(data.count_rows(flt), *data.logic_model_starts())
+    counts = data.report_dates(flt)  # sums of the page's counts scan
     if not counts.any_on_report:
         return
     with st.container(border=True, key="report_dates_banner"):

@@ -184,14 +184,16 @@ def latest_updates(hist: pd.DataFrame) -> None:
     if hist.empty:
         return
     st.subheader("Latest updates")
+    lines = []
     for row in hist.to_dict("records"):
         text = (
             row["outcome_text"]
             if len(row["outcome_text"]) <= 90
             else row["outcome_text"][:89] + "…"
         )
-        st.markdown(
-            f"**{md(row['changed_by'])}** · {md(row['region'])}: {md(text)} → "
+        lines.append(
+            f"- **{md(row['changed_by'])}** · {md(row['region'])}: {md(text)} → "
             f"**{md(row['new_status'])}** (was {md(row['old_status'])}; "
             f"{row['changed_at']:%b %-d, %Y %H:%M} UTC){_note(row)}"
         )
+    st.markdown("\n".join(lines))  # one list, one element
