@@ -42,7 +42,7 @@ def status_bar(df: pd.DataFrame) -> vl.Spec:
         counted.update(columns["status"])
     count = [int(counted.get(status, 0)) for status in STATUS_ORDER]
     total = sum(count)
-    data = {
+    data: vl.Columns = {
         "status": list(STATUS_ORDER),
         "count": count,
         "share": [n / total if total else 0.0 for n in count],

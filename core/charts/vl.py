@@ -18,7 +18,7 @@ the printed report's SVGs and anything else that needs plain JSON.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -27,7 +27,7 @@ TYPES = {"N": "nominal", "O": "ordinal", "Q": "quantitative", "T": "temporal"}
 
 
 # A frame a spec draws: a DataFrame, or an Arrow table (Streamlit sends either as Arrow).
-Frame = pd.DataFrame | pa.Table
+Frame: TypeAlias = pd.DataFrame | pa.Table
 
 
 def table(columns: dict[str, list[Any]]) -> pa.Table:
@@ -38,7 +38,7 @@ def table(columns: dict[str, list[Any]]) -> pa.Table:
 
 
 # A frame's columns as Python lists, by name (what `table` takes).
-Columns = dict[str, list[Any]]
+Columns: TypeAlias = dict[str, list[Any]]
 
 
 def columns(frame: pd.DataFrame, names: list[str]) -> Columns:

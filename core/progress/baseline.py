@@ -44,7 +44,8 @@ def report_dates(
 
 def starts(session: Session) -> tuple[dict[str, date], date | None]:
     """Every logic model's start, and the plan's baseline start (the report's)."""
-    models = dict(session.exec(select(LogicModel.id, LogicModel.start_date)).all())
+    rows = session.exec(select(col(LogicModel.id), col(LogicModel.start_date))).all()
+    models: dict[str, date] = {model_id: start for model_id, start in rows}
     return models, session.exec(select(col(Plan.baseline_start)).limit(1)).first()
 
 
