@@ -137,10 +137,9 @@ def fit_rows(spec: vl.Spec) -> vl.Spec:
         return spec
     values: set = set()
     for view in spec.views():
-        frame = spec.frame(view)
         field = view.get("encoding", {}).get("y", {}).get("field")
-        if frame is not None and field in frame.columns:
-            values.update(frame[field].dropna().unique())
+        column = spec.column(view, field) if isinstance(field, str) else None
+        values.update(v for v in column or () if v is not None and v == v)  # NaN: none
     if not values:
         return spec
     return vl.Spec(spec, height=len(values) * height["step"], autosize=FIT_WIDTH)

@@ -80,6 +80,16 @@ class Spec(dict[str, Any]):
         frame = self._frame(view)
         return frame.to_pandas() if isinstance(frame, pa.Table) else frame
 
+    def column(self, view: dict[str, Any] | None, field: str) -> list[Any] | None:
+        """The values of one column of the frame a view draws (None: no such frame or
+        column), without making a DataFrame of an Arrow table."""
+        frame = self._frame(view)
+        if frame is None:
+            return None
+        if isinstance(frame, pa.Table):
+            return frame.column(field).to_pylist() if field in frame.column_names else None
+        return frame[field].tolist() if field in frame.columns else None
+
     def shape(self, view: dict[str, Any] | None = None) -> tuple[list[str], int] | None:
         """The columns and the number of rows of the frame a view draws, without
         making a DataFrame of an Arrow table."""

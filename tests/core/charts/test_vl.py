@@ -69,3 +69,12 @@ def test_the_tooltip_table_reads_the_first_view_with_rows():
     assert not describe.has_tooltip_table(
         vl.Spec(datasets={"empty": empty}, layer=[spec["layer"][0]])
     )
+
+
+def test_a_column_is_read_from_an_arrow_table_or_a_frame():
+    """What ui/components.fit_rows counts rows with: no DataFrame made of an Arrow table."""
+    spec = vl.Spec(datasets={"a": vl.table({"x": ["p", None, "q"]}), "b": pd.DataFrame({"x": [3]})})
+    assert spec.column({"data": {"name": "a"}}, "x") == ["p", None, "q"]
+    assert spec.column({"data": {"name": "b"}}, "x") == [3]
+    assert spec.column({"data": {"name": "a"}}, "y") is None
+    assert spec.column({"data": {"name": "c"}}, "x") is None
