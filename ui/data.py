@@ -163,7 +163,9 @@ def _counts_key(flt: OutcomeFilter, soon_days: int | None = None) -> tuple:
 
 # Outcomes per region, need and status with the schedule counts: one scan a filter
 # (`_counts`), summed for each figure (core/progress/counts.py), the sums cached too.
-@st.cache_data(ttl=600, show_spinner=False, max_entries=128)
+# The frames here are shared like the outcomes (a shallow copy to each caller): a
+# cache_data hit unpickles a frame, which cost more than the sums.
+@shared(ttl=600, max_entries=128)
 def _completion(key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(counts.completion_of(_counts(*key), by))
 
@@ -193,7 +195,7 @@ def report_dates(flt: OutcomeFilter) -> baseline.ReportDates:
 
 
 def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    return _completion(_counts_key(flt), by)
+    return _completion(_counts_key(flt), by).copy(deep=False)
 
 
 def schedule_counts(flt: OutcomeFilter, soon_days: int | None = None) -> dict:
@@ -204,7 +206,7 @@ def status_counts(flt: OutcomeFilter) -> dict:
     return _totals(_counts_key(flt))[0]
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+@shared(ttl=600, max_entries=64)
 def _history(
     stamp_: tuple,
     flt_key: tuple,
@@ -252,17 +254,17 @@ def history(
     """Status updates, newest first; notes and evidence as this reader may read them
     (None, with `note_hidden`, where not)."""
     key = astuple(flt or OutcomeFilter())
-    return _history(stamp(), key, outcome_id, limit, done_only, members())
+    return _history(stamp(), key, outcome_id, limit, done_only, members()).copy(deep=False)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+@shared(ttl=600, max_entries=64)
 def _freshness(stamp_: tuple, day: date) -> pd.DataFrame:
     with Session(engine()) as session:
         return pd.DataFrame(activity.region_freshness(session, day))
 
 
 def freshness() -> pd.DataFrame:
-    return _freshness(stamp(), today())
+    return _freshness(stamp(), today()).copy(deep=False)
 
 
 # Keyed on the plan stamp: a status save does not rebuild regions, needs and models.

@@ -107,7 +107,7 @@ def completion_charts(flt: OutcomeFilter) -> None:
 SMALL_MULTIPLES = 12  # regions drawn as small multiples at most
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
+@data.shared(ttl=600, max_entries=32)  # read-only to its callers (the charts, the table)
 def _burnup(
     stamp_: tuple, flt_key: tuple, day: date, by: burnup.Group, limit: int | None = None
 ) -> pd.DataFrame:
