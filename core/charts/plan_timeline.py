@@ -304,9 +304,9 @@ def _when(value: Any) -> Any:
 
 
 def _clip(value: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> Any:
-    if value is None or value is pd.NaT or value < lo:  # no date: the window's start
-        return lo
-    return hi if value > hi else value
+    if value is None or value is pd.NaT:  # no date: the window's end (as pandas' where)
+        return hi
+    return lo if value < lo else hi if value > hi else value
 
 
 def _clipped(rows: pd.DataFrame, window: Window) -> vl.Columns:

@@ -128,3 +128,26 @@ def test_chart_sentence_under_show_as_table_is_shown_literally(db, new_app):
     assert shown_payload
     for body in shown_payload:
         assert not LIVE.search(body), body
+
+
+def test_a_region_outcomes_dates_stay_on_one_line_inside_their_directive():
+    """The Region page writes an outcome's dates as :small[:gray[…]]: a line break in
+    the report's words would end the directive and show it as text."""
+    from datetime import date
+
+    from ui.panels import region
+
+    row = {
+        "number": "1",
+        "text": "Hold a meeting",
+        "due_date": date(2020, 6, 30),
+        "date_as_written": "by 6/2020\nor later",
+        "date_basis": "end of month",
+        "slip_days": 0,
+        "redate_count": 0,
+        "status": "Not started",
+        "schedule": "Overdue",
+    }
+    text = region._outcome_markdown(row)
+    dates = text.split(":small[:gray[", 1)[1].split("]]", 1)[0]
+    assert "\n" not in dates and "or later" in dates

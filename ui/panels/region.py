@@ -138,11 +138,9 @@ def _outcome_markdown(row: dict) -> str:
     and in the browser."""
     number = f"{row['number']}. " if row["number"] else ""
     words = md(number + row["text"])
-    return (
-        f"{words}  \n"
-        f":small[:gray[{components.outcome_caption(row)}]]  \n"
-        f"{components.badges_markdown(row)}"
-    )
+    # On one line: a line break inside the directive would end it (shown as text).
+    dates = " ".join(components.outcome_caption(row).split())
+    return f"{words}  \n:small[:gray[{dates}]]  \n{components.badges_markdown(row)}"
 
 
 def _bullets(items: list[str]) -> str:

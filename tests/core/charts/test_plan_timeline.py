@@ -167,3 +167,15 @@ def test_empty_rows_build_a_chart() -> None:
 
     assert rows.empty and pt.plan_span(rows) is None
     assert "Timeline from" in spec["description"]
+
+
+def test_a_missing_date_is_clipped_to_the_windows_end_as_before(outcomes) -> None:
+    """The clip in plain Python keeps pandas' `where` chain's rule for a missing date
+    (the second `where` replaces it with the window's end)."""
+    rows = pt.timeline_rows(outcomes)
+    rows.loc[0, "report_start"] = pd.NaT
+    lo, hi = pt.plan_span(rows)
+
+    inside = pt.clipped(rows, (lo, hi))
+
+    assert inside.loc[0, "report_start"] == hi

@@ -92,3 +92,26 @@ def test_freshness_counts_whole_days_and_never_goes_negative():
     assert freshness_days(datetime(2026, 11, 30, 23, 59, tzinfo=UTC), TODAY) == 1
     assert freshness_days(datetime(2026, 12, 1, 0, 0, tzinfo=UTC), TODAY) == 0
     assert freshness_days(datetime(2026, 12, 3, tzinfo=UTC), TODAY) == 0
+
+
+def test_a_schedule_filter_without_its_day_reads_today_each_time(session, monkeypatch):
+    """The outcome rows' statement is cached per filter (issue 15); a schedule filter
+    that leaves `today` to the clock must not keep the first day it was built on."""
+    from datetime import date as real_date
+
+    from core.progress import filters as filters_module
+    from core.progress.filters import OutcomeFilter
+    from core.progress.queries import outcome_rows
+
+    def on(day: real_date) -> list[str]:
+        class Pinned(real_date):
+            @classmethod
+            def today(cls):  # type: ignore[override]
+                return day
+
+        monkeypatch.setattr(filters_module, "date", Pinned)
+        rows = outcome_rows(session, OutcomeFilter(schedules=("Overdue",)))
+        return [r["outcome_id"] for r in rows]
+
+    assert on(real_date(2019, 1, 1)) == []  # before the plan's first due date
+    assert len(on(real_date(2026, 12, 1))) == 248  # every report date is past
