@@ -96,6 +96,9 @@ def test_a_lead_records_an_update_by_keyboard_alone(server, page: Page) -> None:
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
+    # As a person would, once the dialog is drawn: keys typed while its run still
+    # streams (history, comments) were lost now and then on a busy machine.
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
     tab_to(page, lambda f: "combobox" in f and "Status" in f, what="the Status picker")
     picker = dialog.get_by_role("combobox", name="Status")
     current = picker.input_value()
