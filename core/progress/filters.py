@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -132,6 +132,13 @@ class OutcomeFilter:
 
     def _schedule_condition(self, schedule: Schedule):
         return schedule_sql(schedule, self.today or date.today(), self.soon_days)
+
+    def dated(self) -> OutcomeFilter:
+        """The same filter with its day fixed (today, unless given) when its schedules
+        need one: what a statement cached per filter is keyed on."""
+        if not self.schedules or self.today is not None:
+            return self
+        return replace(self, today=date.today())
 
 
 def organisation_strategy_ids(organisation_ids: tuple[str, ...]):

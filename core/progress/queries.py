@@ -59,10 +59,7 @@ def outcome_rows(
     in the report's order, with each outcome's latest note. The note and evidence link
     are None unless `members` (the reader is signed in) or the note is published;
     `last_note_hidden` then says one was left out."""
-    flt = flt or OutcomeFilter()
-    # A schedule filter without its day reads today's date when built: not cached.
-    stmt = _build_statement(flt) if flt.schedules and flt.today is None else _outcome_statement(flt)
-    result = session.exec(stmt)
+    result = session.exec(_outcome_statement((flt or OutcomeFilter()).dated()))
     keys = list(result.keys())
     rows = [dict(zip(keys, r, strict=True)) for r in result.all()]
     for row in rows:
@@ -91,13 +88,10 @@ def outcome_rows(
 
 # Built once per filter (its conditions are a function of the filter alone, `today`
 # included): the aliased subqueries and their columns cost more to build than the query
-# of a region's outcomes takes to run. Statements are immutable, so threads share them.
+# of a region's outcomes takes to run (a schedule filter's day is fixed first: `dated`).
+# Statements are immutable, so threads share them.
 @lru_cache(maxsize=512)
 def _outcome_statement(flt: OutcomeFilter) -> Any:
-    return _build_statement(flt)
-
-
-def _build_statement(flt: OutcomeFilter) -> Any:
     newest = standing_update_id()
     last = aliased(StatusUpdate)
     stmt = (
