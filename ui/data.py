@@ -132,14 +132,34 @@ def outcomes(flt: OutcomeFilter, soon_days: int = schedule.DEFAULT_SOON_DAYS) ->
 def _timeline_rows(
     stamp_: tuple, flt_key: tuple, day: date, soon_days: int, members: bool
 ) -> pd.DataFrame:
+    if not _flt(flt_key).picks_by_status():  # the same outcomes until the plan changes
+        tree = _timeline_tree(queries.plan_stamp(stamp_), flt_key, stamp_, day, soon_days, members)
+        with Session(engine()) as session:
+            statuses = queries.outcome_statuses(session, _flt(flt_key))
+        rows = plan_timeline.with_statuses(tree, statuses)
+        if rows is not None:
+            return rows
     frame = _outcomes(stamp_, flt_key, day, soon_days, members).copy(deep=False)
+    return plan_timeline.timeline_rows(frame, all_open=True)
+
+
+# Keyed on the plan alone (the arguments named with "_" are not part of the key): built
+# from the outcomes as they are when it is first asked for, then given each stamp's
+# statuses by `with_statuses`. The tree's spans, words and order are the plan's.
+@shared(ttl=3600, max_entries=16)
+def _timeline_tree(
+    plan_stamp_: tuple, flt_key: tuple, _stamp: tuple, _day: date, _soon_days: int, _members: bool
+) -> pd.DataFrame:
+    frame = _outcomes(_stamp, flt_key, _day, _soon_days, _members).copy(deep=False)
     return plan_timeline.timeline_rows(frame, all_open=True)
 
 
 def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
     """The Timeline's rows with every strategy open (core/charts/plan_timeline), kept
     with the outcomes they are built from: opening a strategy or moving the window
-    does not build them again. Shared as the outcomes are (a shallow copy each)."""
+    does not build them again. Unless the filter picks outcomes by status, the tree is
+    built once per plan and a status save only sets its statuses again. Shared as the
+    outcomes are (a shallow copy each)."""
     return _timeline_rows(stamp(), astuple(flt), today(), soon_days, members()).copy(deep=False)
 
 

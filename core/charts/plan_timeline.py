@@ -84,7 +84,7 @@ def _group_row(level: str, members: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "level": level,
         "key": str(first["region"] if level == REGION else first["strategy_id"]),
-        "label": cut(text, LABEL_CHARS[level]) + f" ({done} of {active} done)",
+        "label": _group_label(level, text, done, active),
         "text": text,
         "region": first["region"],
         "strategy": None if level == REGION else first["strategy"],
@@ -178,6 +178,59 @@ def timeline_rows(
     )
     out = out if all_open else collapsed(out, expanded)
     return out.astype(_ROW_TYPES)
+
+
+def with_statuses(every: pd.DataFrame, statuses: dict[str, str]) -> pd.DataFrame | None:
+    """`timeline_rows(df, all_open=True)` once its outcomes' statuses are `statuses`
+    (outcome id → status): the statuses, the counts done and active, the regions' and
+    strategies' labels ("n of m done") and the ends of the green bars set again.
+    A status save moves nothing else of the tree (spans, words, order are the plan's),
+    so the tree is built once per plan. None when `statuses` names other outcomes
+    than the tree's: then it is built again."""
+    levels = every["level"].tolist()
+    keys = every["key"].tolist()
+    outcome_keys = [k for k, level in zip(keys, levels, strict=True) if level == OUTCOME]
+    if len(outcome_keys) != len(statuses) or not all(k in statuses for k in outcome_keys):
+        return None
+    status = every["status"].tolist()
+    done = [0] * len(keys)
+    active = [0] * len(keys)
+    region_of, strategy_of = every["region"].tolist(), every["strategy_id"].tolist()
+    per_region: dict[Any, list[int]] = {}
+    per_strategy: dict[Any, list[int]] = {}
+    for i, level in enumerate(levels):
+        if level != OUTCOME:
+            continue
+        status[i] = statuses[keys[i]]
+        done[i] = int(status[i] == Status.DONE.value)
+        active[i] = int(status[i] != Status.DROPPED.value)
+        for sums, group in ((per_region, region_of[i]), (per_strategy, strategy_of[i])):
+            total = sums.setdefault(group, [0, 0])
+            total[0] += done[i]
+            total[1] += active[i]
+    texts = every["text"].tolist()
+    labels = [label.rstrip("\u200b") for label in every["label"].tolist()]
+    for i, level in enumerate(levels):
+        if level == OUTCOME:
+            continue
+        done[i], active[i] = (per_region if level == REGION else per_strategy)[
+            region_of[i] if level == REGION else strategy_of[i]
+        ]
+        labels[i] = INDENT[level] + _group_label(level, texts[i], done[i], active[i])
+    out = every.copy(deep=False)
+    out["status"] = pd.Series(status, dtype=object, index=every.index)
+    out["done"] = done
+    out["active"] = active
+    out["label"] = _unique(labels)
+    share = pd.Series(
+        [d / a if a > 0 else 0.0 for d, a in zip(done, active, strict=True)], index=every.index
+    )
+    out["done_end"] = every["start_date"] + (every["due_date"] - every["start_date"]) * share
+    return out
+
+
+def _group_label(level: str, text: str, done: int, active: int) -> str:
+    return cut(text, LABEL_CHARS[level]) + f" ({done} of {active} done)"
 
 
 _MEMBER_COLUMNS = [

@@ -133,6 +133,11 @@ class OutcomeFilter:
     def _schedule_condition(self, schedule: Schedule):
         return schedule_sql(schedule, self.today or date.today(), self.soon_days)
 
+    def picks_by_status(self) -> bool:
+        """Whether a status save can change which outcomes it picks (by status or by
+        schedule); otherwise only a change of the plan can."""
+        return bool(self.statuses or self.schedules)
+
     def dated(self) -> OutcomeFilter:
         """The same filter with its day fixed (today, unless given) when its schedules
         need one: what a statement cached per filter is keyed on."""

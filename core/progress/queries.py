@@ -135,6 +135,11 @@ def _outcome_statement(flt: OutcomeFilter) -> Any:
         .outerjoin(NotePublication, col(NotePublication.status_update_id) == col(last.id))
         .where(and_(True, *flt.conditions()))
     )
+    return _ordered(stmt, flt)
+
+
+def _ordered(stmt: Any, flt: OutcomeFilter) -> Any:
+    """The filter's order (the report's, or earliest due first) and limit."""
     plan_order = (
         col(Region.position),
         col(LogicModel.position),
@@ -149,6 +154,18 @@ def _outcome_statement(flt: OutcomeFilter) -> Any:
     if flt.limit is not None:
         stmt = stmt.limit(flt.limit)
     return stmt
+
+
+def outcome_statuses(session: Session, flt: OutcomeFilter | None = None) -> dict[str, str]:
+    """Each outcome matching the filter → its status: all that a status save changes of
+    a view whose rows are otherwise the plan's (the Timeline's tree)."""
+    return dict(session.exec(_status_statement((flt or OutcomeFilter()).dated())).all())
+
+
+@lru_cache(maxsize=128)
+def _status_statement(flt: OutcomeFilter) -> Any:
+    stmt = joined([col(Outcome.id), col(Outcome.status)]).where(and_(True, *flt.conditions()))
+    return stmt if flt.limit is None else _ordered(stmt, flt)  # what outcome_rows picks
 
 
 def _last_activity(row: dict[str, Any]) -> None:

@@ -14,8 +14,9 @@ from sqlmodel import Session, select
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
+from core.charts import plan_timeline as pt
 from core.config import PROJECT_ROOT
-from core.models import Outcome, Role
+from core.models import Outcome, Role, Status
 from core.people.permissions import Actor
 from core.store.db import make_engine
 
@@ -394,6 +395,65 @@ def test_timeline_agenda_is_one_element_of_months_in_order(db, new_app):
     items = [line for line in agenda.splitlines() if line.startswith("- ")]
     assert len(items) == 150  # AGENDA_ROWS, then "The first 150 of …"
     assert items[0].startswith("- Dec 31 · **Not started** · Northwest: ")
+
+
+def _timeline_groups(at: AppTest) -> dict[str, str]:
+    """The Timeline chart's region and strategy rows: key → label."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    assert not at.exception, [e.message for e in at.exception]
+    (chart,) = at.get("vega_lite_chart")
+    (groups,) = [d for d in chart.proto.datasets if d.name == "groups"]
+    rows = convert_arrow_bytes_to_pandas_df(groups.data.data)
+    return dict(zip(rows["key"], rows["label"].str.rstrip("\u200b"), strict=True))
+
+
+@pytest.mark.parametrize("region", [None, "southwest"])
+def test_the_timeline_follows_a_status_save_and_a_plan_edit(db, new_app, region) -> None:
+    """Issue 15: the Timeline's tree is built once per plan and each save only sets its
+    statuses again. A save in a running session shows on the next run, in its region's
+    and strategy's "n of m done"; a reworded strategy shows too (a plan change builds
+    the tree again)."""
+    import re
+
+    from core.plan.editing import edit_item
+    from core.store.db import write_session
+
+    from .conftest import record
+
+    def done_of(label: str) -> tuple[int, int]:
+        found = re.search(r"\((\d+) of (\d+) done\)$", label)
+        assert found, label
+        return int(found[1]), int(found[2])
+
+    strategy = "southwest.legal-services"
+    at = new_app("pages/timeline.py", **({"f_region": [region]} if region else {})).run()
+    before = _timeline_groups(at)
+    region_key = next(k for k in before if k.startswith("Southwest"))
+    (done, active), (region_done, region_active) = (
+        done_of(before[strategy]),
+        done_of(before[region_key]),
+    )
+
+    record(db, SIGNED_IN, f"{strategy}.short.1", Status.DONE.value)
+    after = _timeline_groups(at.run())
+
+    assert done_of(after[strategy]) == (done + 1, active)
+    assert done_of(after[region_key]) == (region_done + 1, region_active)
+    record(db, SIGNED_IN, f"{strategy}.short.2", Status.DROPPED.value, "Merged")  # not active
+    assert done_of(_timeline_groups(at.run())[strategy]) == (done + 1, active - 1)
+
+    with write_session(db) as session:
+        edit_item(
+            session=session,
+            actor=SIGNED_IN,
+            kind="strategy",
+            item_id=strategy,
+            changes={"title": "Legal services, reworded"},
+            reason="test",
+        )
+    label = _timeline_groups(at.run())[strategy]
+    assert label.lstrip(pt.BLANK).startswith("Legal services, reworded (")
 
 
 def test_the_first_run_freezes_the_start_up_objects_once(db, new_app, monkeypatch):

@@ -179,3 +179,45 @@ def test_a_missing_date_is_clipped_to_the_windows_end_as_before(outcomes) -> Non
     inside = pt.clipped(rows, (lo, hi))
 
     assert inside.loc[0, "report_start"] == hi
+
+
+def test_a_tree_given_new_statuses_is_the_tree_built_on_them(outcomes) -> None:
+    """`with_statuses` (a status save on a tree built once per plan) gives exactly the
+    tree `timeline_rows` builds from the outcomes with those statuses: statuses, counts,
+    labels ("n of m done", made distinct again) and the green bars' ends."""
+    import random
+
+    from core.models import Status
+
+    tree = pt.timeline_rows(outcomes, all_open=True)
+    rng = random.Random(15)
+    for changed in (1, 3, 40, len(outcomes)):
+        moved = outcomes.copy()
+        statuses = moved["status"].tolist()
+        for i in rng.sample(range(len(moved)), changed):
+            statuses[i] = rng.choice([s.value for s in Status])
+        moved["status"] = statuses
+
+        got = pt.with_statuses(tree, dict(zip(moved["outcome_id"], statuses, strict=True)))
+
+        pd.testing.assert_frame_equal(got, pt.timeline_rows(moved, all_open=True))
+    # Everything done: every group's label and bar follow.
+    done = {k: Status.DONE.value for k in outcomes["outcome_id"]}
+    every = pt.with_statuses(tree, done)
+    groups = every[every["level"] != pt.OUTCOME]
+    assert all(
+        label.rstrip("\u200b").endswith(f"({n} of {n} done)")
+        for label, n in zip(groups["label"], groups["outcomes"], strict=True)
+    )
+    assert (groups["done_end"] == groups["due_date"]).all()
+
+
+def test_a_tree_is_built_again_when_the_outcomes_are_not_its_own(outcomes) -> None:
+    tree = pt.timeline_rows(outcomes, all_open=True)
+    statuses = dict(zip(outcomes["outcome_id"], outcomes["status"], strict=True))
+    fewer = dict(list(statuses.items())[1:])
+    other = {**fewer, "not-an-outcome": "done"}
+
+    assert pt.with_statuses(tree, fewer) is None
+    assert pt.with_statuses(tree, other) is None
+    assert pt.with_statuses(tree, {**statuses, "not-an-outcome": "done"}) is None
