@@ -19,8 +19,8 @@ report_download(flt)  # the printable report for these filters (ui/report.py)
 banner.report_dates(flt)
 overview.how_to_read()
 
-total = data.completion(flt)
-if total.empty or int(total["total"].iloc[0]) == 0:
+total = data.overall(flt)
+if not total["total"]:
     components.empty_state(
         "No outcomes match these filters.",
         hint="Widen or clear the filters in the sidebar.",
@@ -28,7 +28,7 @@ if total.empty or int(total["total"].iloc[0]) == 0:
     st.stop()
 
 status = data.status_counts(flt)
-overview.headline(total.iloc[0], data.schedule_counts(flt, soon), soon)
+overview.headline(total, data.schedule_counts(flt, soon), soon)
 overview.status_chart(status)
 overview.completion_charts(flt)
 overview.progress_against_plan(flt)

@@ -166,9 +166,18 @@ def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
 # Shared read-only (every figure is a sum of them): at 100,000 outcomes the rows are
 # some 12,000, and a cache_data hit unpickled them for every figure of every run.
 @shared(ttl=600, max_entries=64)
-def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> list[dict]:
+def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Rows:
+    live = _live_counts(queries.plan_stamp(stamp_), flt_key, day, soon_days)
     with Session(engine()) as session:
-        return counts.grouped(session, _flt(flt_key), today=day, soon_days=soon_days)
+        return live.rows(session)
+
+
+# One tally per plan, filter, day and window, moved on by each stamp's saves instead of
+# counting every outcome again (core/progress/counts.LiveTally). A tally holds a part per
+# outcome (some 20 MB at 100,000 outcomes): few are kept.
+@shared(ttl=3600, max_entries=16)
+def _live_counts(plan_stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.LiveTally:
+    return counts.LiveTally(_flt(flt_key), today=day, soon_days=soon_days)
 
 
 def _counts_key(flt: OutcomeFilter, soon_days: int | None = None) -> tuple:
@@ -191,9 +200,10 @@ def _completion(key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _totals(key: tuple) -> tuple[dict, dict]:
+def _totals(key: tuple) -> tuple[dict, dict, dict]:
     rows = _counts(*key)
-    return counts.status_counts_of(rows), counts.schedule_counts_of(rows)
+    (overall,) = counts.completion_of(rows)
+    return counts.status_counts_of(rows), counts.schedule_counts_of(rows), overall
 
 
 @shared(ttl=3600, max_entries=16)
@@ -214,8 +224,16 @@ def report_dates(flt: OutcomeFilter) -> baseline.ReportDates:
     return _report_dates(_counts_key(flt), plan_stamp())
 
 
-def completion(flt: OutcomeFilter, by: tuple[str, ...] = ()) -> pd.DataFrame:
+def completion(flt: OutcomeFilter, by: tuple[str, ...]) -> pd.DataFrame:
+    """Completion per region, need or both (a row per group: counts and rate)."""
     return _completion(_counts_key(flt), by).copy(deep=False)
+
+
+def overall(flt: OutcomeFilter) -> dict:
+    """Completion of everything the filter picks: `done`, `dropped`, `total`, `active`
+    and `rate` (None when nothing is active), a mapping (a one-row frame cost more to
+    build than the sums)."""
+    return _totals(_counts_key(flt))[2]
 
 
 def schedule_counts(flt: OutcomeFilter, soon_days: int | None = None) -> dict:
@@ -317,7 +335,13 @@ def strategies(logic_model_id: str) -> list[dict]:
 
 
 def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
-    return _flags(plan_stamp()).get((kind, subject_id), [])
+    return flags().get((kind, subject_id), [])
+
+
+def flags() -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """The report's flags by subject, (kind, id) → [(code, reason)]: one cache lookup
+    for a page that shows many subjects' flags."""
+    return _flags(plan_stamp())
 
 
 @shared(ttl=3600, max_entries=16)

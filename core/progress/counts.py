@@ -9,14 +9,17 @@ Completion is done ÷ active, active being all but dropped."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, literal
 from sqlmodel import Session, col, select
 
-from core.models import LogicModel, Need, Outcome, Region, Status, Strategy
+from core.models import LogicModel, Need, Outcome, Region, Status, StatusUpdate, Strategy
 from core.progress.filters import OutcomeFilter
 from core.progress.schedule import Schedule, open_sql, schedule_sql
 
@@ -24,10 +27,6 @@ Rows = Sequence[dict[str, Any]]
 _DIMS = {"region": ("region_id", "region"), "need": ("need_id", "need")}
 _ORDER = {"region": "region_position", "need": "need_position"}
 _SCHEDULE = ("open", "overdue", "due_soon")
-
-
-def _sum(test: Any) -> Any:
-    return func.sum(case((test, 1), else_=0))
 
 
 def grouped(
@@ -40,46 +39,244 @@ def grouped(
     """One row per region, need and logic model with outcomes: each status's count
     (keys are the statuses' words), their `total` and, given `today`, `open`,
     `overdue` and `due_soon`."""
-    flt = flt or OutcomeFilter()
-    # Grouped by the two ids over the tables the filter needs; the names and positions
-    # come from the small region and need tables (joining them doubled the scan).
-    group: list[Any] = [
-        col(LogicModel.region_id).label("region_id"),
-        col(Strategy.need_id).label("need_id"),
-        # A region's logic models apart: the report-dates banner sums them by whether
-        # each still starts on the report's start (core/progress/baseline.py).
-        col(LogicModel.id).label("logic_model_id"),
-    ]
-    sums = [_sum(col(Outcome.status) == s.value).label(s.name) for s in Status]
+    return list(tally(session, flt, today=today, soon_days=soon_days).rows)
+
+
+# What one outcome adds to its row: its status's word and, given a day, whether it is
+# open, overdue and due soon, as the bits of one number (by the SQL rules of
+# core/progress/schedule).
+Part = tuple[str, int]
+_OPEN, _OVERDUE, _DUE_SOON = 4, 2, 1
+Key = tuple[str, str, str]  # region, need and logic model ids: a row of `grouped`
+
+
+@dataclass(frozen=True)
+class Tally:
+    """`grouped`'s rows for one filter, day and window as of `last_update` (the newest
+    status update they count), with what each outcome adds to them. A status save
+    moves one outcome: `advance` moves its row, instead of scanning every outcome
+    again (400 ms at 100,000 outcomes, on every page's first run after any save)."""
+
+    flt: OutcomeFilter
+    today: date | None
+    soon_days: int
+    last_update: int
+    rows: tuple[dict[str, Any], ...]
+    parts: Mapping[str, tuple[int, Part]]  # outcome id → (its row's index, its part)
+
+
+# More outcomes updated since than this share of the tally: scanning them all is cheaper.
+ADVANCE_MAX_SHARE = 0.05
+
+
+def tally(
+    session: Session,
+    flt: OutcomeFilter | None = None,
+    *,
+    today: date | None = None,
+    soon_days: int = 0,
+) -> Tally:
+    """Every outcome the filter picks, summed per region, need and logic model."""
+    flt = (flt or OutcomeFilter()).dated()
+    last_update = _newest_update(session)
+    regions = {r[0]: r for r in session.exec(select(Region.id, Region.name, Region.position))}
+    needs = {n[0]: n for n in session.exec(select(Need.id, Need.label, Need.position))}
+    rows: list[dict[str, Any]] = []
+    if flt.picks_by_status():
+        # A save moves outcomes in or out, so this tally is never moved on: its sums
+        # come from SQL, without a part per outcome (half the time at 100,000).
+        for region_id, need_id, model_id, *sums in session.connection().execute(
+            _sums_statement(flt, today, soon_days)
+        ):
+            row = _row((region_id, need_id, model_id), regions[region_id], needs[need_id], today)
+            for name, value in zip(_SUMS, sums, strict=False):
+                row[name] = int(value or 0)
+            row["total"] = sum(row[st.value] for st in Status)
+            rows.append(row)
+        return Tally(flt, today, soon_days, last_update, tuple(rows), {})
+    found = session.connection().execute(_parts_statement(flt, today, soon_days)).all()
+    index: dict[Key, int] = {}
+    parts: dict[str, tuple[int, Part]] = {}
+    for outcome_id, region_id, need_id, model_id, status, code in sorted(found, key=_by_key):
+        key = (region_id, need_id, model_id)
+        if (at := index.get(key)) is None:
+            at = index[key] = len(rows)
+            rows.append(_row(key, regions[region_id], needs[need_id], today))
+        parts[outcome_id] = (at, _add(rows[at], (status, code), 1))
+    return Tally(flt, today, soon_days, last_update, tuple(rows), parts)
+
+
+def _by_key(found: Any) -> Any:
+    return found[1:4]
+
+
+def advance(session: Session, base: Tally) -> Tally:
+    """`base` as the database stands now: the rows of the outcomes updated since its
+    newest status update moved by their new parts (other rows shared with `base`,
+    which is left as it was). The plan must be the one `base` was counted on (every
+    other change to an outcome leaves a status update): callers key a tally on the
+    plan stamp. Scanned again instead when the filter picks outcomes by status (a save
+    moves them in or out), when many outcomes were updated, or when the history went
+    back (a restore)."""
+    newest = _newest_update(session)
+    if newest == base.last_update:
+        return base
+    if newest < base.last_update or base.flt.picks_by_status():
+        return _again(session, base)
+    touched = set(
+        session.exec(
+            select(col(StatusUpdate.outcome_id))
+            .where(col(StatusUpdate.id) > base.last_update, col(StatusUpdate.id) <= newest)
+            .distinct()
+        ).all()
+    )
+    if base.flt.outcome_ids:
+        touched &= set(base.flt.outcome_ids)
+    if len(touched) > max(1, ADVANCE_MAX_SHARE * len(base.parts)):
+        return _again(session, base)
+    if not touched:
+        return replace(base, last_update=newest)
+    only = replace(base.flt, outcome_ids=tuple(sorted(touched)))
+    found = session.connection().execute(_parts_statement(only, base.today, base.soon_days)).all()
+    if {r[0] for r in found} != touched & base.parts.keys():
+        return _again(session, base)  # an outcome came into or left the filter
+    rows = list(base.rows)
+    parts = dict(base.parts)
+    moved: dict[int, dict[str, Any]] = {}
+    for outcome_id, region_id, need_id, model_id, status, code in found:
+        at, old = parts[outcome_id]
+        if (region_id, need_id, model_id) != _key(rows[at]):
+            return _again(session, base)  # the plan moved it (its caller keys on the plan)
+        new: Part = (status, code)
+        if new == old:
+            continue
+        row = moved.get(at) or moved.setdefault(at, dict(rows[at]))
+        _add(row, old, -1)
+        parts[outcome_id] = (at, _add(row, new, 1))
+    for at, row in moved.items():
+        rows[at] = row
+    return replace(base, last_update=newest, rows=tuple(rows), parts=parts)
+
+
+class LiveTally:
+    """A tally kept current for one filter, day and window, shared by every session of
+    a server: each caller gets the rows as the database stands now, moved on from the
+    last caller's (`advance`; one at a time, so a save is counted once, not by each of
+    the runs that came after it). Keep one per plan stamp."""
+
+    def __init__(self, flt: OutcomeFilter, *, today: date | None, soon_days: int) -> None:
+        self._lock = threading.Lock()
+        self._args = flt, today, soon_days
+        self._tally: Tally | None = None
+
+    def rows(self, session: Session) -> tuple[dict[str, Any], ...]:
+        with self._lock:
+            if self._tally is None:
+                flt, today, soon_days = self._args
+                self._tally = tally(session, flt, today=today, soon_days=soon_days)
+            else:
+                self._tally = advance(session, self._tally)
+            return self._tally.rows
+
+
+def _again(session: Session, base: Tally) -> Tally:
+    return tally(session, base.flt, today=base.today, soon_days=base.soon_days)
+
+
+def _key(row: dict[str, Any]) -> Key:
+    return row["region_id"], row["need_id"], row["logic_model_id"]
+
+
+def _newest_update(session: Session) -> int:
+    return session.exec(select(func.max(StatusUpdate.id))).one() or 0
+
+
+def _row(key: Key, region: Any, need: Any, today: date | None) -> dict[str, Any]:
+    region_id, need_id, model_id = key
+    row: dict[str, Any] = {
+        "region_id": region_id,
+        "need_id": need_id,
+        "logic_model_id": model_id,
+        "region": region[1],
+        "region_position": region[2],
+        "need": need[1],
+        "need_position": need[2],
+    }
+    row.update({s.value: 0 for s in Status})
+    row["total"] = 0
     if today is not None:
-        sums += [
-            _sum(open_sql()).label("open"),
-            _sum(schedule_sql(Schedule.OVERDUE, today, soon_days)).label("overdue"),
-            _sum(schedule_sql(Schedule.DUE_SOON, today, soon_days)).label("due_soon"),
-        ]
-    stmt = (
-        select(*group, *sums)
+        row.update({key: 0 for key in _SCHEDULE})
+    return row
+
+
+def _add(row: dict[str, Any], part: Part, sign: int) -> Part:
+    """Count (sign 1) or uncount (-1) one outcome's part in its row; returns the part.
+    As the SQL sums are: a status that is none of Status counts only as open."""
+    status, code = part
+    if status in _STATUSES:
+        row[status] += sign
+        row["total"] += sign
+    if "open" in row:
+        row["open"] += sign * (code & _OPEN > 0)
+        row["overdue"] += sign * (code & _OVERDUE > 0)
+        row["due_soon"] += sign * (code & _DUE_SOON > 0)
+    return part
+
+
+_STATUSES = frozenset(s.value for s in Status)
+
+
+# Built once per filter, day and window (its conditions and sums are a function of them
+# alone): building them cost more than running them on the real plan. Statements are
+# immutable, so threads share them. (An advance asks for a few outcome ids: its own
+# statements are not kept.) The ids of a row come from the tables the filter needs;
+# the names and positions from the small region and need tables (joining them
+# doubled the scan).
+@lru_cache(maxsize=256)
+def _parts_statement(flt: OutcomeFilter, today: date | None, soon_days: int) -> Any:
+    """Each outcome's id, row, status and schedule bits."""
+    open_, overdue, due_soon = _schedule_flags(today, soon_days)
+    code = open_ * _OPEN + overdue * _OVERDUE + due_soon * _DUE_SOON
+    return _over_outcomes([col(Outcome.id), *_KEY_COLUMNS, col(Outcome.status), code], flt)
+
+
+@lru_cache(maxsize=256)
+def _sums_statement(flt: OutcomeFilter, today: date | None, soon_days: int) -> Any:
+    """Each row's outcomes per status (in Status's order) and, given a day, open,
+    overdue and due soon: `_parts_statement`'s parts, summed by SQL."""
+    statuses = [_flag(col(Outcome.status) == st.value) for st in Status]
+    flags = list(_schedule_flags(today, soon_days)) if today is not None else []
+    sums = [func.sum(flag) for flag in statuses + flags]
+    return _over_outcomes([*_KEY_COLUMNS, *sums], flt).group_by(*_KEY_COLUMNS)
+
+
+_KEY_COLUMNS = (col(LogicModel.region_id), col(Strategy.need_id), col(LogicModel.id))
+_SUMS = [st.value for st in Status] + list(_SCHEDULE)
+
+
+def _schedule_flags(today: date | None, soon_days: int) -> tuple[Any, Any, Any]:
+    """Open, overdue and due soon as 0 or 1 (0 without a day)."""
+    if today is None:
+        return literal(0), literal(0), literal(0)
+    return (
+        _flag(open_sql()),
+        _flag(schedule_sql(Schedule.OVERDUE, today, soon_days)),
+        _flag(schedule_sql(Schedule.DUE_SOON, today, soon_days)),
+    )
+
+
+def _over_outcomes(columns: list[Any], flt: OutcomeFilter) -> Any:
+    return (
+        select(*columns)
         .select_from(Outcome)
         .join(Strategy, col(Strategy.id) == col(Outcome.strategy_id))
         .join(LogicModel, col(LogicModel.id) == col(Strategy.logic_model_id))
         .where(and_(True, *flt.conditions()))
-        .group_by(*group)
     )
-    regions = {r[0]: r for r in session.exec(select(Region.id, Region.name, Region.position))}
-    needs = {n[0]: n for n in session.exec(select(Need.id, Need.label, Need.position))}
-    out = []
-    for r in session.exec(stmt).all():
-        row = dict(r._mapping)
-        _, row["region"], row["region_position"] = regions[row["region_id"]]
-        _, row["need"], row["need_position"] = needs[row["need_id"]]
-        for s in Status:
-            row[s.value] = int(row.pop(s.name) or 0)
-        row["total"] = sum(row[s.value] for s in Status)
-        for key in _SCHEDULE:
-            if key in row:
-                row[key] = int(row[key] or 0)
-        out.append(row)
-    return out
+
+
+def _flag(test: Any) -> Any:
+    return case((test, 1), else_=0)
 
 
 def completion_of(rows: Rows, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:

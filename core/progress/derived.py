@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import case, func
@@ -34,6 +35,19 @@ def term_summaries(
 ) -> dict[tuple[str, str], TermSummary]:
     """Per (strategy, term): the latest due date and how many outcomes are late.
     One aggregate query; the views use it for Gantt starts and 'upstream late'."""
+    stmt = _summary_statement(today, None if strategy_ids is None else frozenset(strategy_ids))
+    out = {}
+    for strategy_id, term, latest_due, late_count in session.exec(stmt).all():
+        if isinstance(latest_due, str):  # SQLite returns aggregates of dates as text
+            latest_due = date.fromisoformat(latest_due)
+        out[(strategy_id, term)] = TermSummary(latest_due, int(late_count or 0))
+    return out
+
+
+# Built once per day and set of strategies (a page's filter asks for the same ones on
+# every run): building the statement cost more than running it. Immutable, so shared.
+@lru_cache(maxsize=256)
+def _summary_statement(today: date, strategy_ids: frozenset[str] | None) -> Any:
     late = late_sql(today)
     stmt = (
         select(
@@ -52,13 +66,8 @@ def term_summaries(
         .group_by(col(Outcome.strategy_id), col(Outcome.term))
     )
     if strategy_ids is not None:
-        stmt = stmt.where(col(Outcome.strategy_id).in_(strategy_ids))
-    out = {}
-    for strategy_id, term, latest_due, late_count in session.exec(stmt).all():
-        if isinstance(latest_due, str):  # SQLite returns aggregates of dates as text
-            latest_due = date.fromisoformat(latest_due)
-        out[(strategy_id, term)] = TermSummary(latest_due, int(late_count or 0))
-    return out
+        stmt = stmt.where(col(Outcome.strategy_id).in_(sorted(strategy_ids)))
+    return stmt
 
 
 # Per term: the terms before it, and the one just before it (None for short).

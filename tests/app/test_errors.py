@@ -68,7 +68,7 @@ def test_a_database_error_while_reading_is_a_message(
     if state:
         at.session_state["_actor"] = MEMBER  # as ui.auth keeps it: no account needed
         monkeypatch.setattr("ui.auth._load_actor", lambda: MEMBER)
-    monkeypatch.setattr(counts, "grouped", _failing_read)  # the counts every page reads
+    monkeypatch.setattr(counts, "tally", _failing_read)  # the counts every page reads
     at.query_params["q"] = "shelter"  # a read the cache has not answered yet
     at.session_state["f_q"] = "shelter"
     at.run()
@@ -86,7 +86,7 @@ def test_an_unexpected_fault_while_reading_is_a_message(db_file: Path, new_app, 
         raise KeyError("secret internals")
 
     at = new_app().run()
-    monkeypatch.setattr(counts, "grouped", broken)
+    monkeypatch.setattr(counts, "tally", broken)
     at.session_state["f_q"] = "shelter"
     at.run()
 

@@ -133,6 +133,44 @@ def test_overview_counts_history(history_db, new_app) -> None:
     assert "Met with the task force" in latest[4]
 
 
+def test_the_overview_counts_follow_saves_and_undos_in_a_running_session(db, new_app) -> None:
+    """Issue 15: the counts are moved on by each save (core/progress/counts.advance),
+    not counted again: a save, an undo and a save of another region show on the next
+    run of a session that is already open, in every figure (and so in another page's)."""
+    from core.progress.updates import revert_update
+    from core.store.db import write_session
+
+    from .conftest import record, version_of
+
+    at = new_app().run()
+
+    def figures() -> dict[str, str]:
+        assert not at.exception, [e.message for e in at.exception]
+        return {m.label: m.value for m in at.metric}
+
+    assert figures()["Done"] == "0"
+    done = record(db, SIGNED_IN, "southwest.legal-services.short.1", Status.DONE.value)
+    at.run()
+    assert figures()["Done"] == "1"
+    record(
+        db, SIGNED_IN, "central.crisis-shelter.medium.1", Status.BLOCKED.value, "Waiting on funding"
+    )
+    at.run()
+    assert (figures()["Done"], figures()["Blocked"]) == ("1", "1")
+    with write_session(db) as session:
+        revert_update(
+            session=session,
+            actor=SIGNED_IN,
+            status_update_id=done,
+            expected_version=version_of(db, "southwest.legal-services.short.1"),
+        )
+    at.run()
+    assert (figures()["Done"], figures()["Blocked"]) == ("0", "1")
+    region = new_app("pages/region.py").run()
+    region.multiselect(key="f_region").set_value(["central"]).run()
+    assert {m.label: m.value for m in region.metric}["Blocked"] == "1"
+
+
 def test_overview_without_history_says_so(db_file: Path, new_app) -> None:
     at = new_app().run()
 
@@ -427,8 +465,11 @@ def test_the_timeline_follows_a_status_save_and_a_plan_edit(db, new_app, region)
         return int(found[1]), int(found[2])
 
     strategy = "southwest.legal-services"
-    at = new_app("pages/timeline.py", **({"f_region": [region]} if region else {})).run()
+    at = new_app("pages/timeline.py").run()
+    if region:
+        at.multiselect(key="f_region").set_value([region]).run()
     before = _timeline_groups(at)
+    assert all(k.startswith("southwest") or k == "Southwest" for k in before) == bool(region)
     region_key = next(k for k in before if k.startswith("Southwest"))
     (done, active), (region_done, region_active) = (
         done_of(before[strategy]),

@@ -43,7 +43,7 @@ def how_to_read() -> None:
         st.markdown(HOW_TO_READ)
 
 
-def headline(overall: pd.Series, counts: dict, soon: int) -> None:
+def headline(overall: dict, counts: dict, soon: int) -> None:
     """Completion, done, overdue, due soon and blocked, side by side."""
     c1, c2, c3, c4, c5 = st.columns(5)
     c1.metric(

@@ -61,7 +61,7 @@ def profile(region: dict) -> None:
 
 
 def headline(flt: OutcomeFilter) -> None:
-    comp = data.completion(flt).iloc[0]
+    comp = data.overall(flt)
     counts = data.schedule_counts(flt, filters.soon_days())
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(
@@ -77,20 +77,20 @@ def headline(flt: OutcomeFilter) -> None:
 
 def logic_models(region_id: str, df: pd.DataFrame) -> None:
     """Each logic model of the region, with the strategies that have outcomes in `df`."""
-    ref = data.reference()
+    ref, flags = data.reference(), data.flags()
     needs = {n["id"]: n["label"] for n in ref["needs"]}
     # The outcomes of each (strategy, term) cell, split once (not one filter per cell).
     cells: dict[tuple[str, str], list[dict]] = {}
     for row in df.to_dict("records"):
         cells.setdefault((row["strategy_id"], row["term"]), []).append(row)
     for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
-        _model_header(model, ref["plan"].get("baseline_start"))
+        _model_header(model, ref["plan"].get("baseline_start"), flags)
         for strategy in data.strategies(model["id"]):
             if any((strategy["id"], term.value) in cells for term, _ in TERMS):
-                _strategy_row(strategy, cells, needs)
+                _strategy_row(strategy, cells, needs, flags)
 
 
-def _model_header(model: dict, report_start) -> None:
+def _model_header(model: dict, report_start, flags: dict) -> None:
     st.header(md(model["title"]), divider="gray")
     moved = (
         f" (re-baselined; the report's timeline starts {report_start:%B %Y})"
@@ -99,19 +99,22 @@ def _model_header(model: dict, report_start) -> None:
     )
     label = f"“{md(model['report_region_label'])}” · " if model["report_region_label"] else ""
     st.caption(f"Logic model {label}starts {model['start_date']:%B %-d, %Y}{moved}")
-    for flag_code, reason in data.flags_for("logic_model", model["id"]):
+    for flag_code, reason in flags.get(("logic_model", model["id"]), []):
         st.warning(
             md(f"Report flag ({flag_code.replace('_', ' ')}): {reason}"), icon=":material/flag:"
         )
 
 
 def _strategy_row(
-    strategy: dict, cells: dict[tuple[str, str], list[dict]], needs: dict[str, str]
+    strategy: dict,
+    cells: dict[tuple[str, str], list[dict]],
+    needs: dict[str, str],
+    flags: dict[tuple[str, str], list[tuple[str, str]]],
 ) -> None:
     with st.container(border=True):
         st.subheader(md(strategy["title"]))
         st.caption(md(f"Need: {needs.get(strategy['need_id'], strategy['need_id'])}"))
-        for flag_code, reason in data.flags_for("strategy", strategy["id"]):
+        for flag_code, reason in flags.get(("strategy", strategy["id"]), []):
             reason = md(f"Report flag ({flag_code.replace('_', ' ')}): {reason}")
             st.caption(f":material/flag: {reason}")
         cols = st.columns([1, 1.2, 1.6, 1.6, 1.6, 1])

@@ -1,0 +1,204 @@
+"""Issue 15: the counts scan moved on by each save (core/progress/counts.py `advance`)
+instead of counting every outcome again. After any run of saves, undos and check-ins
+an advanced tally is the tally counted afresh, for every kind of filter, on both
+backends; the tally it started from is left as it was."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import threading
+import zlib
+from datetime import date
+
+import pytest
+from sqlmodel import Session, select
+
+from core.errors import UpdateRejected
+from core.models import Outcome, Status, StatusUpdate
+from core.progress import counts
+from core.progress.filters import OutcomeFilter
+from core.progress.updates import check_in, revert_update, update_status
+from core.store.db import write_session
+from tests.core.progress.test_status_updates import ADMIN
+
+TODAY = date(2021, 6, 1)
+SEED = int(os.environ.get("TALLY_SEED", "15"))
+FILTERS = [
+    OutcomeFilter(),
+    OutcomeFilter(regions=("southwest", "central")),
+    OutcomeFilter(needs=("housing",), terms=("short", "medium")),
+    OutcomeFilter(statuses=(Status.DONE.value, Status.BLOCKED.value)),  # picks by status
+    OutcomeFilter(schedules=("Overdue",), today=TODAY),
+    OutcomeFilter(search="survivors"),
+]
+NOTES = {Status.BLOCKED.value: "Waiting on funding", Status.DROPPED.value: "Merged"}
+
+
+def by_key(rows) -> dict:
+    return {(r["region_id"], r["need_id"], r["logic_model_id"]): r for r in rows}
+
+
+def fresh(engine, base: counts.Tally) -> counts.Tally:
+    with Session(engine) as session:
+        return counts.tally(session, base.flt, today=base.today, soon_days=base.soon_days)
+
+
+def advanced(engine, base: counts.Tally) -> counts.Tally:
+    with Session(engine) as session:
+        return counts.advance(session, base)
+
+
+def random_change(engine, rng: random.Random, ids: list[str]) -> None:
+    """A save, an undo of an outcome's latest entry or a check-in, as leads make them
+    (one the service refuses, e.g. a check-in on a dropped outcome, changes nothing)."""
+    outcome_id = rng.choice(ids)
+    with contextlib.suppress(UpdateRejected):
+        _change(engine, rng, outcome_id)
+
+
+def _change(engine, rng: random.Random, outcome_id: str) -> None:
+    with write_session(engine) as s:
+        outcome = s.get(Outcome, outcome_id)
+        assert outcome is not None
+        kind = rng.random()
+        latest = s.exec(
+            select(StatusUpdate)
+            .where(StatusUpdate.outcome_id == outcome_id)
+            .order_by(StatusUpdate.id.desc())  # type: ignore[union-attr]
+        ).first()
+        if kind < 0.2 and latest is not None:
+            revert_update(
+                session=s, actor=ADMIN, status_update_id=latest.id, expected_version=outcome.version
+            )
+        elif kind < 0.3:
+            check_in(
+                session=s, actor=ADMIN, outcome_id=outcome_id, expected_version=outcome.version
+            )
+        else:
+            new = rng.choice([st.value for st in Status if st.value != outcome.status])
+            update_status(
+                session=s,
+                actor=ADMIN,
+                outcome_id=outcome_id,
+                expected_version=outcome.version,
+                new_status=new,
+                note=NOTES.get(new, "moved on"),
+            )
+
+
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda f: f"{f}"[:50])
+@pytest.mark.parametrize("today", [TODAY, None])
+def test_an_advanced_tally_is_the_tally_counted_afresh(engine, flt, today) -> None:
+    with Session(engine) as session:
+        base = counts.tally(session, flt, today=today, soon_days=30)
+        ids = sorted(session.exec(select(Outcome.id)).all())
+    rng = random.Random(SEED + zlib.crc32(f"{flt}{today}".encode()))
+    southwest = [i for i in ids if i.startswith("southwest.")]
+    for step in range(12):
+        before = [dict(r) for r in base.rows]
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            random_change(engine, rng, southwest if step % 2 else ids)
+
+        moved = advanced(engine, base)
+
+        assert [dict(r) for r in base.rows] == before  # the base is left as it was
+        want = fresh(engine, base)
+        assert by_key(moved.rows) == by_key(want.rows)
+        assert dict(moved.parts) == dict(want.parts)
+        assert moved.last_update == want.last_update
+        base = moved
+    with Session(engine) as session:
+        assert counts.grouped(session, flt, today=today, soon_days=30) == list(
+            counts.tally(session, flt, today=today, soon_days=30).rows
+        )
+
+
+def test_nothing_new_gives_the_same_tally_and_a_restore_counts_again(engine) -> None:
+    with Session(engine) as session:
+        base = counts.tally(session, today=TODAY, soon_days=30)
+    assert advanced(engine, base) is base
+
+    ahead = counts.Tally(
+        base.flt, base.today, base.soon_days, base.last_update + 10, base.rows, {}
+    )  # a tally newer than the history: the database was restored to an older copy
+    again = advanced(engine, ahead)
+    assert again.last_update == base.last_update and dict(again.parts) == dict(base.parts)
+
+
+def test_many_updates_since_count_again(engine, monkeypatch) -> None:
+    with Session(engine) as session:
+        base = counts.tally(session, today=TODAY, soon_days=30)
+        ids = sorted(session.exec(select(Outcome.id)).all())
+    calls: list[int] = []
+    real = counts.tally
+    monkeypatch.setattr(counts, "tally", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = random.Random(3)
+    random_change(engine, rng, ids)
+    advanced(engine, base)
+    assert calls == []  # one outcome: moved on, not counted again
+
+    monkeypatch.setattr(counts, "ADVANCE_MAX_SHARE", 0.0)
+    random_change(engine, rng, ids)
+    random_change(engine, rng, ids)
+    moved = advanced(engine, base)
+    assert calls == [1]
+    assert by_key(moved.rows) == by_key(fresh(engine, base).rows)
+
+
+def test_a_live_tally_shared_by_threads_counts_each_save_once(backend, request, tmp_path) -> None:
+    """Sessions of one server read the same live tally while leads save: whatever the
+    interleaving, the rows end as the rows counted afresh. (On SQLite a file, as the
+    server's: threads do not share one in-memory connection.)"""
+    if backend == "sqlite":
+        engine = request.getfixturevalue("seeded_copy")(f"sqlite:///{tmp_path / 'live.db'}")
+    else:
+        engine = request.getfixturevalue("engine")
+    live = counts.LiveTally(OutcomeFilter(), today=TODAY, soon_days=30)
+    with Session(engine) as session:
+        live.rows(session)
+        ids = sorted(session.exec(select(Outcome.id)).all())
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(15):
+                with Session(engine) as session:
+                    live.rows(session)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    rng = random.Random(7)
+    for _ in range(15):
+        random_change(engine, rng, ids)
+    for t in threads:
+        t.join()
+
+    assert not errors
+    with Session(engine) as session:
+        rows = live.rows(session)
+        want = counts.tally(session, today=TODAY, soon_days=30)
+    assert by_key(rows) == by_key(want.rows)
+
+
+@pytest.mark.parametrize("today", [TODAY, None])
+def test_the_parts_and_the_sql_sums_give_the_same_rows(engine, monkeypatch, today) -> None:
+    """A filter that picks by status is summed by SQL (never moved on: no parts kept);
+    any other from a part per outcome. Both count alike."""
+    with Session(engine) as session:
+        ids = sorted(session.exec(select(Outcome.id)).all())
+    rng = random.Random(SEED)
+    for _ in range(25):
+        random_change(engine, rng, ids)
+    with Session(engine) as session:
+        by_parts = counts.tally(session, today=today, soon_days=30)
+        monkeypatch.setattr(OutcomeFilter, "picks_by_status", lambda self: True)
+        by_sums = counts.tally(session, today=today, soon_days=30)
+
+    assert by_parts.parts and not by_sums.parts
+    assert by_key(by_parts.rows) == by_key(by_sums.rows)
+    assert sum(r["total"] for r in by_sums.rows) == len(ids)
