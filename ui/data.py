@@ -166,10 +166,14 @@ def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
 # Shared read-only (every figure is a sum of them): at 100,000 outcomes the rows are
 # some 12,000, and a cache_data hit unpickled them for every figure of every run.
 @shared(ttl=600, max_entries=64)
-def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Rows:
+def _tally(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Tally:
     live = _live_counts(queries.plan_stamp(stamp_), flt_key, day, soon_days)
     with Session(engine()) as session:
-        return live.rows(session)
+        return live.current(session)
+
+
+def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Rows:
+    return _tally(stamp_, flt_key, day, soon_days).rows
 
 
 # One tally per plan, filter, day and window, moved on by each stamp's saves instead of
@@ -199,11 +203,15 @@ def _completion(key: tuple, by: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(counts.completion_of(_counts(*key), by))
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _totals(key: tuple) -> tuple[dict, dict, dict]:
-    rows = _counts(*key)
-    (overall,) = counts.completion_of(rows)
-    return counts.status_counts_of(rows), counts.schedule_counts_of(rows), overall
+    """The statewide figures: sums the tally keeps as it moves on (no pass over its
+    rows: 9,676 of them at 100,000 outcomes)."""
+    totals = _tally(*key).totals
+    return (
+        counts.status_counts_in(totals),
+        counts.schedule_counts_in(totals),
+        counts.overall_in(totals),
+    )
 
 
 @shared(ttl=3600, max_entries=16)

@@ -63,6 +63,7 @@ class Tally:
     last_update: int
     rows: tuple[dict[str, Any], ...]
     parts: Mapping[str, tuple[int, Part]]  # outcome id → (its row's index, its part)
+    totals: Mapping[str, int]  # the rows' sums (`totals_of`), moved on with them
 
 
 # More outcomes updated since than this share of the tally: scanning them all is cheaper.
@@ -93,7 +94,7 @@ def tally(
                 row[name] = int(value or 0)
             row["total"] = sum(row[st.value] for st in Status)
             rows.append(row)
-        return Tally(flt, today, soon_days, last_update, tuple(rows), {})
+        return Tally(flt, today, soon_days, last_update, tuple(rows), {}, totals_of(rows))
     found = session.connection().execute(_parts_statement(flt, today, soon_days)).all()
     index: dict[Key, int] = {}
     parts: dict[str, tuple[int, Part]] = {}
@@ -103,7 +104,7 @@ def tally(
             at = index[key] = len(rows)
             rows.append(_row(key, regions[region_id], needs[need_id], today))
         parts[outcome_id] = (at, _add(rows[at], (status, code), 1))
-    return Tally(flt, today, soon_days, last_update, tuple(rows), parts)
+    return Tally(flt, today, soon_days, last_update, tuple(rows), parts, totals_of(rows))
 
 
 def _by_key(found: Any) -> Any:
@@ -153,9 +154,12 @@ def advance(session: Session, base: Tally) -> Tally:
         row = moved.get(at) or moved.setdefault(at, dict(rows[at]))
         _add(row, old, -1)
         parts[outcome_id] = (at, _add(row, new, 1))
+    totals = dict(base.totals)
     for at, row in moved.items():
+        for key in totals:
+            totals[key] += row.get(key, 0) - base.rows[at].get(key, 0)
         rows[at] = row
-    return replace(base, last_update=newest, rows=tuple(rows), parts=parts)
+    return replace(base, last_update=newest, rows=tuple(rows), parts=parts, totals=totals)
 
 
 class LiveTally:
@@ -169,14 +173,17 @@ class LiveTally:
         self._args = flt, today, soon_days
         self._tally: Tally | None = None
 
-    def rows(self, session: Session) -> tuple[dict[str, Any], ...]:
+    def current(self, session: Session) -> Tally:
         with self._lock:
             if self._tally is None:
                 flt, today, soon_days = self._args
                 self._tally = tally(session, flt, today=today, soon_days=soon_days)
             else:
                 self._tally = advance(session, self._tally)
-            return self._tally.rows
+            return self._tally
+
+    def rows(self, session: Session) -> tuple[dict[str, Any], ...]:
+        return self.current(session).rows
 
 
 def _again(session: Session, base: Tally) -> Tally:
@@ -281,36 +288,73 @@ def _flag(test: Any) -> Any:
 
 def completion_of(rows: Rows, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Completion per group of `by` ("region", "need", both, or none: one statewide
-    row, zeros when nothing matches), groups in the plan's order: each with its names,
-    `done`, `dropped`, `total`, `active` and `rate` (None with no active outcome)."""
+    row, zeros when nothing matches), groups in the plan's order (then in the rows'):
+    each with its names, `done`, `dropped`, `total`, `active` and `rate` (None with no
+    active outcome)."""
+    if not by:
+        return [overall_in(totals_of(rows))]
     groups: dict[tuple, dict[str, Any]] = {}
+    order: dict[tuple, tuple] = {}
     names = [k for d in by for k in _DIMS[d]]
     positions = [_ORDER[d] for d in by]
     done, dropped = Status.DONE.value, Status.DROPPED.value
-    for r in sorted(rows, key=lambda r: [r[p] for p in positions]):
+    for r in rows:
         key = tuple(r[k] for k in names)
         if (row := groups.get(key)) is None:
             row = groups[key] = {k: r[k] for k in names} | {"done": 0, "dropped": 0, "total": 0}
+            order[key] = (*(r[p] for p in positions), len(order))
         row["done"] += r[done]
         row["dropped"] += r[dropped]
         row["total"] += r["total"]
-    if not by and not groups:
-        groups[()] = {"done": 0, "dropped": 0, "total": 0}
     for row in groups.values():
-        row["active"] = row["total"] - row["dropped"]
-        row["rate"] = row["done"] / row["active"] if row["active"] else None
-    return list(groups.values())
+        _rate(row)
+    return [groups[key] for key in sorted(groups, key=order.__getitem__)]
+
+
+def _rate(row: dict[str, Any]) -> dict[str, Any]:
+    row["active"] = row["total"] - row["dropped"]
+    row["rate"] = row["done"] / row["active"] if row["active"] else None
+    return row
+
+
+# What the statewide figures sum: every status, the total and the schedule counts.
+_COUNTED = (*(s.value for s in Status), "total", *_SCHEDULE)
+
+
+def totals_of(rows: Rows) -> dict[str, int]:
+    """Every count of the rows summed (the schedule counts 0 when they have none): the
+    statewide figures are made of these (`status_counts_in`, `schedule_counts_in`,
+    `overall_in`)."""
+    out = dict.fromkeys(_COUNTED, 0)
+    keys = [k for k in _COUNTED if rows and k in rows[0]]
+    for r in rows:
+        for k in keys:
+            out[k] += r[k]
+    return out
 
 
 def status_counts_of(rows: Rows) -> dict[str, int]:
     """Outcomes per status, every status present, in the statuses' order."""
-    return {s.value: sum(r[s.value] for r in rows) for s in Status}
+    return status_counts_in(totals_of(rows))
+
+
+def status_counts_in(totals: Mapping[str, int]) -> dict[str, int]:
+    return {s.value: totals[s.value] for s in Status}
 
 
 def schedule_counts_of(rows: Rows) -> dict[str, int]:
     """Open, overdue, due-soon and blocked outcomes (rows of `grouped` given `today`)."""
-    out = {key: sum(r[key] for r in rows) for key in _SCHEDULE}
-    return out | {"blocked": sum(r[Status.BLOCKED.value] for r in rows)}
+    return schedule_counts_in(totals_of(rows))
+
+
+def schedule_counts_in(totals: Mapping[str, int]) -> dict[str, int]:
+    return {key: totals[key] for key in _SCHEDULE} | {"blocked": totals[Status.BLOCKED.value]}
+
+
+def overall_in(totals: Mapping[str, int]) -> dict[str, Any]:
+    """Completion of everything counted: `done`, `dropped`, `total`, `active`, `rate`."""
+    done, dropped = totals[Status.DONE.value], totals[Status.DROPPED.value]
+    return _rate({"done": done, "dropped": dropped, "total": totals["total"]})
 
 
 def completion(

@@ -6,6 +6,7 @@ backends; the tally it started from is left as it was."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import random
 import threading
@@ -107,6 +108,7 @@ def test_an_advanced_tally_is_the_tally_counted_afresh(engine, flt, today) -> No
         want = fresh(engine, base)
         assert by_key(moved.rows) == by_key(want.rows)
         assert dict(moved.parts) == dict(want.parts)
+        assert dict(moved.totals) == dict(want.totals) == counts.totals_of(want.rows)
         assert moved.last_update == want.last_update
         base = moved
     with Session(engine) as session:
@@ -120,9 +122,8 @@ def test_nothing_new_gives_the_same_tally_and_a_restore_counts_again(engine) -> 
         base = counts.tally(session, today=TODAY, soon_days=30)
     assert advanced(engine, base) is base
 
-    ahead = counts.Tally(
-        base.flt, base.today, base.soon_days, base.last_update + 10, base.rows, {}
-    )  # a tally newer than the history: the database was restored to an older copy
+    # A tally newer than the history: the database was restored to an older copy.
+    ahead = dataclasses.replace(base, last_update=base.last_update + 10, parts={})
     again = advanced(engine, ahead)
     assert again.last_update == base.last_update and dict(again.parts) == dict(base.parts)
 
