@@ -137,8 +137,15 @@ def advance(session: Session, base: Tally) -> Tally:
         return _again(session, base)
     if not touched:
         return replace(base, last_update=newest)
-    only = replace(base.flt, outcome_ids=tuple(sorted(touched)))
-    found = session.connection().execute(_parts_statement(only, base.today, base.soon_days)).all()
+    found = (
+        session.connection()
+        .execute(
+            _parts_statement(base.flt, base.today, base.soon_days).where(
+                col(Outcome.id).in_(sorted(touched))
+            )
+        )
+        .all()
+    )
     if {r[0] for r in found} != touched & base.parts.keys():
         return _again(session, base)  # an outcome came into or left the filter
     rows = list(base.rows)
@@ -235,8 +242,8 @@ _STATUSES = frozenset(s.value for s in Status)
 
 # Built once per filter, day and window (its conditions and sums are a function of them
 # alone): building them cost more than running them on the real plan. Statements are
-# immutable, so threads share them. (An advance asks for a few outcome ids: its own
-# statements are not kept.) The ids of a row come from the tables the filter needs;
+# immutable, so threads share them (an advance adds the ids of the outcomes it reads
+# again to its filter's). The ids of a row come from the tables the filter needs;
 # the names and positions from the small region and need tables (joining them
 # doubled the scan).
 @lru_cache(maxsize=256)

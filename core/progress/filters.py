@@ -19,7 +19,7 @@ from core.models import (
     Strategy,
     StrategyOrganisation,
 )
-from core.progress.schedule import Schedule, schedule_sql
+from core.progress.schedule import Schedule, schedules_sql
 
 # A search finds outcomes holding every word. Beyond a dozen words it is a pasted
 # sentence that finds nothing, and each word adds three LIKEs to the query (SQLite
@@ -117,7 +117,8 @@ class OutcomeFilter:
                 )
             )
         if self.schedules:
-            cond.append(or_(*[self._schedule_condition(Schedule(v)) for v in self.schedules]))
+            chosen = frozenset(Schedule(v) for v in self.schedules)
+            cond.append(schedules_sql(chosen, self.today or date.today(), self.soon_days))
         if search := bounded_search(self.search)[0]:
             for word in search.split():
                 like = f"%{word.lower()}%"
@@ -129,9 +130,6 @@ class OutcomeFilter:
                     )
                 )
         return cond
-
-    def _schedule_condition(self, schedule: Schedule):
-        return schedule_sql(schedule, self.today or date.today(), self.soon_days)
 
     def picks_by_status(self) -> bool:
         """Whether a status save can change which outcomes it picks (by status or by

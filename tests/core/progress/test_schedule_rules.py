@@ -21,6 +21,7 @@ from core.progress.schedule import (
     open_sql,
     schedule_of,
     schedule_sql,
+    schedules_sql,
     term_rank,
     term_rank_sql,
 )
@@ -62,6 +63,23 @@ def test_schedule_sql_agrees_with_python(session):
                 schedule,
                 soon_days,
             )
+
+
+def test_every_set_of_schedules_in_sql_agrees_with_python(session):
+    """A filter's schedules as one condition (neighbouring open schedules as one range
+    of due dates: issue 15) picks what `schedule_of` puts in any of them."""
+    outcomes = _spread(session)
+    ids = {o.id for o in outcomes}
+    for soon_days in (SOON, DEFAULT_SOON_DAYS):
+        for size in range(1, len(Schedule) + 1):
+            for chosen in itertools.combinations(Schedule, size):
+                in_python = {
+                    o.id
+                    for o in outcomes
+                    if schedule_of(o.status, o.due_date, TODAY, soon_days) in chosen
+                }
+                condition = schedules_sql(frozenset(chosen), TODAY, soon_days)
+                assert _ids(session, condition) & ids == in_python, (chosen, soon_days)
 
 
 def test_closed_and_late_sql_agree_with_python(session):
