@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core.charts import describe, vl
@@ -173,25 +174,31 @@ def empty_state(message: str, *, hint: str | None = None) -> None:
         st.caption(hint)
 
 
-def table_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The columns a table shows, with derived display columns filled in."""
-    out = df[[c for c in columns if c in df.columns]].copy()
+def table_frame(df: pd.DataFrame, columns: list[str]) -> pa.Table:
+    """The columns a table shows, with derived display columns filled in, as an Arrow
+    table built from Python lists: st.dataframe sends it as it is (the pandas frame of
+    two tables' columns cost more to build than the page's query)."""
+    given = vl.columns(df, [c for c in columns if c not in _DERIVED])
     if "upstream" in columns:
-        out["upstream"] = df["upstream_late"].map({True: "Upstream late", False: ""})
+        late = df["upstream_late"].tolist()
+        given["upstream"] = ["Upstream late" if v is True else "" for v in late]
     if "blocked_reason" in columns:
-        out["blocked_reason"] = blocked_reasons(df)
+        given["blocked_reason"] = blocked_reasons(df).tolist()
     if "days_overdue" in columns and "schedule" in df.columns:
         # Empty unless overdue, as in the export (not 0 for what is not late).
-        late = df["schedule"] == Schedule.OVERDUE.value
-        out["days_overdue"] = df["days_overdue"].astype("Int64").where(late)
+        pairs = zip(df["schedule"].tolist(), given["days_overdue"], strict=True)
+        overdue = Schedule.OVERDUE.value
+        given["days_overdue"] = [
+            int(d) if s == overdue and d is not None else None for s, d in pairs
+        ]
     if "flags" in columns:
         pairs = zip(_texts(df, "date_flag"), _texts(df, "flags"), strict=True)
-        out["flags"] = pd.Series(
-            [(d + ("; " if d and f else "") + f).replace("_", " ") for d, f in pairs],
-            index=df.index,
-            dtype="str",
-        )
-    return out[columns]
+        given["flags"] = [(d + ("; " if d and f else "") + f).replace("_", " ") for d, f in pairs]
+    return pa.table({c: given[c] for c in columns})
+
+
+# Filled in by table_frame from other columns (the frame may not have them).
+_DERIVED = frozenset({"upstream", "blocked_reason", "flags"})
 
 
 # The derived text columns are built in plain Python: pandas' string methods cost more

@@ -125,7 +125,7 @@ def _work(name: str, df: pd.DataFrame) -> None:
     )
     with st.expander(f"Its {_plural(len(df), 'outcome', 'outcomes')}, by region"):
         st.dataframe(
-            components.table_frame(df, OUTCOME_TABLE).head(components.TABLE_ROWS),
+            components.table_frame(df.head(components.TABLE_ROWS), OUTCOME_TABLE),
             hide_index=True,
             width="stretch",
             column_config={k: components.OUTCOME_COLUMNS[k] for k in OUTCOME_TABLE},
