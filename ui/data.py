@@ -387,6 +387,21 @@ def _strategy_spans(stamp_: tuple, flt_key: tuple) -> list[dict]:
         return queries.strategy_spans(session, _flt(flt_key))
 
 
+# Keyed on the plan: a strategy's span and outcomes do not move with a save.
+@shared(ttl=3600, max_entries=16)
+def _plan_spans(plan_stamp_: tuple, flt_key: tuple) -> list[dict]:
+    with Session(engine()) as session:
+        return queries.strategy_spans(session, _flt(flt_key))
+
+
 def strategy_spans(flt: OutcomeFilter) -> list[dict]:
-    """Per strategy: span and outcomes per status, computed in SQL."""
+    """Per strategy: span and outcomes per status. The spans are read once per plan
+    and the counts taken from the tally of the page's counts (core/progress/counts.py,
+    moved on by each save), unless the filter picks outcomes by status: then both come
+    from SQL on every stamp."""
+    if not flt.picks_by_status():
+        spans = _plan_spans(plan_stamp(), astuple(flt))
+        given = counts.with_strategy_counts(spans, _tally(*_counts_key(flt)))
+        if given is not None:
+            return given
     return _strategy_spans(stamp(), astuple(flt))

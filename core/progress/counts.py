@@ -62,8 +62,12 @@ class Tally:
     soon_days: int
     last_update: int
     rows: tuple[dict[str, Any], ...]
-    parts: Mapping[str, tuple[int, Part]]  # outcome id → (its row's index, its part)
+    # outcome id → (its row's index, its strategy, its part); none when picked by status
+    parts: Mapping[str, tuple[int, str, Part]]
     totals: Mapping[str, int]  # the rows' sums (`totals_of`), moved on with them
+    # strategy id → its outcomes per status (every status), moved on with the rows: the
+    # Timeline's strategy bars of a large plan. Empty when picked by status.
+    strategies: Mapping[str, Mapping[str, int]]
 
 
 # More outcomes updated since than this share of the tally: scanning them all is cheaper.
@@ -94,17 +98,25 @@ def tally(
                 row[name] = int(value or 0)
             row["total"] = sum(row[st.value] for st in Status)
             rows.append(row)
-        return Tally(flt, today, soon_days, last_update, tuple(rows), {}, totals_of(rows))
+        return Tally(flt, today, soon_days, last_update, tuple(rows), {}, totals_of(rows), {})
     found = session.connection().execute(_parts_statement(flt, today, soon_days)).all()
     index: dict[Key, int] = {}
-    parts: dict[str, tuple[int, Part]] = {}
-    for outcome_id, region_id, need_id, model_id, status, code in sorted(found, key=_by_key):
+    parts: dict[str, tuple[int, str, Part]] = {}
+    strategies: dict[str, dict[str, int]] = {}
+    for outcome_id, region_id, need_id, model_id, strategy_id, status, code in sorted(
+        found, key=_by_key
+    ):
         key = (region_id, need_id, model_id)
         if (at := index.get(key)) is None:
             at = index[key] = len(rows)
             rows.append(_row(key, regions[region_id], needs[need_id], today))
-        parts[outcome_id] = (at, _add(rows[at], (status, code), 1))
-    return Tally(flt, today, soon_days, last_update, tuple(rows), parts, totals_of(rows))
+        parts[outcome_id] = (at, strategy_id, _add(rows[at], (status, code), 1))
+        if (per := strategies.get(strategy_id)) is None:
+            per = strategies[strategy_id] = dict.fromkeys(_STATUS_WORDS, 0)
+        if status in per:
+            per[status] += 1
+    totals = totals_of(rows)
+    return Tally(flt, today, soon_days, last_update, tuple(rows), parts, totals, strategies)
 
 
 def _by_key(found: Any) -> Any:
@@ -150,23 +162,53 @@ def advance(session: Session, base: Tally) -> Tally:
         return _again(session, base)  # an outcome came into or left the filter
     rows = list(base.rows)
     parts = dict(base.parts)
+    strategies = dict(base.strategies)
     moved: dict[int, dict[str, Any]] = {}
-    for outcome_id, region_id, need_id, model_id, status, code in found:
-        at, old = parts[outcome_id]
-        if (region_id, need_id, model_id) != _key(rows[at]):
+    for outcome_id, region_id, need_id, model_id, strategy_id, status, code in found:
+        at, strategy_was, old = parts[outcome_id]
+        if (region_id, need_id, model_id) != _key(rows[at]) or strategy_id != strategy_was:
             return _again(session, base)  # the plan moved it (its caller keys on the plan)
         new: Part = (status, code)
         if new == old:
             continue
         row = moved.get(at) or moved.setdefault(at, dict(rows[at]))
         _add(row, old, -1)
-        parts[outcome_id] = (at, _add(row, new, 1))
+        parts[outcome_id] = (at, strategy_id, _add(row, new, 1))
+        per = strategies[strategy_id] = dict(strategies[strategy_id])
+        for word, step in ((old[0], -1), (status, 1)):
+            if word in per:
+                per[word] += step
     totals = dict(base.totals)
     for at, row in moved.items():
         for key in totals:
             totals[key] += row.get(key, 0) - base.rows[at].get(key, 0)
         rows[at] = row
-    return replace(base, last_update=newest, rows=tuple(rows), parts=parts, totals=totals)
+    return replace(
+        base,
+        last_update=newest,
+        rows=tuple(rows),
+        parts=parts,
+        totals=totals,
+        strategies=strategies,
+    )
+
+
+def with_strategy_counts(
+    spans: Sequence[dict[str, Any]], base: Tally
+) -> list[dict[str, Any]] | None:
+    """Strategy spans (`queries.strategy_spans` of the tally's filter, read when the plan
+    was last changed: their dates and outcomes do not move with a save) given the
+    tally's outcomes per status. None when the tally has no such counts (its filter
+    picks by status) or they are not the spans' outcomes: then read them again."""
+    if not base.parts and spans:
+        return None
+    out = []
+    for span in spans:
+        per = base.strategies.get(span["strategy_id"])
+        if per is None or sum(per.values()) != span["outcomes"]:
+            return None
+        out.append({**span, **per})
+    return out
 
 
 class LiveTally:
@@ -237,7 +279,8 @@ def _add(row: dict[str, Any], part: Part, sign: int) -> Part:
     return part
 
 
-_STATUSES = frozenset(s.value for s in Status)
+_STATUS_WORDS = tuple(s.value for s in Status)
+_STATUSES = frozenset(_STATUS_WORDS)
 
 
 # Built once per filter, day and window (its conditions and sums are a function of them
@@ -248,10 +291,11 @@ _STATUSES = frozenset(s.value for s in Status)
 # doubled the scan).
 @lru_cache(maxsize=256)
 def _parts_statement(flt: OutcomeFilter, today: date | None, soon_days: int) -> Any:
-    """Each outcome's id, row, status and schedule bits."""
+    """Each outcome's id, row, strategy, status and schedule bits."""
     open_, overdue, due_soon = _schedule_flags(today, soon_days)
     code = open_ * _OPEN + overdue * _OVERDUE + due_soon * _DUE_SOON
-    return _over_outcomes([col(Outcome.id), *_KEY_COLUMNS, col(Outcome.status), code], flt)
+    columns = [col(Outcome.id), *_KEY_COLUMNS, col(Outcome.strategy_id), col(Outcome.status), code]
+    return _over_outcomes(columns, flt)
 
 
 @lru_cache(maxsize=256)

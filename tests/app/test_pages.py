@@ -497,6 +497,37 @@ def test_the_timeline_follows_a_status_save_and_a_plan_edit(db, new_app, region)
     assert label.lstrip(pt.BLANK).startswith("Legal services, reworded (")
 
 
+def test_a_large_plans_strategy_bars_follow_a_save(db, new_app, monkeypatch) -> None:
+    """Issue 15: a plan too large to draw outcome by outcome draws strategy bars, their
+    spans read once per plan and their outcomes per status from the counts' tally (moved
+    on by each save): a save in a running session shows on its strategy's bar."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    import core.charts as charts
+
+    from .conftest import record
+
+    monkeypatch.setattr(charts, "AGGREGATE_THRESHOLD", 10)
+    strategy = "southwest.legal-services"
+
+    def bar() -> dict:
+        assert not at.exception, [e.message for e in at.exception]
+        (chart,) = at.get("vega_lite_chart")
+        (table,) = [d for d in chart.proto.datasets if d.name == "table"]
+        rows = convert_arrow_bytes_to_pandas_df(table.data.data)
+        return rows[rows["strategy_id"] == strategy].iloc[0].to_dict()
+
+    at = new_app("pages/timeline.py").run()
+    before = bar()
+    record(db, SIGNED_IN, f"{strategy}.short.1", Status.DONE.value)
+    at.run()
+    after = bar()
+
+    assert after["Done"] == before["Done"] + 1
+    assert after["Not started"] == before["Not started"] - 1
+    assert after["outcomes"] == before["outcomes"] and after["due_date"] == before["due_date"]
+
+
 def test_the_first_run_freezes_the_start_up_objects_once(db, new_app, monkeypatch):
     """A server process moves what is alive after its first run out of the cycle
     collector's reach, once (ui/shell.settle: full collections scanned it all)."""

@@ -109,6 +109,9 @@ def test_an_advanced_tally_is_the_tally_counted_afresh(engine, flt, today) -> No
         assert by_key(moved.rows) == by_key(want.rows)
         assert dict(moved.parts) == dict(want.parts)
         assert dict(moved.totals) == dict(want.totals) == counts.totals_of(want.rows)
+        assert {k: dict(v) for k, v in moved.strategies.items()} == {
+            k: dict(v) for k, v in want.strategies.items()
+        }
         assert moved.last_update == want.last_update
         base = moved
     with Session(engine) as session:
@@ -203,3 +206,26 @@ def test_the_parts_and_the_sql_sums_give_the_same_rows(engine, monkeypatch, toda
     assert by_parts.parts and not by_sums.parts
     assert by_key(by_parts.rows) == by_key(by_sums.rows)
     assert sum(r["total"] for r in by_sums.rows) == len(ids)
+
+
+@pytest.mark.parametrize("flt", [OutcomeFilter(), OutcomeFilter(regions=("southwest",))])
+def test_strategy_spans_given_a_tallys_counts_are_the_spans_read_now(engine, flt) -> None:
+    """The Timeline's strategy bars of a large plan: their dates read once per plan, their
+    outcomes per status from the tally as it moves on, the same as reading them now."""
+    from core.progress import queries
+
+    with Session(engine) as session:
+        spans = queries.strategy_spans(session, flt)
+        base = counts.tally(session, flt, today=TODAY, soon_days=30)
+        ids = sorted(session.exec(select(Outcome.id)).all())
+    rng = random.Random(SEED)
+    for _ in range(6):
+        for _ in range(4):
+            random_change(engine, rng, [i for i in ids if i.startswith("southwest.")])
+        base = advanced(engine, base)
+        with Session(engine) as session:
+            assert counts.with_strategy_counts(spans, base) == queries.strategy_spans(session, flt)
+    by_status = dataclasses.replace(flt, statuses=(Status.DONE.value,))
+    with Session(engine) as session:
+        assert counts.with_strategy_counts(spans, counts.tally(session, by_status)) is None
+    assert counts.with_strategy_counts([*spans[1:], {**spans[0], "outcomes": 0}], base) is None
