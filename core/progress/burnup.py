@@ -5,6 +5,7 @@ or per need. Two SQL group-bys; Python runs the sums over the few rows they retu
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -65,9 +66,13 @@ def _group(by: Group) -> Any:
     return _GROUP_COLUMNS[by] if by else literal("").label("key")
 
 
-def _done_net(session: Session, flt: OutcomeFilter, by: Group) -> Iterable[tuple[str, str, int]]:
+def _done_net(
+    session: Session, flt: OutcomeFilter, by: Group, after: int = 0
+) -> Iterable[tuple[str, str, int]]:
     """Per group and month: outcomes that became Done minus outcomes that left Done
-    (an undo of a Done is a step away from Done, so it counts -1)."""
+    (an undo of a Done is a step away from Done, so it counts -1), over the status
+    updates after the one numbered `after`. A sum over the history, which only grows:
+    the sums of later updates add to those of earlier ones (`LiveSteps`)."""
     done = Status.DONE.value
     became = and_(col(StatusUpdate.new_status) == done, col(StatusUpdate.old_status) != done)
     left = and_(col(StatusUpdate.old_status) == done, col(StatusUpdate.new_status) != done)
@@ -77,25 +82,95 @@ def _done_net(session: Session, flt: OutcomeFilter, by: Group) -> Iterable[tuple
     stmt = (
         _from_outcomes([key, month, net.label("n")])
         .join(StatusUpdate, col(StatusUpdate.outcome_id) == col(Outcome.id))
-        .where(and_(True, *flt.conditions()), became | left)
+        .where(and_(True, *flt.conditions()), became | left, col(StatusUpdate.id) > after)
         .group_by(key, month)
     )
     return session.exec(stmt).all()
 
 
-def _due(session: Session, flt: OutcomeFilter, by: Group) -> Iterable[tuple[str, str, str, int]]:
-    """Per group and pair of months: outcomes due (not Dropped) in the current date's
-    month and the report's; one scan, grouped by both months at once."""
+Which = Literal["kept", "dropped", "every"]
+
+
+def _due(
+    session: Session, flt: OutcomeFilter, by: Group, which: Which = "kept"
+) -> Iterable[tuple[str, str, str, int]]:
+    """Per group and pair of months: outcomes due in the current date's month and the
+    report's, one scan grouped by both months at once; of the outcomes not Dropped
+    (`kept`), the Dropped ones alone, or `every` one (kept = every - dropped: the
+    plan's part is read once, a save moves only the few Dropped)."""
     key = _group(by).label("key")
     dialect = _dialect(session)
     current = period_sql(col(Outcome.due_date), dialect).label("current")
     report = period_sql(col(Outcome.baseline_due_date), dialect).label("report")
     stmt = (
         _from_outcomes([key, current, report, func.count().label("n")])
-        .where(and_(True, *flt.conditions()), col(Outcome.status) != Status.DROPPED.value)
+        .where(and_(True, *flt.conditions()), *_WHICH[which]())
         .group_by(key, current, report)
     )
     return session.exec(stmt).all()
+
+
+_WHICH: dict[str, Any] = {
+    "kept": lambda: [col(Outcome.status) != Status.DROPPED.value],
+    "dropped": lambda: [col(Outcome.status) == Status.DROPPED.value],
+    "every": lambda: [],
+}
+
+Steps = dict[tuple[str, str], list[int]]  # (group, month) → [done, due now, due in report]
+
+
+def steps_of(session: Session, flt: OutcomeFilter, by: Group) -> Steps:
+    """What each group's figures change by in each month, from the whole history."""
+    steps: Steps = defaultdict(lambda: [0, 0, 0])
+    for key, month, n in _done_net(session, flt, by):
+        steps[str(key), month][0] += int(n)
+    for key, current, report, n in _due(session, flt, by):
+        steps[str(key), current][1] += int(n)
+        steps[str(key), report][2] += int(n)
+    return steps
+
+
+class LiveSteps:
+    """`steps_of` for one filter and grouping, kept current for every session of a
+    server: the Done steps of the status updates since the last call are added to
+    those counted before (the history only grows), and the due counts are the plan's
+    (read once) less the Dropped outcomes' (a few, read along the status index). Keep
+    one per plan stamp; a filter that picks outcomes by status is read whole."""
+
+    def __init__(self, flt: OutcomeFilter, by: Group) -> None:
+        self._lock = threading.Lock()
+        self._flt, self._by = flt, by
+        self._last = -1
+        self._done: dict[tuple[str, str], int] = {}
+        self._every: list[tuple[str, str, str, int]] | None = None
+
+    def steps(self, session: Session) -> Steps:
+        flt, by = self._flt, self._by
+        if flt.picks_by_status():
+            return steps_of(session, flt, by)
+        with self._lock:
+            newest = session.exec(select(func.max(StatusUpdate.id))).one() or 0
+            if newest < self._last:  # the history went back (a restore): count again
+                self._last, self._done = -1, {}
+            if self._every is None:
+                self._every = [tuple(r) for r in _due(session, flt, by, "every")]  # type: ignore[misc]
+            if newest != self._last:
+                done = dict(self._done)
+                for key, month, n in _done_net(session, flt, by, after=max(self._last, 0)):
+                    done[str(key), month] = done.get((str(key), month), 0) + int(n)
+                self._done, self._last = done, newest
+            done_steps, every = self._done, self._every
+        steps: Steps = defaultdict(lambda: [0, 0, 0])
+        for (key, month), n in done_steps.items():
+            steps[key, month][0] += n
+        kept = {(str(k), c, r): int(n) for k, c, r, n in every}
+        for key, current, report, n in _due(session, flt, by, "dropped"):
+            kept[str(key), current, report] = kept.get((str(key), current, report), 0) - int(n)
+        for (key, current, report), n in kept.items():
+            if n > 0:  # as `_due` of the kept outcomes gives: no row for none
+                steps[key, current][1] += n
+                steps[key, report][2] += n
+        return steps
 
 
 def _month_range(first: str, last: str) -> list[str]:
@@ -126,20 +201,19 @@ def burnup(
     today: date,
     by: Group = None,
     limit: int | None = None,
+    steps: Steps | None = None,
 ) -> pd.DataFrame:
     """One row per group (`key`, `label`, `order`) and month (first day, a Timestamp):
     `done` (outcomes Done at the month's end; null after this month), `due_current`
     and `due_report` (outcomes not Dropped due by the month's end, on current and on
     the report's dates). Months run from the first event to the last due date (or
     this month, if later); groups with no outcomes are left out, and only the first
-    `limit` groups are kept (`attrs["groups"]` counts them all)."""
+    `limit` groups are kept (`attrs["groups"]` counts them all). `steps`: those of
+    `steps_of` for the same filter and grouping, when the caller keeps them
+    (`LiveSteps`)."""
     flt = flt or OutcomeFilter()
-    steps: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # done, due × 2
-    for key, month, n in _done_net(session, flt, by):
-        steps[str(key), month][0] += int(n)
-    for key, current, report, n in _due(session, flt, by):
-        steps[str(key), current][1] += int(n)
-        steps[str(key), report][2] += int(n)
+    if steps is None:
+        steps = steps_of(session, flt, by)
     if not steps:
         return pd.DataFrame(columns=COLUMNS)
     labels = _labels(session, by)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from core import charts
 from core.charts import burnup as burnup_charts
-from core.progress import burnup
+from core.progress import burnup, queries
 from core.progress.filters import OutcomeFilter
 from core.progress.notes import MEMBERS_ONLY
 from ui import components, data
@@ -113,7 +113,15 @@ def _burnup(
 ) -> pd.DataFrame:
     with Session(data.engine()) as session:
         flt = OutcomeFilter(*flt_key)
-        return burnup.burnup(session, flt, today=day, by=by, limit=limit)
+        steps = _live_steps(queries.plan_stamp(stamp_), flt_key, by).steps(session)
+        return burnup.burnup(session, flt, today=day, by=by, limit=limit, steps=steps)
+
+
+# One per plan, filter and grouping: the Done steps of each save added to those before,
+# not the whole history read again (core/progress/burnup.LiveSteps).
+@data.shared(ttl=3600, max_entries=16)
+def _live_steps(plan_stamp_: tuple, flt_key: tuple, by: burnup.Group) -> burnup.LiveSteps:
+    return burnup.LiveSteps(OutcomeFilter(*flt_key), by)
 
 
 def progress_against_plan(flt: OutcomeFilter) -> None:

@@ -200,3 +200,37 @@ def test_limit_keeps_the_first_groups_and_counts_them_all(session):
 
     assert list(frame["label"].unique()) == ["State", "St. Louis"]
     assert frame.attrs["groups"] == 9
+
+
+@pytest.mark.parametrize("by", [None, "region", "need"])
+@pytest.mark.parametrize(
+    "flt",
+    [OutcomeFilter(), OutcomeFilter(regions=("southwest",)), OutcomeFilter(statuses=("Done",))],
+    ids=["all", "southwest", "by-status"],
+)
+def test_live_steps_are_the_steps_of_the_whole_history(engine, by, flt) -> None:
+    """Issue 15: the burn-up's steps kept current by a server (the Done steps of each
+    save added to those before; the due counts the plan's less the Dropped outcomes')
+    are those read from the whole history, after any run of saves, undos and drops,
+    and so is the burn-up drawn from them."""
+    import random
+
+    from core.progress.burnup import LiveSteps, steps_of
+    from tests.core.progress.test_tally import random_change
+
+    today = date(2021, 6, 1)
+    live = LiveSteps(flt, by)
+    with Session(engine) as session:
+        ids = sorted(session.exec(select(Outcome.id)).all())
+        assert dict(live.steps(session)) == dict(steps_of(session, flt, by))
+    rng = random.Random(15)
+    for _ in range(8):
+        for _ in range(rng.choice([1, 2, 5])):
+            random_change(engine, rng, ids)
+        with Session(engine) as session:
+            kept = live.steps(session)
+            assert dict(kept) == dict(steps_of(session, flt, by))
+            pd.testing.assert_frame_equal(
+                burnup(session, flt, today=today, by=by, steps=kept),
+                burnup(session, flt, today=today, by=by),
+            )
