@@ -305,8 +305,15 @@ def history(
 
 @shared(ttl=600, max_entries=64)
 def _freshness(stamp_: tuple, day: date) -> pd.DataFrame:
+    latest = _latest_updates(queries.plan_stamp(stamp_))
     with Session(engine()) as session:
-        return pd.DataFrame(activity.region_freshness(session, day))
+        return pd.DataFrame(activity.region_freshness(session, day, latest.per_region(session)))
+
+
+# One per plan (which outcome is whose region): moved on by each save's updates.
+@shared(ttl=3600, max_entries=4)
+def _latest_updates(plan_stamp_: tuple) -> activity.LatestUpdates:
+    return activity.LatestUpdates()
 
 
 def freshness() -> pd.DataFrame:

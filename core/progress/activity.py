@@ -3,6 +3,7 @@ region's freshness (status updates and comments), and the plan's change log."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 from typing import Any
 
@@ -88,10 +89,14 @@ def history(
     return rows
 
 
-def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
+def region_freshness(
+    session: Session, today: date, status_at: dict[Any, datetime | None] | None = None
+) -> list[dict[str, Any]]:
     """Per region: when it was last active (a status update or a comment on any of
-    its outcomes) and how many days ago (None: never)."""
-    status_at = _latest_per_region(session, StatusUpdate.changed_at, StatusUpdate.outcome_id)
+    its outcomes) and how many days ago (None: never). `status_at`: each region's
+    latest status update, when the caller keeps them (`LatestUpdates`)."""
+    if status_at is None:
+        status_at = _latest_per_region(session, StatusUpdate.changed_at, StatusUpdate.outcome_id)
     comment_at = _latest_per_region(
         session, Comment.created_at, Comment.outcome_id, counts_as_activity_sql()
     )
@@ -110,6 +115,37 @@ def region_freshness(session: Session, today: date) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+class LatestUpdates:
+    """Each region's latest status update, kept current for every session of a server:
+    the history only grows, so the latest is the later of the one known and those of
+    the updates since (not every update read again after each save; comments, which
+    can be removed, are read each time). Keep one per plan stamp."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = -1
+        self._latest: dict[Any, datetime | None] = {}
+
+    def per_region(self, session: Session) -> dict[Any, datetime | None]:
+        with self._lock:
+            newest = session.exec(select(func.max(StatusUpdate.id))).one() or 0
+            if newest < self._last:  # the history went back (a restore): read it again
+                self._last, self._latest = -1, {}
+            if newest != self._last:
+                since = _latest_per_region(
+                    session,
+                    StatusUpdate.changed_at,
+                    StatusUpdate.outcome_id,
+                    col(StatusUpdate.id) > max(self._last, 0),
+                )
+                latest = dict(self._latest)
+                for region_id, at in since.items():
+                    before = latest.get(region_id)
+                    latest[region_id] = at if before is None or (at and at > before) else before
+                self._latest, self._last = latest, newest
+            return self._latest
 
 
 def _latest_per_region(session: Session, when: Any, outcome_id: Any, *where: Any) -> dict:

@@ -229,3 +229,48 @@ def test_strategy_spans_given_a_tallys_counts_are_the_spans_read_now(engine, flt
     with Session(engine) as session:
         assert counts.with_strategy_counts(spans, counts.tally(session, by_status)) is None
     assert counts.with_strategy_counts([*spans[1:], {**spans[0], "outcomes": 0}], base) is None
+
+
+def test_the_latest_update_per_region_kept_current_is_the_one_read_now(engine) -> None:
+    """Issue 15: each region's latest status update, moved on by the updates since (a
+    later entry may carry an earlier time: the later of the two is kept), is the one
+    read from the whole history; and the Overview's freshness built on it too."""
+    from datetime import UTC, datetime
+
+    from core.progress import activity
+
+    live = activity.LatestUpdates()
+
+    def read_now(session) -> dict:
+        return activity._latest_per_region(
+            session, StatusUpdate.changed_at, StatusUpdate.outcome_id
+        )
+
+    with Session(engine) as session:
+        assert live.per_region(session) == read_now(session) == {}
+        ids = sorted(session.exec(select(Outcome.id)).all())
+    rng = random.Random(SEED)
+    for step in range(6):
+        for _ in range(3):
+            random_change(engine, rng, ids)
+        outcome_id = rng.choice(ids)
+        with write_session(engine) as s:
+            outcome = s.get(Outcome, outcome_id)
+            assert outcome is not None
+            update_status(  # an entry dated in the past (an import, a late record)
+                session=s,
+                actor=ADMIN,
+                outcome_id=outcome_id,
+                expected_version=outcome.version,
+                new_status=Status.IN_PROGRESS.value
+                if outcome.status != Status.IN_PROGRESS.value
+                else Status.DONE.value,
+                note="recorded late",
+                now=datetime(2020, 1, 1 + step, tzinfo=UTC),
+            )
+        with Session(engine) as session:
+            kept = live.per_region(session)
+            assert kept == read_now(session)
+            assert activity.region_freshness(session, TODAY, kept) == activity.region_freshness(
+                session, TODAY
+            )
