@@ -169,7 +169,7 @@ def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
 def _tally(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Tally:
     live = _live_counts(queries.plan_stamp(stamp_), flt_key, day, soon_days)
     with Session(engine()) as session:
-        return live.current(session)
+        return live.current(session, queries.history_mark(stamp_))
 
 
 def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Rows:
@@ -307,7 +307,8 @@ def history(
 def _freshness(stamp_: tuple, day: date) -> pd.DataFrame:
     latest = _latest_updates(queries.plan_stamp(stamp_))
     with Session(engine()) as session:
-        return pd.DataFrame(activity.region_freshness(session, day, latest.per_region(session)))
+        kept = latest.per_region(session, queries.history_mark(stamp_))
+        return pd.DataFrame(activity.region_freshness(session, day, kept))
 
 
 # One per plan (which outcome is whose region): moved on by each save's updates.

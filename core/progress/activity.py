@@ -23,6 +23,7 @@ from core.models import (
     StatusUpdate,
     Strategy,
 )
+from core.progress import marks
 from core.progress.comments import counts_as_activity_sql
 from core.progress.filters import OutcomeFilter
 from core.progress.notes import guard_author, guard_note
@@ -125,26 +126,31 @@ class LatestUpdates:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last = -1
+        self._mark: marks.Mark | None = None  # where it stopped reading (history.py)
         self._latest: dict[Any, datetime | None] = {}
 
-    def per_region(self, session: Session) -> dict[Any, datetime | None]:
+    def per_region(
+        self, session: Session, now: marks.Mark | None = None
+    ) -> dict[Any, datetime | None]:
+        """`now`: the history's mark, when the caller has read it."""
         with self._lock:
-            newest = session.exec(select(func.max(StatusUpdate.id))).one() or 0
-            if newest < self._last:  # the history went back (a restore): read it again
-                self._last, self._latest = -1, {}
-            if newest != self._last:
+            now = marks.current(session, self._mark, now)
+            if self._mark not in (None, now) and not marks.holds(session, self._mark, now):
+                self._mark, self._latest = None, {}  # an entry came late: read them all
+            if now != self._mark:
+                after = self._mark.last if self._mark is not None else 0
                 since = _latest_per_region(
                     session,
                     StatusUpdate.changed_at,
                     StatusUpdate.outcome_id,
-                    col(StatusUpdate.id) > max(self._last, 0),
+                    col(StatusUpdate.id) > after,
+                    col(StatusUpdate.id) <= now.last,
                 )
                 latest = dict(self._latest)
                 for region_id, at in since.items():
                     before = latest.get(region_id)
                     latest[region_id] = at if before is None or (at and at > before) else before
-                self._latest, self._last = latest, newest
+                self._latest, self._mark = latest, now
             return self._latest
 
 

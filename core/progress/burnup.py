@@ -16,6 +16,7 @@ from sqlalchemy import Integer, String, and_, case, cast, func, literal
 from sqlmodel import Session, col, select
 
 from core.models import LogicModel, Need, Outcome, Region, Status, StatusUpdate, Strategy
+from core.progress import marks
 from core.progress.filters import OutcomeFilter
 
 Period = Literal["month", "quarter"]
@@ -67,11 +68,11 @@ def _group(by: Group) -> Any:
 
 
 def _done_net(
-    session: Session, flt: OutcomeFilter, by: Group, after: int = 0
+    session: Session, flt: OutcomeFilter, by: Group, after: int = 0, upto: int | None = None
 ) -> Iterable[tuple[str, str, int]]:
     """Per group and month: outcomes that became Done minus outcomes that left Done
     (an undo of a Done is a step away from Done, so it counts -1), over the status
-    updates after the one numbered `after`. A sum over the history, which only grows:
+    updates numbered after `after` and up to `upto`. A sum over the history, which only grows:
     the sums of later updates add to those of earlier ones (`LiveSteps`)."""
     done = Status.DONE.value
     became = and_(col(StatusUpdate.new_status) == done, col(StatusUpdate.old_status) != done)
@@ -85,6 +86,8 @@ def _done_net(
         .where(and_(True, *flt.conditions()), became | left, col(StatusUpdate.id) > after)
         .group_by(key, month)
     )
+    if upto is not None:
+        stmt = stmt.where(col(StatusUpdate.id) <= upto)
     return session.exec(stmt).all()
 
 
@@ -140,25 +143,27 @@ class LiveSteps:
     def __init__(self, flt: OutcomeFilter, by: Group) -> None:
         self._lock = threading.Lock()
         self._flt, self._by = flt, by
-        self._last = -1
+        self._mark: marks.Mark | None = None  # where the Done steps stopped reading
         self._done: dict[tuple[str, str], int] = {}
         self._every: list[tuple[str, str, str, int]] | None = None
 
-    def steps(self, session: Session) -> Steps:
+    def steps(self, session: Session, now: marks.Mark | None = None) -> Steps:
+        """`now`: the history's mark, when the caller has read it."""
         flt, by = self._flt, self._by
         if flt.picks_by_status():
             return steps_of(session, flt, by)
         with self._lock:
-            newest = session.exec(select(func.max(StatusUpdate.id))).one() or 0
-            if newest < self._last:  # the history went back (a restore): count again
-                self._last, self._done = -1, {}
+            now = marks.current(session, self._mark, now)
+            if self._mark not in (None, now) and not marks.holds(session, self._mark, now):
+                self._mark, self._done = None, {}  # an entry came late: count them all again
             if self._every is None:
                 self._every = [tuple(r) for r in _due(session, flt, by, "every")]  # type: ignore[misc]
-            if newest != self._last:
+            if now != self._mark:
+                after = self._mark.last if self._mark is not None else 0
                 done = dict(self._done)
-                for key, month, n in _done_net(session, flt, by, after=max(self._last, 0)):
+                for key, month, n in _done_net(session, flt, by, after=after, upto=now.last):
                     done[str(key), month] = done.get((str(key), month), 0) + int(n)
-                self._done, self._last = done, newest
+                self._done, self._mark = done, now
             done_steps, every = self._done, self._every
         steps: Steps = defaultdict(lambda: [0, 0, 0])
         for (key, month), n in done_steps.items():

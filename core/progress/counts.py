@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, literal
 from sqlmodel import Session, col, select
 
 from core.models import LogicModel, Need, Outcome, Region, Status, StatusUpdate, Strategy
+from core.progress import marks
 from core.progress.filters import OutcomeFilter
 from core.progress.schedule import Schedule, open_sql, schedule_sql
 
@@ -52,15 +53,16 @@ Key = tuple[str, str, str]  # region, need and logic model ids: a row of `groupe
 
 @dataclass(frozen=True)
 class Tally:
-    """`grouped`'s rows for one filter, day and window as of `last_update` (the newest
-    status update they count), with what each outcome adds to them. A status save
-    moves one outcome: `advance` moves its row, instead of scanning every outcome
-    again (400 ms at 100,000 outcomes, on every page's first run after any save)."""
+    """`grouped`'s rows for one filter, day and window as of `mark` (where they stopped
+    reading the history: core/progress/marks.py), with what each outcome adds to
+    them. A status save moves one outcome: `advance` moves its row, instead of scanning
+    every outcome again (400 ms at 100,000 outcomes, on every page's first run after
+    any save)."""
 
     flt: OutcomeFilter
     today: date | None
     soon_days: int
-    last_update: int
+    mark: marks.Mark
     rows: tuple[dict[str, Any], ...]
     # outcome id → (its row's index, its strategy, its part); none when picked by status
     parts: Mapping[str, tuple[int, str, Part]]
@@ -83,7 +85,7 @@ def tally(
 ) -> Tally:
     """Every outcome the filter picks, summed per region, need and logic model."""
     flt = (flt or OutcomeFilter()).dated()
-    last_update = _newest_update(session)
+    mark = marks.mark(session)
     regions = {r[0]: r for r in session.exec(select(Region.id, Region.name, Region.position))}
     needs = {n[0]: n for n in session.exec(select(Need.id, Need.label, Need.position))}
     rows: list[dict[str, Any]] = []
@@ -98,7 +100,7 @@ def tally(
                 row[name] = int(value or 0)
             row["total"] = sum(row[st.value] for st in Status)
             rows.append(row)
-        return Tally(flt, today, soon_days, last_update, tuple(rows), {}, totals_of(rows), {})
+        return Tally(flt, today, soon_days, mark, tuple(rows), {}, totals_of(rows), {})
     found = session.connection().execute(_parts_statement(flt, today, soon_days)).all()
     index: dict[Key, int] = {}
     parts: dict[str, tuple[int, str, Part]] = {}
@@ -116,30 +118,31 @@ def tally(
         if status in per:
             per[status] += 1
     totals = totals_of(rows)
-    return Tally(flt, today, soon_days, last_update, tuple(rows), parts, totals, strategies)
+    return Tally(flt, today, soon_days, mark, tuple(rows), parts, totals, strategies)
 
 
 def _by_key(found: Any) -> Any:
     return found[1:4]
 
 
-def advance(session: Session, base: Tally) -> Tally:
+def advance(session: Session, base: Tally, now: marks.Mark | None = None) -> Tally:
     """`base` as the database stands now: the rows of the outcomes updated since its
     newest status update moved by their new parts (other rows shared with `base`,
     which is left as it was). The plan must be the one `base` was counted on (every
     other change to an outcome leaves a status update): callers key a tally on the
     plan stamp. Scanned again instead when the filter picks outcomes by status (a save
-    moves them in or out), when many outcomes were updated, or when the history went
-    back (a restore)."""
-    newest = _newest_update(session)
-    if newest == base.last_update:
+    moves them in or out), when many outcomes were updated, or when the history up to
+    the tally's mark changed (an entry committed late, or a restore). `now`: the
+    history's mark now, when the caller has read it (ui/data.py: from the data stamp)."""
+    now = marks.current(session, base.mark, now)
+    if now == base.mark:
         return base
-    if newest < base.last_update or base.flt.picks_by_status():
+    if base.flt.picks_by_status() or not marks.holds(session, base.mark, now):
         return _again(session, base)
     touched = set(
         session.exec(
             select(col(StatusUpdate.outcome_id))
-            .where(col(StatusUpdate.id) > base.last_update, col(StatusUpdate.id) <= newest)
+            .where(col(StatusUpdate.id) > base.mark.last, col(StatusUpdate.id) <= now.last)
             .distinct()
         ).all()
     )
@@ -148,7 +151,7 @@ def advance(session: Session, base: Tally) -> Tally:
     if len(touched) > max(1, ADVANCE_MAX_SHARE * len(base.parts)):
         return _again(session, base)
     if not touched:
-        return replace(base, last_update=newest)
+        return replace(base, mark=now)
     found = (
         session.connection()
         .execute(
@@ -185,7 +188,7 @@ def advance(session: Session, base: Tally) -> Tally:
         rows[at] = row
     return replace(
         base,
-        last_update=newest,
+        mark=now,
         rows=tuple(rows),
         parts=parts,
         totals=totals,
@@ -222,13 +225,14 @@ class LiveTally:
         self._args = flt, today, soon_days
         self._tally: Tally | None = None
 
-    def current(self, session: Session) -> Tally:
+    def current(self, session: Session, now: marks.Mark | None = None) -> Tally:
+        """`now`: the history's mark, when the caller has read it."""
         with self._lock:
             if self._tally is None:
                 flt, today, soon_days = self._args
                 self._tally = tally(session, flt, today=today, soon_days=soon_days)
             else:
-                self._tally = advance(session, self._tally)
+                self._tally = advance(session, self._tally, now)
             return self._tally
 
     def rows(self, session: Session) -> tuple[dict[str, Any], ...]:
@@ -241,10 +245,6 @@ def _again(session: Session, base: Tally) -> Tally:
 
 def _key(row: dict[str, Any]) -> Key:
     return row["region_id"], row["need_id"], row["logic_model_id"]
-
-
-def _newest_update(session: Session) -> int:
-    return session.exec(select(func.max(StatusUpdate.id))).one() or 0
 
 
 def _row(key: Key, region: Any, need: Any, today: date | None) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from core.models import (
     Strategy,
     StrategyOrganisation,
 )
-from core.progress import counted
+from core.progress import counted, marks
 from core.progress.comments import latest_comment_sql
 
 # The counts live in core/progress/counts.py (one scan); callers keep queries.completion.
@@ -434,6 +434,12 @@ def measures_stamp(stamp: tuple[Any, ...]) -> tuple[Any, ...]:
     plan's and the values'. A status save moves neither (unless a filter picks outcomes
     by their status, which its caller keys on the whole stamp)."""
     return (*plan_stamp(stamp), stamp[_VALUES_PART])
+
+
+def history_mark(stamp: tuple[Any, ...]) -> marks.Mark:
+    """The status-update history's mark (core/progress/marks.py) in a `data_stamp`: its
+    newest entry and how many there are (the stamp reads both)."""
+    return marks.Mark(stamp[0] or 0, stamp[1] or 0)
 
 
 def plan_stamp(stamp: tuple[Any, ...]) -> tuple[Any, ...]:

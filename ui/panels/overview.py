@@ -113,7 +113,8 @@ def _burnup(
 ) -> pd.DataFrame:
     with Session(data.engine()) as session:
         flt = OutcomeFilter(*flt_key)
-        steps = _live_steps(queries.plan_stamp(stamp_), flt_key, by).steps(session)
+        live = _live_steps(queries.plan_stamp(stamp_), flt_key, by)
+        steps = live.steps(session, queries.history_mark(stamp_))
         return burnup.burnup(session, flt, today=day, by=by, limit=limit, steps=steps)
 
 

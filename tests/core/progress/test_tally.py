@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from core.errors import UpdateRejected
 from core.models import Outcome, Status, StatusUpdate
-from core.progress import counts
+from core.progress import counts, marks
 from core.progress.filters import OutcomeFilter
 from core.progress.updates import check_in, revert_update, update_status
 from core.store.db import write_session
@@ -112,7 +112,7 @@ def test_an_advanced_tally_is_the_tally_counted_afresh(engine, flt, today) -> No
         assert {k: dict(v) for k, v in moved.strategies.items()} == {
             k: dict(v) for k, v in want.strategies.items()
         }
-        assert moved.last_update == want.last_update
+        assert moved.mark == want.mark
         base = moved
     with Session(engine) as session:
         assert counts.grouped(session, flt, today=today, soon_days=30) == list(
@@ -125,10 +125,11 @@ def test_nothing_new_gives_the_same_tally_and_a_restore_counts_again(engine) -> 
         base = counts.tally(session, today=TODAY, soon_days=30)
     assert advanced(engine, base) is base
 
-    # A tally newer than the history: the database was restored to an older copy.
-    ahead = dataclasses.replace(base, last_update=base.last_update + 10, parts={})
+    # A tally of a longer history than the database's: it was restored to an older copy.
+    gone = marks.Mark(base.mark.last + 10, base.mark.count + 3)
+    ahead = dataclasses.replace(base, mark=gone, parts={})
     again = advanced(engine, ahead)
-    assert again.last_update == base.last_update and dict(again.parts) == dict(base.parts)
+    assert again.mark == base.mark and dict(again.parts) == dict(base.parts)
 
 
 def test_many_updates_since_count_again(engine, monkeypatch) -> None:
@@ -274,3 +275,76 @@ def test_the_latest_update_per_region_kept_current_is_the_one_read_now(engine) -
             assert activity.region_freshness(session, TODAY, kept) == activity.region_freshness(
                 session, TODAY
             )
+
+
+def _entry_numbered(engine, entry_id: int, outcome_id: str, status: str) -> None:
+    """A status change whose entry carries `entry_id`, as PostgreSQL's sequence may have
+    numbered it: ids are handed out when a transaction inserts, not when it commits
+    (the history is append-only, so the entry is written with its id)."""
+    with write_session(engine) as s:
+        outcome = s.get(Outcome, outcome_id)
+        assert outcome is not None
+        s.add(
+            StatusUpdate(
+                id=entry_id,
+                outcome_id=outcome_id,
+                changed_by=ADMIN.username,
+                old_status=outcome.status,
+                new_status=status,
+                note="numbered out of order",
+            )
+        )
+        outcome.status, outcome.version = status, outcome.version + 1
+        s.add(outcome)
+
+
+def test_an_entry_committed_late_below_the_mark_is_counted(engine) -> None:
+    """A save whose id is below one a reader has already seen (on PostgreSQL a
+    transaction can commit after a later-numbered one) is counted, not skipped: the
+    tally, the burn-up's steps and the latest updates all read their history whole
+    again when more entries sit below their mark than they counted."""
+    from core.progress import activity
+    from core.progress.burnup import LiveSteps, steps_of
+
+    first, second = "southwest.legal-services.short.1", "central.crisis-shelter.medium.1"
+    with Session(engine) as session:
+        top = marks.mark(session).last
+    _entry_numbered(engine, top + 10, first, Status.DONE.value)  # numbered later, in first
+    with Session(engine) as session:
+        base = counts.tally(session, today=TODAY, soon_days=30)
+        steps, latest = LiveSteps(OutcomeFilter(), None), activity.LatestUpdates()
+        steps.steps(session)
+        latest.per_region(session)
+    _entry_numbered(engine, top + 5, second, Status.DONE.value)  # numbered earlier, in after
+
+    with Session(engine) as session:
+        moved = counts.advance(session, base)
+        want = counts.tally(session, today=TODAY, soon_days=30)
+        assert by_key(moved.rows) == by_key(want.rows)
+        assert moved.totals[Status.DONE.value] == base.totals[Status.DONE.value] + 1
+        assert moved.mark == marks.mark(session)
+        assert dict(steps.steps(session)) == dict(steps_of(session, OutcomeFilter(), None))
+        assert latest.per_region(session) == activity._latest_per_region(
+            session, StatusUpdate.changed_at, StatusUpdate.outcome_id
+        )
+
+
+def test_a_run_with_an_older_stamp_gets_the_newer_tally(engine, monkeypatch) -> None:
+    """Sessions read their data stamp at the start of a run: one that read it before
+    another session's save (and its run moved the tally on) gets the newer tally as it
+    is, not a count of every outcome again."""
+    with Session(engine) as session:
+        ids = sorted(session.exec(select(Outcome.id)).all())
+        older = marks.mark(session)
+        live = counts.LiveTally(OutcomeFilter(), today=TODAY, soon_days=30)
+        live.current(session, older)
+    random_change(engine, random.Random(SEED), ids)
+    with Session(engine) as session:
+        newer = live.current(session, marks.mark(session))
+    assert newer.mark != older  # the change was saved
+    calls: list[int] = []
+    real = counts.tally
+    monkeypatch.setattr(counts, "tally", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with Session(engine) as session:
+        assert live.current(session, older) is newer
+    assert calls == []
