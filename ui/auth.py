@@ -132,12 +132,15 @@ def _client_address() -> str:
 
 def _sign_in(username: str, password: str) -> None:
     try:
+        with Session(data.engine()) as session:  # the hash runs holding no lock
+            checked = signin.check_password(session=session, username=username, password=password)
         with write_session(data.engine()) as session:
             user = signin.authenticate(
                 session=session,
                 username=username,
                 password=password,
                 address=_client_address(),
+                checked=checked,
             )
             signed_in = _signed_in_as(user)
     except signin.SignInError as exc:

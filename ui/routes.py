@@ -142,9 +142,11 @@ def _client_address(request: Request) -> str:
 
 
 def _open_session(username: str, password: str, address: str, user_agent: str) -> str:
+    with Session(_engine()) as session:  # the hash runs holding no lock
+        checked = signin.check_password(session=session, username=username, password=password)
     with write_session(_engine()) as session:
         user = signin.authenticate(
-            session=session, username=username, password=password, address=address
+            session=session, username=username, password=password, address=address, checked=checked
         )
         return sessions.create_session(session=session, user=user, user_agent=user_agent)
 

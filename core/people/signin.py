@@ -187,6 +187,37 @@ def _record_failure(
     return max((w for w in waits if w is not None), default=None)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A password checked before the sign-in's write transaction (`check_password`):
+    Argon2 takes ~0.1 s of CPU, more under load, and inside the transaction it held
+    the database's write lock, so concurrent sign-ins queued on it until SQLite gave
+    up ("the database is unavailable": issue 15's capacity bench, 100 sessions)."""
+
+    name: str
+    password_hash: str | None  # the hash it was checked against (None: no account)
+    ok: bool
+
+
+def check_password(*, session: Session, username: str, password: str) -> Checked:
+    """Look the account up and check the password in a read session, holding no lock
+    while the hash runs; `authenticate` applies the result in its write transaction
+    (throttles first, as always), unless the account's hash changed in between."""
+    name = normalize_username(username)
+    if not name:
+        return Checked(name, None, False)  # refused before any check
+    user = (
+        get_user_by_username(session=session, username=name)
+        if USERNAME_PATTERN.fullmatch(name)
+        else None
+    )
+    return Checked(name, _hash_of(user), _check_password(user, password))
+
+
+def _hash_of(user: User | None) -> str | None:
+    return user.password_hash if user is not None else None
+
+
 def authenticate(
     *,
     session: Session,
@@ -194,6 +225,7 @@ def authenticate(
     password: str,
     address: str | None = None,
     now: datetime | None = None,
+    checked: Checked | None = None,
 ) -> User:
     """The active user with this username and password, or SignInError.
 
@@ -202,7 +234,8 @@ def authenticate(
     raised without checking the password; `address` None (the command line, tests)
     counts by account only. `now` defaults to the clock. On a clean sign-in the
     account's failures are forgotten and an outdated hash is upgraded; the caller
-    commits that."""
+    commits that. `checked`: the password as `check_password` found it, so that the
+    hash does not run inside the caller's write transaction."""
     now = as_utc(now)
     name = normalize_username(username)
     if not name:
@@ -219,7 +252,8 @@ def authenticate(
     account_key = user.username if user is not None else _unknown_key(name)
     _refuse_if_waiting(session=session, key=account_key, now=now)
 
-    if not _check_password(user, password):
+    fresh = checked is not None and (checked.name, checked.password_hash) == (name, _hash_of(user))
+    if not (checked.ok if checked is not None and fresh else _check_password(user, password)):
         retry_at = _record_failure(
             session=session, account_key=account_key, address_key=address_key, now=now
         )

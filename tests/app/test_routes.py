@@ -122,6 +122,21 @@ def test_streamlit_run_discovers_the_app_in_dashboard_py() -> None:
     assert found.is_asgi_app and found.import_string == "dashboard:app"
 
 
+def test_the_sign_in_route_holds_no_write_lock_while_the_password_hash_runs(
+    db: Engine, db_file, monkeypatch
+) -> None:
+    """As the sidebar's form (tests/app/test_updates.py): the route checks the password
+    before its write transaction, so a sign-in's Argon2 run blocks no other writer."""
+    from .test_updates import _lock_free_while_hashing
+
+    make_user(db, "lead-sw", region="southwest")
+    free = _lock_free_while_hashing(db_file, monkeypatch)
+    status, headers, _ = sign_in()
+
+    assert status == 303 and routes.SESSION_COOKIE in cookies_set(headers)
+    assert free == [True]
+
+
 @pytest.mark.backends("sqlite", "postgresql")
 def test_sign_in_sets_an_httponly_lax_cookie_and_stores_only_its_hash(db: Engine) -> None:
     make_user(db, "lead-sw", region="southwest")

@@ -413,3 +413,41 @@ def test_session_whose_user_id_now_names_someone_else_is_signed_out(db, new_app)
     assert not at.exception, [e.message for e in at.exception]
     assert "user_id" not in at.session_state
     assert "Admin" not in " ".join(texts(at.sidebar.markdown))
+
+
+def _lock_free_while_hashing(db_file, monkeypatch) -> list[bool]:
+    """Whether another writer could take SQLite's write lock while each sign-in's
+    password hash ran (the list gets one answer a hash)."""
+    import sqlite3
+
+    free: list[bool] = []
+    real = signin._check_password
+
+    def checking(user, password):
+        other = sqlite3.connect(db_file, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free.append(True)
+        except sqlite3.OperationalError:  # "database is locked": a sign-in holds it
+            free.append(False)
+        finally:
+            other.close()
+        return real(user, password)
+
+    monkeypatch.setattr(signin, "_check_password", checking)
+    return free
+
+
+def test_signing_in_holds_no_write_lock_while_the_password_hash_runs(
+    lead_sw: int, db_file, new_app, monkeypatch
+) -> None:
+    """Issue 15's capacity bench at 100 sessions: sign-ins hashed the password inside
+    their write transaction, holding SQLite's write lock for the whole Argon2 run; the
+    others queued on it until SQLite gave up, and the form said "Signing in failed:
+    the database is unavailable." The password is now checked before the transaction."""
+    free = _lock_free_while_hashing(db_file, monkeypatch)
+    at = sign_in(new_app().run(), "lead-sw", PASSWORD)
+
+    assert by_label(at.sidebar.button, "Sign out")
+    assert free == [True]

@@ -331,3 +331,60 @@ def test_stale_throttle_rows_are_pruned(session):
     with pytest.raises(SignInError):
         sign_in(session, "guess guess guess", username="ghost3", now=T0 + timedelta(minutes=16))
     assert session.exec(select(SignInThrottle.username)).all() == ["ghost3"]
+
+
+# --- the password checked before the write transaction (issue 15) -------------------
+
+
+def test_a_password_checked_first_signs_in_without_hashing_again(session, monkeypatch):
+    add_user(session)
+    checked = signin.check_password(session=session, username=" Alice ", password=PASSWORD)
+    assert checked.ok and checked.name == "alice"
+
+    class NoVerify(PasswordHasher):
+        def verify(self, hash, password):
+            raise AssertionError("the hash ran inside the write transaction")
+
+    h = accounts.password_hasher
+    same = NoVerify(time_cost=h.time_cost, memory_cost=h.memory_cost, parallelism=h.parallelism)
+    monkeypatch.setattr(accounts, "password_hasher", same)
+    user = signin.authenticate(
+        session=session, username="alice", password=PASSWORD, now=T0, checked=checked
+    )
+    assert user.username == "alice"
+
+
+def test_a_wrong_password_checked_first_counts_as_a_failure(session):
+    add_user(session)
+    checked = signin.check_password(session=session, username="alice", password=BAD)
+    assert not checked.ok
+    with pytest.raises(SignInError, match=WRONG):
+        signin.authenticate(
+            session=session, username="alice", password=BAD, now=T0, checked=checked
+        )
+    assert session.get(SignInThrottle, "alice") is not None
+
+
+def test_a_check_made_before_the_password_changed_is_made_again(session):
+    """The password changed between the check and the transaction: the check made on
+    the old hash is not taken, the password is checked again on the new one."""
+    user = add_user(session)
+    checked = signin.check_password(session=session, username="alice", password=PASSWORD)
+    user.password_hash = accounts.password_hasher.hash("a brand new passphrase")
+    session.add(user)
+    session.flush()
+    with pytest.raises(SignInError, match=WRONG):
+        signin.authenticate(
+            session=session, username="alice", password=PASSWORD, now=T0, checked=checked
+        )
+
+
+def test_a_delayed_account_is_refused_whatever_the_check_said(session):
+    add_user(session)
+    delay_account(session)
+    checked = signin.check_password(session=session, username="alice", password=PASSWORD)
+    assert checked.ok
+    with pytest.raises(SignInDelayed):
+        signin.authenticate(
+            session=session, username="alice", password=PASSWORD, now=T0, checked=checked
+        )
