@@ -388,3 +388,38 @@ def test_a_delayed_account_is_refused_whatever_the_check_said(session):
         signin.authenticate(
             session=session, username="alice", password=PASSWORD, now=T0, checked=checked
         )
+
+
+def test_at_most_a_few_password_hashes_run_at_once(session, monkeypatch):
+    """Each Argon2 check takes 64 MiB: a burst of concurrent sign-ins (no longer queued
+    on the database's write lock) waits for a turn instead of taking it all at once."""
+    import threading
+    import time
+
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    class Slow(PasswordHasher):
+        def verify(self, hash, password):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.02)
+            with lock:
+                running[0] -= 1
+            return False
+
+    monkeypatch.setattr(
+        accounts, "password_hasher", Slow(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    user = add_user(session)
+    threads = [
+        threading.Thread(target=signin._check_password, args=(user if i % 2 else None, BAD))
+        for i in range(4 * signin.HASHES_AT_ONCE + 2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert 1 <= most[0] <= signin.HASHES_AT_ONCE
