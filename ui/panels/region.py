@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.models import Status, Term
+from core.models import Term
 from core.progress.filters import OutcomeFilter
 from ui import components, data, filters, updates
 from ui.panels import outcome_measures
@@ -123,13 +123,10 @@ def _strategy_row(
         for col, (term, label) in zip(cols[2:5], TERMS, strict=True):
             col.markdown(f"**{label}**")
             for row in cells.get((strategy["id"], term.value), []):
-                box = col.container(border=True)
-                box.markdown(_outcome_markdown(row))
-                if row["status"] == Status.DONE.value or not updates.can_update(row):
-                    with box:  # History only: no row of buttons to lay out
-                        updates.form_button(row, key=row["outcome_id"])
-                    continue
-                with box.container(horizontal=True, wrap=True, gap="small"):
+                # One box, its words across it and its buttons wrapped below them in a
+                # row (a box, then a row inside it, were two elements an outcome).
+                with col.container(border=True, horizontal=True, wrap=True, gap="small"):
+                    st.markdown(_outcome_markdown(row), width="stretch")
                     updates.done_button(row, key=row["outcome_id"])
                     updates.form_button(row, key=row["outcome_id"])
         cols[5].markdown("**Ultimate outcome**\n\n" + md(strategy["ultimate_outcome"] or "—"))
