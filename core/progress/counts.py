@@ -3,7 +3,8 @@ by status, with open, overdue and due-soon counts (`grouped`). Completion (state
 by region, by need, region × need), outcomes per status, the schedule counts and the
 report-dates banner's (core/progress/baseline.py) are sums of its rows in Python, so a
 page that shows all of them reads the outcomes once (the Overview read them six times:
-issue 15).
+issue 15). A server keeps that scan as a tally (`Tally`, `LiveTally`) and moves it on
+by the outcomes each save changed (`advance`) instead of scanning again.
 
 Completion is done ÷ active, active being all but dropped."""
 
