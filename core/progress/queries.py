@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -135,7 +136,13 @@ def _outcome_statement(flt: OutcomeFilter) -> Any:
         .outerjoin(NotePublication, col(NotePublication.status_update_id) == col(last.id))
         .where(and_(True, *flt.conditions()))
     )
-    return _ordered(stmt, flt)
+    if flt.limit is None:
+        return _ordered(stmt, flt)
+    # The first outcomes picked by their ids alone, then read whole: sorting every
+    # outcome with its latest note and comment read those for all of them, not for the
+    # few kept (2,000 of 100,000 in the Plan browser's order: 265 → 110 ms).
+    picked = _ordered(joined([col(Outcome.id)]).where(and_(True, *flt.conditions())), flt)
+    return _ordered(stmt.where(col(Outcome.id).in_(picked)), replace(flt, limit=None))
 
 
 def _ordered(stmt: Any, flt: OutcomeFilter) -> Any:

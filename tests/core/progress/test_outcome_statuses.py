@@ -53,3 +53,15 @@ def test_a_filter_says_whether_a_save_can_change_what_it_picks() -> None:
     assert not plan_only.picks_by_status()
     assert dataclasses.replace(plan_only, statuses=(Status.DONE.value,)).picks_by_status()
     assert dataclasses.replace(plan_only, schedules=("overdue",)).picks_by_status()
+
+
+@pytest.mark.parametrize("order", ["plan", "due"])
+@pytest.mark.parametrize("limit", [1, 7, 100, 1000])
+def test_the_first_outcomes_are_the_first_of_all_in_the_same_order(engine, order, limit) -> None:
+    """A limited read picks its outcomes by id first, then reads them whole (issue 15):
+    the same rows, in the same order, as the first of an unlimited read."""
+    flt = OutcomeFilter(order=order, limit=limit)
+    with Session(engine) as session:
+        every = queries.outcome_rows(session, dataclasses.replace(flt, limit=None))
+        first = queries.outcome_rows(session, flt)
+    assert first == every[:limit]
