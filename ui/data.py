@@ -166,10 +166,10 @@ def timeline_rows(flt: OutcomeFilter, soon_days: int) -> pd.DataFrame:
 # Shared read-only (every figure is a sum of them): at 100,000 outcomes the rows are
 # some 12,000, and a cache_data hit unpickled them for every figure of every run.
 @shared(ttl=600, max_entries=64)
-def _tally(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Tally:
+def _tally(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Figures:
     live = _live_counts(queries.plan_stamp(stamp_), flt_key, day, soon_days)
     with Session(engine()) as session:
-        return live.current(session, queries.history_mark(stamp_))
+        return live.current(session, queries.history_mark(stamp_)).figures
 
 
 def _counts(stamp_: tuple, flt_key: tuple, day: date, soon_days: int) -> counts.Rows:

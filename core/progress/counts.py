@@ -72,6 +72,22 @@ class Tally:
     # Timeline's strategy bars of a large plan. Empty when picked by status.
     strategies: Mapping[str, Mapping[str, int]]
 
+    @property
+    def figures(self) -> Figures:
+        """What the pages read of it, without the parts (which stay with the live tally)."""
+        return Figures(self.rows, self.totals, self.strategies)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A tally's rows, their sums and each strategy's outcomes per status: what a page
+    reads. Kept per data stamp by the views, so the parts are left out (each stamp's
+    copy of them would hold some 15 MB at 100,000 outcomes)."""
+
+    rows: tuple[dict[str, Any], ...]
+    totals: Mapping[str, int]
+    strategies: Mapping[str, Mapping[str, int]]
+
 
 # More outcomes updated since than this share of the tally: scanning them all is cheaper.
 ADVANCE_MAX_SHARE = 0.05
@@ -198,14 +214,12 @@ def advance(session: Session, base: Tally, now: marks.Mark | None = None) -> Tal
 
 
 def with_strategy_counts(
-    spans: Sequence[dict[str, Any]], base: Tally
+    spans: Sequence[dict[str, Any]], base: Tally | Figures
 ) -> list[dict[str, Any]] | None:
     """Strategy spans (`queries.strategy_spans` of the tally's filter, read when the plan
     was last changed: their dates and outcomes do not move with a save) given the
     tally's outcomes per status. None when the tally has no such counts (its filter
     picks by status) or they are not the spans' outcomes: then read them again."""
-    if not base.parts and spans:
-        return None
     out = []
     for span in spans:
         per = base.strategies.get(span["strategy_id"])

@@ -543,3 +543,26 @@ def test_the_first_run_freezes_the_start_up_objects_once(db, new_app, monkeypatc
 
     assert not at.exception
     assert frozen == [1]
+
+
+def test_the_views_keep_each_stamps_figures_without_the_tallys_parts(db, new_app) -> None:
+    """ui/data keeps a page's counts per data stamp (up to 64 of them). Keeping each
+    stamp's tally whole kept its part per outcome too, a copy per stamp (some 15 MB at
+    100,000 outcomes each); only the rows, their sums and the strategies' counts are."""
+    from dataclasses import astuple
+    from datetime import date
+
+    from core.progress.filters import OutcomeFilter
+    from core.progress.queries import data_stamp
+    from ui import data
+
+    from .conftest import record
+
+    new_app().run()
+    record(db, SIGNED_IN, "southwest.legal-services.short.1", Status.DONE.value)
+    with Session(db) as session:
+        stamp = data_stamp(session)
+    kept = data._tally(stamp, astuple(OutcomeFilter()), date(2026, 12, 1), 60)
+
+    assert not hasattr(kept, "parts")
+    assert kept.totals[Status.DONE.value] == 1 and sum(r["total"] for r in kept.rows) == 248
