@@ -350,10 +350,6 @@ def strategies(logic_model_id: str) -> list[dict]:
     return _strategies(plan_stamp(), logic_model_id)
 
 
-def flags_for(kind: str, subject_id: str) -> list[tuple[str, str]]:
-    return flags().get((kind, subject_id), [])
-
-
 def flags() -> dict[tuple[str, str], list[tuple[str, str]]]:
     """The report's flags by subject, (kind, id) → [(code, reason)]: one cache lookup
     for a page that shows many subjects' flags."""

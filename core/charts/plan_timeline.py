@@ -153,8 +153,7 @@ def timeline_rows(
         m["report_start"] = min(
             m["start_date"] + (m["baseline_due_date"] - m["due_date"]), m["baseline_due_date"]
         )
-        m["is_done"] = int(m["status"] == Status.DONE.value)
-        m["is_active"] = int(m["status"] != Status.DROPPED.value)
+        m["is_done"], m["is_active"] = _counted(m["status"])
         regions.setdefault(m["region"], []).append(m)
         strategies.setdefault(m["strategy_id"], []).append(m)
     rows = [_group_row(REGION, group) for group in regions.values()]
@@ -169,8 +168,7 @@ def timeline_rows(
         row["moved"] = row["report_due"] != row["due_date"] or (
             row["report_start"] != row["start_date"]
         )
-        share = row["done"] / row["active"] if row["active"] > 0 else 0.0
-        row["done_end"] = row["start_date"] + (row["due_date"] - row["start_date"]) * share
+        row["done_end"] = _done_end(row["start_date"], row["due_date"], row["done"], row["active"])
         row["row_order"] = order
     # Columns mixing text and None stay objects (None, not NaN, where a region has none).
     out = pd.DataFrame(
@@ -202,8 +200,7 @@ def with_statuses(every: pd.DataFrame, statuses: dict[str, str]) -> pd.DataFrame
         if level != OUTCOME:
             continue
         status[i] = statuses[keys[i]]
-        done[i] = int(status[i] == Status.DONE.value)
-        active[i] = int(status[i] != Status.DROPPED.value)
+        done[i], active[i] = _counted(status[i])
         for sums, group in ((per_region, region_of[i]), (per_strategy, strategy_of[i])):
             total = sums.setdefault(group, [0, 0])
             total[0] += done[i]
@@ -222,15 +219,24 @@ def with_statuses(every: pd.DataFrame, statuses: dict[str, str]) -> pd.DataFrame
     out["done"] = done
     out["active"] = active
     out["label"] = _unique(labels)
-    share = pd.Series(
-        [d / a if a > 0 else 0.0 for d, a in zip(done, active, strict=True)], index=every.index
-    )
-    out["done_end"] = every["start_date"] + (every["due_date"] - every["start_date"]) * share
+    spans = zip(every["start_date"].tolist(), every["due_date"].tolist(), done, active, strict=True)
+    ends = [_done_end(*span) for span in spans]
+    out["done_end"] = pd.Series(ends, index=every.index, dtype=every["done_end"].dtype)
     return out
 
 
 def _group_label(level: str, text: str, done: int, active: int) -> str:
     return cut(text, LABEL_CHARS[level]) + f" ({done} of {active} done)"
+
+
+def _counted(status: Any) -> tuple[int, int]:
+    """An outcome's part of its groups' counts: (done, active; dropped is not)."""
+    return int(status == Status.DONE.value), int(status != Status.DROPPED.value)
+
+
+def _done_end(start: Any, due: Any, done: int, active: int) -> Any:
+    """Where a row's green bar ends: its share done of the way from start to due."""
+    return start + (due - start) * (done / active if active > 0 else 0.0)
 
 
 _MEMBER_COLUMNS = [

@@ -107,17 +107,16 @@ def _due(
     report = period_sql(col(Outcome.baseline_due_date), dialect).label("report")
     stmt = (
         _from_outcomes([key, current, report, func.count().label("n")])
-        .where(and_(True, *flt.conditions()), *_WHICH[which]())
+        .where(and_(True, *flt.conditions()), *_dropped_or_not(which))
         .group_by(key, current, report)
     )
     return session.exec(stmt).all()
 
 
-_WHICH: dict[str, Any] = {
-    "kept": lambda: [col(Outcome.status) != Status.DROPPED.value],
-    "dropped": lambda: [col(Outcome.status) == Status.DROPPED.value],
-    "every": lambda: [],
-}
+def _dropped_or_not(which: Which) -> list[Any]:
+    dropped = col(Outcome.status) == Status.DROPPED.value
+    return {"kept": [~dropped], "dropped": [dropped], "every": []}[which]
+
 
 Steps = dict[tuple[str, str], list[int]]  # (group, month) → [done, due now, due in report]
 

@@ -115,7 +115,7 @@ def tally(
             row = _row((region_id, need_id, model_id), regions[region_id], needs[need_id], today)
             for name, value in zip(_SUMS, sums, strict=False):
                 row[name] = int(value or 0)
-            row["total"] = sum(row[st.value] for st in Status)
+            row["total"] = sum(row[word] for word in _STATUS_WORDS)
             rows.append(row)
         return Tally(flt, today, soon_days, mark, tuple(rows), {}, totals_of(rows), {})
     found = session.connection().execute(_parts_statement(flt, today, soon_days)).all()
@@ -250,9 +250,6 @@ class LiveTally:
                 self._tally = advance(session, self._tally, now)
             return self._tally
 
-    def rows(self, session: Session) -> tuple[dict[str, Any], ...]:
-        return self.current(session).rows
-
 
 def _again(session: Session, base: Tally) -> Tally:
     return tally(session, base.flt, today=base.today, soon_days=base.soon_days)
@@ -273,10 +270,9 @@ def _row(key: Key, region: Any, need: Any, today: date | None) -> dict[str, Any]
         "need": need[1],
         "need_position": need[2],
     }
-    row.update({s.value: 0 for s in Status})
-    row["total"] = 0
+    row.update(dict.fromkeys(_STATUS_WORDS, 0), total=0)
     if today is not None:
-        row.update({key: 0 for key in _SCHEDULE})
+        row.update(dict.fromkeys(_SCHEDULE, 0))
     return row
 
 
@@ -324,7 +320,7 @@ def _sums_statement(flt: OutcomeFilter, today: date | None, soon_days: int) -> A
 
 
 _KEY_COLUMNS = (col(LogicModel.region_id), col(Strategy.need_id), col(LogicModel.id))
-_SUMS = [st.value for st in Status] + list(_SCHEDULE)
+_SUMS = (*_STATUS_WORDS, *_SCHEDULE)  # the sums statement's columns, in order
 
 
 def _schedule_flags(today: date | None, soon_days: int) -> tuple[Any, Any, Any]:

@@ -162,7 +162,7 @@ def test_a_live_tally_shared_by_threads_counts_each_save_once(backend, request, 
         engine = request.getfixturevalue("engine")
     live = counts.LiveTally(OutcomeFilter(), today=TODAY, soon_days=30)
     with Session(engine) as session:
-        live.rows(session)
+        live.current(session)
         ids = sorted(session.exec(select(Outcome.id)).all())
     errors: list[BaseException] = []
 
@@ -170,7 +170,7 @@ def test_a_live_tally_shared_by_threads_counts_each_save_once(backend, request, 
         try:
             for _ in range(15):
                 with Session(engine) as session:
-                    live.rows(session)
+                    live.current(session)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -185,7 +185,7 @@ def test_a_live_tally_shared_by_threads_counts_each_save_once(backend, request, 
 
     assert not errors
     with Session(engine) as session:
-        rows = live.rows(session)
+        rows = live.current(session).rows
         want = counts.tally(session, today=TODAY, soon_days=30)
     assert by_key(rows) == by_key(want.rows)
 
