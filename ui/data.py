@@ -184,6 +184,12 @@ def _live_counts(plan_stamp_: tuple, flt_key: tuple, day: date, soon_days: int) 
     return counts.LiveTally(_flt(flt_key), today=day, soon_days=soon_days)
 
 
+def plan_counts(stamp_: tuple, day: date, soon_days: int) -> counts.Rows:
+    """The whole plan's counts at a stamp, read-only (the Overview's, kept and moved on
+    the same way): for views that sum them their own way (the Evaluation)."""
+    return _counts(stamp_, astuple(OutcomeFilter()), day, soon_days)
+
+
 def _counts_key(flt: OutcomeFilter, soon_days: int | None = None) -> tuple:
     """The cache key of `_counts` for a filter (due soon: within the reader's window
     unless `soon_days` is given)."""

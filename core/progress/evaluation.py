@@ -1,18 +1,21 @@
 """The plan's own evaluation (Appendix A): per region, now and period by period, how
 much the tracker is used and whether regions act and collaborate: active leads, status
 updates, open outcomes kept fresh, re-baselining, measures reported, days from due date
-to Done, organisations contributing. Each figure is one SQL group-by."""
+to Done, organisations contributing. The status updates' figures are sums of the
+history's columns (core/progress/entries.py, which a server keeps current); the others
+are one SQL group-by each."""
 
 from __future__ import annotations
 
 import math
-import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, literal
+from sqlalchemy import String, and_, cast, func, literal
 from sqlmodel import Session, col, select
 
 from core.measures.queries import measure_joins, region_of_measure
@@ -27,15 +30,14 @@ from core.models import (
     PlanChange,
     Region,
     Status,
-    StatusUpdate,
     Strategy,
     User,
 )
 from core.partners.queries import survivors
-from core.progress import counted
+from core.progress import counts, entries
 from core.progress.burnup import Period, period_key, period_sql
 from core.progress.filters import OutcomeFilter
-from core.progress.schedule import open_sql
+from core.progress.schedule import CLOSED
 
 FRESH_DAYS = 90  # "updated in the last 90 days"
 APPENDIX_A = (
@@ -108,16 +110,84 @@ def _outcomes(*columns: Any) -> Any:
     )
 
 
-def _flag(condition: Any) -> Any:
-    """1 when `condition` holds, else 0: summed, the rows where it holds."""
-    return case((condition, 1), else_=0)
+def _keys(when: Any, dialect: str, period: Period | None, region: Any = _REGION) -> list[Any]:
+    """A row's region and period ("" when not by period), to group by."""
+    text = period_sql(when, dialect, period) if period else literal("")
+    return [region.label("region_id"), text.label("period")]
+
+
+@dataclass(frozen=True)
+class ValueSums:
+    """The measure values' figures per (region id, period): how many values count,
+    how many measures they report, and the organisations that recorded them (merges
+    followed). `measure_value_sums`."""
+
+    values: Mapping[Key, int]
+    measures: Mapping[Key, int]
+    organisations: Mapping[Key, frozenset[str]]
+
+
+def measure_value_sums(session: Session, period: Period | None) -> ValueSums:
+    """Measure values that count (neither an undo nor undone) of current measures, per
+    region, period, organisation and, when not by period, measure (the distinct
+    measures reported). Only a value, an undo or a plan change (organisations merged
+    too) moves them: callers may keep them on core/progress/queries.measures_stamp."""
+    undone = select(MeasureValue.reverts_id).where(col(MeasureValue.reverts_id).is_not(None))
+    counts_ = [col(MeasureValue.reverts_id).is_(None), col(MeasureValue.id).not_in(undone)]
+    org = col(MeasureValue.organisation_id)
+    if period:
+        dialect = session.get_bind().dialect.name
+        keys = [
+            *_keys(col(MeasureValue.recorded_at), dialect, period, region_of_measure()),
+            literal(""),
+            org,
+        ]
+        stmt = (
+            measure_joins(
+                _select([*keys, func.count()])
+                .select_from(MeasureValue)
+                .join(Measure, col(Measure.id) == col(MeasureValue.measure_id))
+            )
+            .where(*counts_, col(Measure.retired).is_(False))
+            .group_by(*keys)
+        )
+    else:
+        # Counted per measure first: the joins to its region then run once a measure.
+        per = (
+            select(col(MeasureValue.measure_id), org, func.count().label("n"))
+            .where(*counts_)
+            .group_by(col(MeasureValue.measure_id), org)
+            .subquery()
+        )
+        region = region_of_measure()
+        stmt = measure_joins(
+            _select([region, literal(""), per.c.measure_id, per.c.organisation_id, per.c.n])
+            .select_from(per)
+            .join(Measure, col(Measure.id) == per.c.measure_id)
+        ).where(col(Measure.retired).is_(False))
+    merged = survivors(session)
+    values: dict[Key, int] = {}
+    measures: dict[Key, set[str]] = {}
+    organisations: dict[Key, set[str]] = {}
+    for region, period_, measure_id, org_id, n in session.exec(stmt):
+        key = (region, period_)
+        values[key] = values.get(key, 0) + int(n)
+        measures.setdefault(key, set()).add(measure_id)
+        if org_id:
+            organisations.setdefault(key, set()).add(merged.get(org_id, org_id))
+    return ValueSums(
+        values,
+        {k: len(v) for k, v in measures.items()},
+        {k: frozenset(v) for k, v in organisations.items()},
+    )
 
 
 class _Figures:
-    """Every figure, keyed by (region id, period): one scan per table, grouped in SQL by
-    region, period and whatever a distinct count needs (people, organisations,
-    measures); Python adds the small groups up. Activity (updates, active leads) only
-    since `since` when set; the rest over all time."""
+    """Every figure, keyed by (region id, period): the status updates' from the
+    history's columns (grouped in pandas), the measure values' from their kept sums,
+    comments and re-baselines grouped in SQL; Python adds the small groups up.
+    Activity (updates, active leads) only since `since` when set; the rest over all
+    time."""
 
     def __init__(self, session: Session, period: Period | None, since: datetime | None):
         self.session, self.period, self.since = session, period, since
@@ -127,49 +197,61 @@ class _Figures:
         self.updates: dict[Key, int] = {}
         self.active: dict[Key, set[str]] = {}
         self.organisations: dict[Key, set[str]] = {}
-        self.values: dict[Key, int] = {}
-        self.measures: dict[Key, set[str]] = {}
+        self.values: Mapping[Key, int] = {}
+        self.measures: Mapping[Key, int] = {}  # distinct measures reported
         self.rebaselines: dict[Key, int] = {}
         self.last_rebaselined: dict[Any, Any] = {}
-        self.done: dict[Key, list[int]] = {}
+        self.done: dict[Key, tuple[int, float]] = {}  # outcomes done, median days
 
     def keys(self, when: Any, region: Any = _REGION) -> list[Any]:
-        period = period_sql(when, self.dialect, self.period) if self.period else literal("")
-        return [region.label("region_id"), period.label("period")]
+        return _keys(when, self.dialect, self.period, region)
 
     def _org(self, key: Key, org: str | None) -> None:
-        if org is not None:
+        if org:  # neither None nor the history's "" for none
             self.organisations.setdefault(key, set()).add(self.orgs.get(org, org))
             self.seen.add(key[1])
 
-    def history(self, assigned: dict[str, set[Any]]) -> None:
+    def _periods_of(self, months: pd.Series) -> Any:
+        """The period of each of the history's months ("" when not by period)."""
+        if not self.period:
+            return ""
+        if self.period == "month":
+            return months
+        names = {
+            m: period_key(date(int(m[:4]), int(m[5:7]), 1), self.period) for m in months.unique()
+        }
+        return months.map(names)
+
+    def history(self, assigned: dict[str, set[Any]], kept: entries.Entries) -> None:
         """Status updates (counted ones; active leads: any entry by someone assigned to
         the region or one of its strategies) and comments (not removed)."""
-        when = col(StatusUpdate.changed_at)
-        recent = when >= self.since if self.since is not None else literal(True)
-        counts = counted.counts_every()
-        by, org = col(StatusUpdate.changed_by), col(StatusUpdate.organisation_id)
-        keys = [*self.keys(when), by, org]
-        sums = [
-            func.sum(_flag(and_(counts, recent))),
-            func.sum(_flag(recent)),
-            func.sum(_flag(counts)),
-        ]
-        stmt = (
-            _outcomes(*keys, *sums)
-            .join(StatusUpdate, col(StatusUpdate.outcome_id) == col(Outcome.id))
-            .group_by(*keys)
+        frame = kept.frame
+        if self.since is not None:
+            recent = (frame["at"] >= pd.Timestamp(self.since)).to_numpy()
+        else:
+            recent = np.ones(len(frame), dtype=bool)
+        rows = pd.DataFrame(
+            {
+                "region": frame["region"],
+                "period": self._periods_of(frame["month"]),
+                "who": frame["who"],
+                "org": frame["org"],
+            }
         )
-        for region, period, who, org_id, kept_recent, any_recent, kept in self.session.exec(stmt):
-            key = (region, period)
-            if kept_recent:
-                self.updates[key] = self.updates.get(key, 0) + kept_recent
+        counted = rows[kept.counts & recent].groupby(["region", "period"], sort=False).size()
+        for key, n in zip(counted.index, counted.to_numpy(), strict=True):
+            self.updates[key] = int(n)
+            self.seen.add(key[1])
+        leads = recent & frame["who"].isin(assigned.keys()).to_numpy()  # assigned somewhere
+        who = rows.loc[leads, ["region", "period", "who"]].drop_duplicates()
+        for region, period, person in zip(*(who[c].to_numpy() for c in who.columns), strict=True):
+            if region in assigned.get(person, ()):
+                self.active.setdefault((region, period), set()).add(person)
                 self.seen.add(period)
-            if any_recent and region in assigned.get(who, ()):
-                self.active.setdefault(key, set()).add(who)
-                self.seen.add(period)
-            if kept:
-                self._org(key, org_id)
+        with_org = kept.counts & (frame["org"] != "").to_numpy()
+        orgs = rows.loc[with_org, ["region", "period", "org"]].drop_duplicates()
+        for region, period, org_id in zip(*(orgs[c].to_numpy() for c in orgs.columns), strict=True):
+            self._org((region, period), org_id)
         when = col(Comment.created_at)
         stmt = (
             _outcomes(*self.keys(when), col(Comment.organisation_id))
@@ -180,47 +262,12 @@ class _Figures:
         for region, period, org_id in self.session.exec(stmt):
             self._org((region, period), org_id)
 
-    def measure_values(self) -> None:
-        """Measure values that count (neither an undo nor undone) of current measures;
-        by measure only when not by period (the distinct measures reported)."""
-        undone = select(MeasureValue.reverts_id).where(col(MeasureValue.reverts_id).is_not(None))
-        counts = [col(MeasureValue.reverts_id).is_(None), col(MeasureValue.id).not_in(undone)]
-        org = col(MeasureValue.organisation_id)
-        if self.period:
-            keys = [
-                *self.keys(col(MeasureValue.recorded_at), region_of_measure()),
-                literal(""),
-                org,
-            ]
-            stmt = (
-                measure_joins(
-                    _select([*keys, func.count()])
-                    .select_from(MeasureValue)
-                    .join(Measure, col(Measure.id) == col(MeasureValue.measure_id))
-                )
-                .where(*counts, col(Measure.retired).is_(False))
-                .group_by(*keys)
-            )
-        else:
-            # Counted per measure first: the joins to its region then run once a measure.
-            per = (
-                select(col(MeasureValue.measure_id), org, func.count().label("n"))
-                .where(*counts)
-                .group_by(col(MeasureValue.measure_id), org)
-                .subquery()
-            )
-            region = region_of_measure()
-            stmt = measure_joins(
-                _select([region, literal(""), per.c.measure_id, per.c.organisation_id, per.c.n])
-                .select_from(per)
-                .join(Measure, col(Measure.id) == per.c.measure_id)
-            ).where(col(Measure.retired).is_(False))
-        for region, period, measure_id, org_id, n in self.session.exec(stmt):
-            key = (region, period)
-            self.values[key] = self.values.get(key, 0) + n
-            self.measures.setdefault(key, set()).add(measure_id)
-            self.seen.add(period)
-            self._org(key, org_id)
+    def measure_values(self, sums: ValueSums) -> None:
+        """`measure_value_sums` for this period (by measure when not by period)."""
+        self.values, self.measures = sums.values, sums.measures
+        for key, orgs in sums.organisations.items():
+            self.organisations.setdefault(key, set()).update(orgs)
+        self.seen.update(period for _, period in sums.values)
 
     def rebaselined(self) -> None:
         when = col(PlanChange.changed_at)
@@ -240,32 +287,58 @@ class _Figures:
             self.last_rebaselined[region] = last
             self.seen.add(period)
 
-    def outcomes_done(self) -> None:
-        """Each outcome Done now: days from its due date to the (UTC) day it (last)
-        became Done, in the period of that day."""
-        done = Status.DONE.value
-        stmt = (
-            _outcomes(_REGION, col(Outcome.due_date), func.max(col(StatusUpdate.changed_at)))
-            .join(StatusUpdate, col(StatusUpdate.outcome_id) == col(Outcome.id))
-            .where(
-                col(Outcome.status) == done,
-                col(StatusUpdate.new_status) == done,
-                col(StatusUpdate.old_status) != done,
-                counted.counts_every(),  # not an undo, nor a move to Done undone since
+    def outcomes_done(self, done: pd.DataFrame) -> None:
+        """`done_days` per region and period: how many, and their median."""
+        sums = (
+            pd.DataFrame(
+                {
+                    "region": done["region"],
+                    "period": self._periods_of(done["month"]),
+                    "days": done["days"],
+                }
             )
-            .group_by(col(Outcome.id), _REGION, col(Outcome.due_date))
+            .groupby(["region", "period"], sort=False)["days"]
+            .agg(["size", "median"])
         )
-        for region, due, done_at in self.session.exec(stmt):
-            day = _utc_day(done_at)
-            period = period_key(day, self.period) if self.period else ""
-            self.done.setdefault((region, period), []).append((day - due).days)
-            self.seen.add(period)
+        for key, n, median in zip(sums.index, sums["size"], sums["median"], strict=True):
+            self.done[key] = (int(n), float(median))
+            self.seen.add(key[1])
 
 
-def _utc_day(when: datetime | str) -> date:
-    """The UTC day of a time as the database returns it (naive times are UTC)."""
-    moment = datetime.fromisoformat(when) if isinstance(when, str) else when
-    return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
+def closed_outcomes(session: Session) -> pd.DataFrame:
+    """Every outcome closed now (Done or Dropped: core/progress/schedule.CLOSED),
+    indexed by id, with its `status` and `due` date; retired ones too (the history's
+    columns leave them out). Along the status index, without the plan's joins, and the
+    dates read as text: some 12,000 of 100,000."""
+    stmt = select(col(Outcome.id), col(Outcome.status), cast(col(Outcome.due_date), String))
+    rows = session.exec(stmt.where(col(Outcome.status).in_(CLOSED))).all()
+    ids, statuses, dues = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
+    return pd.DataFrame(
+        {
+            "status": pd.Series(statuses, dtype=object),
+            "due": pd.to_datetime(pd.Series(dues, dtype=object), format="%Y-%m-%d"),
+        }
+    ).set_axis(pd.Index(ids, dtype=object))
+
+
+def done_days(kept: entries.Entries, closed: pd.DataFrame) -> pd.DataFrame:
+    """Each outcome Done now: its `region`, the `month` of the (UTC) day it last
+    became Done by an entry that counts (not an undo, nor a move to Done undone since)
+    and the `days` from its due date to that day (below zero: done early)."""
+    done = Status.DONE.value
+    due = closed.loc[(closed["status"] == done).to_numpy(), "due"]
+    frame = kept.frame
+    into = kept.counts & (frame["new"] == done).to_numpy() & (frame["old"] != done).to_numpy()
+    moves = frame[into & frame["outcome"].isin(due.index).to_numpy()]
+    last = moves.groupby("outcome", sort=False).agg(region=("region", "first"), at=("at", "max"))
+    day = last["at"].dt.tz_convert(None).dt.normalize()  # `at` is in UTC
+    return pd.DataFrame(
+        {
+            "region": last["region"].to_numpy(dtype=object),
+            "month": entries.months(day).to_numpy(dtype=object),
+            "days": (day - due.reindex(last.index)).dt.days.to_numpy(dtype=np.int64),
+        }
+    )
 
 
 def _assignments(session: Session) -> tuple[dict[str, set[Any]], dict[Any, int]]:
@@ -296,76 +369,133 @@ def _assignments(session: Session) -> tuple[dict[str, set[Any]], dict[Any, int]]
     return regions, {r: len(people) for r, people in leads.items()}
 
 
-def _open_fresh(session: Session, since: datetime) -> dict[Any, tuple[int, int]]:
-    recent = select(StatusUpdate.outcome_id).where(col(StatusUpdate.changed_at) >= since)
-    fresh = func.sum(case((col(Outcome.id).in_(recent), 1), else_=0))
-    stmt = _outcomes(_REGION, func.count(), fresh).where(open_sql()).group_by(_REGION)
-    return {region: (n, f) for region, n, f in session.exec(stmt)}
+def _open_fresh(
+    kept: entries.Entries, since: datetime, rows: counts.Rows, closed: pd.DataFrame
+) -> dict[Any, tuple[int, int]]:
+    """Per region with open outcomes: how many (the sum of `rows`, core/progress/counts'
+    rows of the whole plan with a day) and how many of them have a status update since
+    `since`."""
+    opened: dict[Any, int] = {}
+    for row in rows:
+        opened[row["region_id"]] = opened.get(row["region_id"], 0) + row["open"]
+    frame = kept.frame
+    recent = frame.loc[(frame["at"] >= pd.Timestamp(since)).to_numpy(), ["outcome", "region"]]
+    recent = recent.drop_duplicates("outcome")
+    fresh = (
+        recent[~recent["outcome"].isin(closed.index).to_numpy()].groupby("region").size().to_dict()
+    )
+    return {r: (n, int(fresh.get(r, 0))) for r, n in opened.items() if n}
 
 
 def _regions(session: Session) -> list[tuple[str, str]]:
     return list(session.exec(select(Region.id, Region.name).order_by(col(Region.position))).all())
 
 
-def _median(days: list[int]) -> float:
-    return float(statistics.median(days)) if days else math.nan
+class _Grid:
+    """Each figure's column over every region × period (in that order), from its values
+    by (region id, period): the others are `empty`."""
+
+    def __init__(self, regions: list[tuple[str, str]], periods: list[str]) -> None:
+        self.regions = {r: i for i, (r, _) in enumerate(regions)}
+        self.periods = {p: i for i, p in enumerate(periods)}
+
+    def __call__(self, values: Mapping[Key, Any], empty: float = 0) -> np.ndarray:
+        width = len(self.periods)
+        out = np.full(len(self.regions) * width, empty, dtype=np.float64)
+        for (region, period), value in values.items():
+            r, p = self.regions.get(region), self.periods.get(period)
+            if r is not None and p is not None:
+                out[r * width + p] = value
+        return out
 
 
-def current(session: Session, today: date) -> pd.DataFrame:
+def _sizes(values: Mapping[Key, Any]) -> dict[Key, int]:
+    return {k: len(v) for k, v in values.items()}
+
+
+def current(
+    session: Session,
+    today: date,
+    *,
+    kept: entries.Entries | None = None,
+    values: ValueSums | None = None,
+    rows: counts.Rows | None = None,
+    closed: pd.DataFrame | None = None,
+    done: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per region: its figures today (activity over the last FRESH_DAYS days;
-    measures, Done and organisations over all time)."""
+    measures, Done and organisations over all time). A server passes what it keeps:
+    the history's columns (`kept`: core/progress/entries.py), `measure_value_sums`
+    (`values`, by measure), the whole plan's counts for `today` (`rows`),
+    `closed_outcomes` and their `done_days`; each is read now when not given."""
     since = datetime.combine(today - timedelta(days=FRESH_DAYS), time(), tzinfo=UTC)
+    kept = kept if kept is not None else entries.read(session)
+    closed = closed if closed is not None else closed_outcomes(session)
     f = _Figures(session, None, since)
     assigned, leads = _assignments(session)
-    f.history(assigned)
-    f.measure_values()
+    f.history(assigned, kept)
+    f.measure_values(values if values is not None else measure_value_sums(session, None))
     f.rebaselined()
-    f.outcomes_done()
-    fresh = _open_fresh(session, since)
+    f.outcomes_done(done if done is not None else done_days(kept, closed))
+    if rows is None:
+        rows = counts.grouped(session, today=today)
+    fresh = _open_fresh(kept, since, rows, closed)
     regions = _regions(session)
-    keys = [(r, "") for r, _ in regions]
+    column = _Grid(regions, [""])
     last = pd.Series([f.last_rebaselined.get(r, math.nan) for r, _ in regions], dtype=object)
     columns = {
         "region": pd.Series([name for _, name in regions], dtype="str"),
         "leads_assigned": [leads.get(r, 0) for r, _ in regions],
-        "active_leads": [len(f.active.get(k, ())) for k in keys],
-        "updates": [f.updates.get(k, 0) for k in keys],
+        "active_leads": column(_sizes(f.active)),
+        "updates": column(f.updates),
         "open_outcomes": [fresh.get(r, (0, 0))[0] for r, _ in regions],
         "open_fresh_share": [
             fresh[r][1] / fresh[r][0] if r in fresh else math.nan for r, _ in regions
         ],
         "rebaselined": pd.Series(["No" if pd.isna(x) else "Yes" for x in last], dtype="str"),
         "last_rebaselined": pd.to_datetime(last, format="mixed").dt.date,
-        "measures_reported": [len(f.measures.get(k, ())) for k in keys],
-        "values_recorded": [f.values.get(k, 0) for k in keys],
-        "outcomes_done": [len(f.done.get(k, ())) for k in keys],
-        "median_days_to_done": [_median(f.done.get(k, [])) for k in keys],
-        "organisations": [len(f.organisations.get(k, ())) for k in keys],
+        "measures_reported": column(f.measures),
+        "values_recorded": column(f.values),
+        "outcomes_done": column({k: n for k, (n, _) in f.done.items()}),
+        "median_days_to_done": column({k: m for k, (_, m) in f.done.items()}, math.nan),
+        "organisations": column(_sizes(f.organisations)),
     }
     return _frame(columns, CURRENT)
 
 
-def over_time(session: Session, today: date, period: Period = "month") -> pd.DataFrame:
+def over_time(
+    session: Session,
+    today: date,
+    period: Period = "month",
+    *,
+    kept: entries.Entries | None = None,
+    values: ValueSums | None = None,
+    closed: pd.DataFrame | None = None,
+    done: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per region and period (month "2026-12" or quarter "2026-Q4"), from the
-    first period with any activity to this one."""
+    first period with any activity to this one. `kept`, `values`, `closed` and `done`
+    as for `current` (`values` by this period)."""
+    kept = kept if kept is not None else entries.read(session)
+    closed = closed if closed is not None else closed_outcomes(session)
     f = _Figures(session, period, None)
-    f.history(_assignments(session)[0])
-    f.measure_values()
+    f.history(_assignments(session)[0], kept)
+    f.measure_values(values if values is not None else measure_value_sums(session, period))
     f.rebaselined()
-    f.outcomes_done()
+    f.outcomes_done(done if done is not None else done_days(kept, closed))
     periods = _periods(f.seen, today, period)
     regions = _regions(session)
-    keys = [(r, p) for r, _ in regions for p in periods]
+    column = _Grid(regions, periods)
     columns = {
-        "region": pd.Series([name for _, name in regions for _ in periods], dtype="str"),
-        "period": pd.Series([p for _, p in keys], dtype="str"),
-        "active_leads": [len(f.active.get(k, ())) for k in keys],
-        "updates": [f.updates.get(k, 0) for k in keys],
-        "rebaselines": [f.rebaselines.get(k, 0) for k in keys],
-        "values_recorded": [f.values.get(k, 0) for k in keys],
-        "outcomes_done": [len(f.done.get(k, ())) for k in keys],
-        "median_days_to_done": [_median(f.done.get(k, [])) for k in keys],
-        "organisations": [len(f.organisations.get(k, ())) for k in keys],
+        "region": pd.Series(np.repeat([name for _, name in regions], len(periods)), dtype="str"),
+        "period": pd.Series(np.tile(np.array(periods, dtype=object), len(regions)), dtype="str"),
+        "active_leads": column(_sizes(f.active)),
+        "updates": column(f.updates),
+        "rebaselines": column(f.rebaselines),
+        "values_recorded": column(f.values),
+        "outcomes_done": column({k: n for k, (n, _) in f.done.items()}),
+        "median_days_to_done": column({k: m for k, (_, m) in f.done.items()}, math.nan),
+        "organisations": column(_sizes(f.organisations)),
     }
     return _frame(columns, SERIES)
 
@@ -376,7 +506,9 @@ _FLOATS = {"open_fresh_share", "median_days_to_done"}
 def _frame(columns: dict[str, Any], order: list[str]) -> pd.DataFrame:
     """The one DataFrame: counts as int64, medians and shares as float64."""
     typed = {
-        c: np.array(v, dtype=np.float64 if c in _FLOATS else np.int64) if isinstance(v, list) else v
+        c: np.asarray(v, dtype=np.float64 if c in _FLOATS else np.int64)
+        if isinstance(v, list | np.ndarray)
+        else v
         for c, v in columns.items()
     }
     return pd.DataFrame({c: typed[c] for c in order})

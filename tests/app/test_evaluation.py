@@ -68,3 +68,41 @@ def test_evaluation_follows_the_sidebar_regions(db, new_app) -> None:
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert "Kansas City" not in spec["description"]
     assert any("other filters do not apply" in c for c in texts(at.caption))
+
+
+def test_evaluation_follows_saves_and_undos_in_a_running_session(db, new_app) -> None:
+    """Issue 15: the history's columns are kept for every session and moved on by each
+    save (core/progress/entries.py), not read whole again: a save, an undo and another
+    save show on the next run of a session already open."""
+    from core.progress.updates import revert_update
+    from core.store.db import write_session
+
+    from .conftest import version_of
+
+    lead = make_user(db, "lead-sw", region="southwest")
+    who = actor(db, lead)
+    at = new_app(PAGE).run()
+
+    def figures() -> tuple[int, int]:
+        assert not at.exception, [e.message for e in at.exception]
+        table = at.dataframe[0].value.set_index("Region")
+        return int(table.loc["Southwest", "Status updates"]), int(
+            table.loc["Southwest", "Outcomes done"]
+        )
+
+    before = figures()
+    done = record(db, who, SW_DONE, Status.DONE.value, day=3)
+    at.run()
+    assert figures() == (before[0] + 1, before[1] + 1)
+    with write_session(db) as session:
+        revert_update(
+            session=session,
+            actor=who,
+            status_update_id=done,
+            expected_version=version_of(db, SW_DONE),
+        )
+    at.run()
+    assert figures() == before
+    record(db, who, SW_BLOCKED, Status.BLOCKED.value, "Waiting.", day=5)
+    at.run()
+    assert figures() == (before[0] + 1, before[1])

@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from core.charts.evaluation import trend_chart
 from core.io import evaluation_export
-from core.progress import evaluation
+from core.progress import entries, evaluation, queries
 from core.progress.burnup import Period
-from ui import components, data
+from ui import components, data, filters
 
 EXPLANATION = f"""
 The plan's Appendix A asks to “{evaluation.APPENDIX_A}”. These figures are how this
@@ -46,16 +46,66 @@ FIGURES = [
 PERIODS: dict[str, Period] = {"By month": "month", "By quarter": "quarter"}
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _current(stamp_: tuple, day: date) -> pd.DataFrame:
+# The history's columns, kept for every session and moved on by each save's entries
+# (core/progress/entries.py), not read whole again: one per plan (some 60,000 entries
+# at 100,000 outcomes, about 20 MB).
+@data.shared(ttl=3600, max_entries=4)
+def _live_entries(plan_stamp_: tuple) -> entries.LiveEntries:
+    return entries.LiveEntries()
+
+
+def _entries(stamp_: tuple, session: Session) -> entries.Entries:
+    live = _live_entries(queries.plan_stamp(stamp_))
+    return live.current(session, queries.history_mark(stamp_))
+
+
+# Only a measure value, an undo of one or a plan change moves these: a status save
+# does not read them again.
+@data.shared(ttl=3600, max_entries=8)
+def _value_sums(measures_stamp_: tuple, period: Period | None) -> evaluation.ValueSums:
     with Session(data.engine()) as session:
-        return evaluation.current(session, day)
+        return evaluation.measure_value_sums(session, period)
+
+
+# Read once per stamp for both the table and the series.
+@data.shared(ttl=600, max_entries=16)
+def _closed(stamp_: tuple) -> pd.DataFrame:
+    with Session(data.engine()) as session:
+        return evaluation.closed_outcomes(session)
+
+
+@data.shared(ttl=600, max_entries=16)
+def _done(stamp_: tuple) -> pd.DataFrame:
+    with Session(data.engine()) as session:
+        return evaluation.done_days(_entries(stamp_, session), _closed(stamp_))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+def _current(stamp_: tuple, day: date, soon_days: int) -> pd.DataFrame:
+    with Session(data.engine()) as session:
+        return evaluation.current(
+            session,
+            day,
+            kept=_entries(stamp_, session),
+            values=_value_sums(queries.measures_stamp(stamp_), None),
+            rows=data.plan_counts(stamp_, day, soon_days),
+            closed=_closed(stamp_),
+            done=_done(stamp_),
+        )
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
 def _series(stamp_: tuple, day: date, period: Period) -> pd.DataFrame:
     with Session(data.engine()) as session:
-        return evaluation.over_time(session, day, period)
+        return evaluation.over_time(
+            session,
+            day,
+            period,
+            kept=_entries(stamp_, session),
+            values=_value_sums(queries.measures_stamp(stamp_), period),
+            closed=_closed(stamp_),
+            done=_done(stamp_),
+        )
 
 
 def explain() -> None:
@@ -80,7 +130,7 @@ def scope_caption(regions: tuple[str, ...]) -> None:
 
 def region_table(regions: tuple[str, ...] = ()) -> pd.DataFrame:
     """Each region's figures today, as a table; returns them for `downloads`."""
-    current = _of(_current(data.stamp(), data.today()), regions)
+    current = _of(_current(data.stamp(), data.today(), filters.soon_days()), regions)
     st.subheader("Each region now")
     share = evaluation.LABELS["open_fresh_share"]
     st.dataframe(
