@@ -1,6 +1,8 @@
-"""The history check for admins: core.store.chain.verify at start, and again whenever
-the data stamp changes (or every ten minutes), with a warning banner when it fails.
-dashboard.py calls `banner()` once per run.
+"""The history check for admins: core.store.chain.verify at start and every ten
+minutes; whenever the data stamp changes in between, only what was added since the
+last check (`chain.verify_since`: some milliseconds, where the whole check of a large
+history takes hundreds). A warning banner when it fails; a problem found stays shown
+until the next whole check. dashboard.py calls `banner()` once per run.
 
 The check runs in a thread of its own, one at a time per database: a run waits for it
 a moment (the real plan's check takes a few milliseconds, so its result shows at once)
@@ -23,7 +25,7 @@ from ui.text import md
 
 _LOG = logging.getLogger(__name__)
 WAIT_S = 0.2  # how long a run waits for a check it started
-AGAIN_S = 600  # a check older than this is run again, even with nothing saved
+AGAIN_S = 600  # a whole check older than this is run again, even with nothing saved
 
 
 class Check:
@@ -32,8 +34,9 @@ class Check:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._stamp: tuple | None = None
-        self._started = 0.0
+        self._started = 0.0  # when the latest whole check started (monotonic)
         self._thread: threading.Thread | None = None
+        self._verified: chain.VerifyReport | None = None  # the latest check, when it passed
         self.problem: str | None = None  # the latest finished check's first problem
 
     def latest(self, engine: Engine, stamp: tuple) -> str | None:
@@ -41,27 +44,36 @@ class Check:
         moment, and return the latest finished check's problem (None: all is well)."""
         started = None
         with self._lock:
-            stale = stamp != self._stamp or time.monotonic() - self._started > AGAIN_S
-            if stale and not (self._thread and self._thread.is_alive()):
-                self._stamp, self._started = stamp, time.monotonic()
+            whole = time.monotonic() - self._started > AGAIN_S
+            # After a problem, only a whole check can tell more: a save does not mend it.
+            moved = stamp != self._stamp and (self._verified is not None or self._stamp is None)
+            if (whole or moved) and not (self._thread and self._thread.is_alive()):
+                since = None if whole else self._verified
+                if since is None:
+                    self._started = time.monotonic()
+                self._stamp = stamp
                 started = self._thread = threading.Thread(
-                    target=self._run, args=(engine,), name="history-verify", daemon=True
+                    target=self._run, args=(engine, since), name="history-verify", daemon=True
                 )
                 started.start()
         if started is not None:  # only the run that started a check waits for it
             started.join(WAIT_S)
         return self.problem
 
-    def _run(self, engine: Engine) -> None:
+    def _run(self, engine: Engine, since: chain.VerifyReport | None) -> None:
         try:
-            report = chain.verify(engine)
+            report = chain.verify(engine) if since is None else chain.verify_since(engine, since)
         except SQLAlchemyError:
-            self.problem = None  # the database's own errors are reported where they happen
+            # The database's own errors are reported where they happen; check whole next.
+            self._verified, self.problem = None, None
+            self._started = 0.0
             return
         except Exception as exc:  # a check that cannot run must still warn
             _LOG.exception("The history check could not run")
+            self._verified = None
             self.problem = f"The history check could not run ({type(exc).__name__})"
             return
+        self._verified = report if report.ok else None
         self.problem = None if report.ok else report.summary()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -132,14 +132,29 @@ class VerifyReport:
         return f"History check failed at {first}{more}."
 
 
-def chain_problems(connection: Connection, table: str, report: VerifyReport) -> None:
-    """Check every row's hash, in id order; stop at the first broken one."""
-    columns = CHAINED[table].__table__.columns
-    rows = connection.execute(sa.select(CHAINED[table].__table__).order_by(columns["id"]))
+def chain_problems(
+    connection: Connection,
+    table: str,
+    report: VerifyReport,
+    since: Mapping[str, Any] | None = None,
+    before: int = 0,
+) -> bool:
+    """Check every row's hash, in id order; stop at the first broken one. With `since`
+    (the head a check ended on, `before` rows up to it), only the rows after it,
+    chained from it; False, checking nothing, when the rows up to it are not `before`
+    (one deleted, or committed late): the whole table must be checked."""
+    chained = CHAINED[table].__table__
+    stmt = sa.select(chained).order_by(chained.c.id)
     previous: str | None = None
     count = 0
     head: dict[str, Any] | None = None
-    for row in rows.mappings():
+    if since is not None:
+        up_to = sa.select(sa.func.count()).select_from(chained).where(chained.c.id <= since["id"])
+        if connection.execute(up_to).scalar_one() != before:
+            return False
+        stmt = stmt.where(chained.c.id > since["id"])
+        previous, count, head = since["hash"], before, dict(since)
+    for row in connection.execute(stmt).mappings():
         count += 1
         expected = entry_hash(dict(row), previous)
         if row["chain_hash"] != expected:
@@ -154,6 +169,7 @@ def chain_problems(connection: Connection, table: str, report: VerifyReport) -> 
         head = {"id": row["id"], "hash": previous}
     report.rows[table] = count
     report.heads[table] = head
+    return True
 
 
 def trigger_problems(connection: Connection, report: VerifyReport) -> None:
@@ -172,25 +188,28 @@ def trigger_problems(connection: Connection, report: VerifyReport) -> None:
                 report.problems.append(Problem(table, None, message))
 
 
-def status_problems(connection: Connection, report: VerifyReport) -> None:
-    """Every outcome's status is the new status of its latest update (Not started
-    when it has none)."""
+def status_problems(
+    connection: Connection, report: VerifyReport, outcome_ids: Collection[str] | None = None
+) -> None:
+    """Every outcome's status (or only those of `outcome_ids`) is the new status of its
+    latest update (Not started when it has none)."""
     outcome, update = SQLModel.metadata.tables["outcome"], SQLModel.metadata.tables["status_update"]
-    latest = (
-        sa.select(update.c.outcome_id, sa.func.max(update.c.id).label("last_id"))
-        .group_by(update.c.outcome_id)
-        .subquery()
-    )
-    rows = connection.execute(
+    latest = sa.select(update.c.outcome_id, sa.func.max(update.c.id).label("last_id"))
+    if outcome_ids is not None:
+        latest = latest.where(update.c.outcome_id.in_(sorted(outcome_ids)))
+    last = latest.group_by(update.c.outcome_id).subquery()
+    stmt = (
         sa.select(outcome.c.id, outcome.c.status, update.c.new_status)
         .select_from(outcome)
-        .outerjoin(latest, latest.c.outcome_id == outcome.c.id)
-        .outerjoin(update, update.c.id == latest.c.last_id)
+        .outerjoin(last, last.c.outcome_id == outcome.c.id)
+        .outerjoin(update, update.c.id == last.c.last_id)
         .order_by(outcome.c.id)
     )
-    for outcome_id, status, last in rows:
-        if status != (last or Status.NOT_STARTED.value):
-            said = last or f"{Status.NOT_STARTED.value} (no updates)"
+    if outcome_ids is not None:
+        stmt = stmt.where(outcome.c.id.in_(sorted(outcome_ids)))
+    for outcome_id, status, new_status in connection.execute(stmt):
+        if status != (new_status or Status.NOT_STARTED.value):
+            said = new_status or f"{Status.NOT_STARTED.value} (no updates)"
             message = f"status is {status!r} but its history says {said!r}"
             report.problems.append(Problem("outcome", outcome_id, message))
 
@@ -202,6 +221,37 @@ def verify_connection(connection: Connection) -> VerifyReport:
     trigger_problems(connection, report)
     status_problems(connection, report)
     return report
+
+
+# More outcomes updated since a check than this: check every outcome's status again.
+SINCE_MAX_OUTCOMES = 1_000
+
+
+def verify_since(engine: Engine, last: VerifyReport) -> VerifyReport:
+    """`verify` of what was added since `last` (a report of `verify` that found
+    nothing wrong): each chained table's rows after its head, chained from it; the
+    guard's triggers; the status of each outcome updated since. A whole `verify` when
+    a table's rows up to its head are not as many as `last` counted, or many outcomes
+    were updated. What changed below the heads is for the next whole `verify`."""
+    with engine.connect() as connection, connection.begin():
+        report = VerifyReport()
+        for table in CHAINED:
+            head = last.heads.get(table)
+            if not chain_problems(connection, table, report, head, last.rows.get(table, 0)):
+                return verify_connection(connection)
+        trigger_problems(connection, report)
+        update = SQLModel.metadata.tables["status_update"]
+        after = (last.heads.get("status_update") or {"id": 0})["id"]
+        touched = set(
+            connection.execute(
+                sa.select(update.c.outcome_id).where(update.c.id > after).distinct()
+            ).scalars()
+        )
+        if len(touched) > SINCE_MAX_OUTCOMES:
+            status_problems(connection, report)
+        elif touched:
+            status_problems(connection, report, touched)
+        return report
 
 
 def verify(engine: Engine) -> VerifyReport:

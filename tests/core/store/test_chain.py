@@ -215,3 +215,48 @@ def test_concurrent_writers_do_not_fork_the_chain(busy):
     report = chain.verify(busy)
     assert report.ok, report.summary()
     assert report.rows["status_update"] == 4 + 12
+
+
+def test_a_check_since_the_last_reads_only_what_was_added_and_agrees(busy):
+    """Issue 15: the admins' check after each save read every row (a few hundred ms at
+    100,000 outcomes, beside every page's run). `verify_since` checks the rows after
+    the last check's heads, chained from them, and the outcomes they updated."""
+    last = chain.verify(busy)
+    record(busy, OUTCOMES[1], "Done", 3)
+    record(busy, OUTCOMES[0], "Blocked", 3)
+    since, whole = chain.verify_since(busy, last), chain.verify(busy)
+    assert since.ok and whole.ok, since.summary()
+    assert since.rows == whole.rows and since.heads == whole.heads
+    assert chain.verify_since(busy, since).rows == whole.rows  # nothing added: nothing read
+
+
+def test_a_check_since_finds_a_changed_new_row_and_a_status_its_history_does_not_explain(busy):
+    last = chain.verify(busy)
+    added = record(busy, OUTCOMES[1], "Done", 3)
+    drop_guard(busy)
+    run_sql(busy, f"UPDATE status_update SET changed_by = 'mallory' WHERE id = {added}")
+    report = chain.verify_since(busy, last)
+    assert str(report.problems[0]).startswith(f"status_update row {added}: does not match")
+    assert any("append-only trigger" in str(p) for p in report.problems)
+    assert not chain.verify(busy).ok  # the whole check agrees
+
+
+def test_a_check_since_checks_the_status_of_each_outcome_updated_since(busy):
+    last = chain.verify(busy)
+    record(busy, OUTCOMES[1], "Done", 3)
+    run_sql(busy, f"UPDATE outcome SET status = 'Dropped' WHERE id = '{OUTCOMES[1]}'")
+    assert [str(p) for p in chain.verify_since(busy, last).problems] == [
+        f"outcome row {OUTCOMES[1]}: status is 'Dropped' but its history says 'Done'"
+    ]
+
+
+def test_a_row_gone_below_the_last_head_makes_the_check_since_a_whole_one(busy):
+    last = chain.verify(busy)
+    first = rows(busy, StatusUpdate)[0].id
+    drop_guard(busy)
+    run_sql(busy, f"DELETE FROM status_update WHERE id = {first}")
+    report = chain.verify_since(busy, last)  # no row after the head: it counts those below
+    assert str(report.problems[0]) == (
+        f"status_update row {first + 1}: does not match its hash: it was changed, or a "
+        "row before it was deleted"
+    )
