@@ -8,7 +8,8 @@ are one SQL group-by each."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import statistics
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -211,47 +212,47 @@ class _Figures:
             self.organisations.setdefault(key, set()).add(self.orgs.get(org, org))
             self.seen.add(key[1])
 
-    def _periods_of(self, months: pd.Series) -> Any:
-        """The period of each of the history's months ("" when not by period)."""
+    def _period_of(self) -> Callable[[str], str]:
+        """The period of a month of the history ("2026-12"; "" when not by period)."""
         if not self.period:
-            return ""
+            return lambda month: ""
         if self.period == "month":
-            return months
-        names = {
-            m: period_key(date(int(m[:4]), int(m[5:7]), 1), self.period) for m in months.unique()
-        }
-        return months.map(names)
+            return str
+        names: dict[str, str] = {}
+
+        def quarter(month: str) -> str:
+            if (name := names.get(month)) is None:
+                name = names[month] = period_key(date(int(month[:4]), int(month[5:]), 1), "quarter")
+            return name
+
+        return quarter
 
     def history(self, assigned: dict[str, set[Any]], kept: entries.Entries) -> None:
         """Status updates (counted ones; active leads: any entry by someone assigned to
         the region or one of its strategies) and comments (not removed)."""
-        frame = kept.frame
-        if self.since is not None:
-            recent = (frame["at"] >= pd.Timestamp(self.since)).to_numpy()
-        else:
-            recent = np.ones(len(frame), dtype=bool)
-        rows = pd.DataFrame(
-            {
-                "region": frame["region"],
-                "period": self._periods_of(frame["month"]),
-                "who": frame["who"],
-                "org": frame["org"],
-            }
-        )
-        counted = rows[kept.counts & recent].groupby(["region", "period"], sort=False).size()
-        for key, n in zip(counted.index, counted.to_numpy(), strict=True):
-            self.updates[key] = int(n)
-            self.seen.add(key[1])
-        leads = recent & frame["who"].isin(assigned.keys()).to_numpy()  # assigned somewhere
-        who = rows.loc[leads, ["region", "period", "who"]].drop_duplicates()
-        for region, period, person in zip(*(who[c].to_numpy() for c in who.columns), strict=True):
-            if region in assigned.get(person, ()):
-                self.active.setdefault((region, period), set()).add(person)
-                self.seen.add(period)
-        with_org = kept.counts & (frame["org"] != "").to_numpy()
-        orgs = rows.loc[with_org, ["region", "period", "org"]].drop_duplicates()
-        for region, period, org_id in zip(*(orgs[c].to_numpy() for c in orgs.columns), strict=True):
-            self._org((region, period), org_id)
+        since = entries.utc(self.since) if self.since is not None else None
+        period_of = self._period_of()
+        updates, active = self.updates, self.active
+        orgs: set[tuple[Key, str]] = set()
+        nobody: set[Any] = set()
+        # One pass over some 60,000 rows at 100,000 outcomes: the rows unpacked in the
+        # loop (a NamedTuple's attributes cost more), each distinct pair added once.
+        for (_, _, region, at, month, who, org, _, _, _), counts_ in kept.counted():
+            key = (region, period_of(month))
+            if since is not None and at < since:
+                if counts_ and org:
+                    orgs.add((key, org))
+                continue
+            if counts_:
+                updates[key] = updates.get(key, 0) + 1
+                if org:
+                    orgs.add((key, org))
+            if region in assigned.get(who, nobody):
+                active.setdefault(key, set()).add(who)
+        for key, org in orgs:
+            self._org(key, org)
+        self.seen.update(period for _, period in updates)
+        self.seen.update(period for _, period in active)
         when = col(Comment.created_at)
         stmt = (
             _outcomes(*self.keys(when), col(Comment.organisation_id))
@@ -287,58 +288,50 @@ class _Figures:
             self.last_rebaselined[region] = last
             self.seen.add(period)
 
-    def outcomes_done(self, done: pd.DataFrame) -> None:
+    def outcomes_done(self, done: DoneDays) -> None:
         """`done_days` per region and period: how many, and their median."""
-        sums = (
-            pd.DataFrame(
-                {
-                    "region": done["region"],
-                    "period": self._periods_of(done["month"]),
-                    "days": done["days"],
-                }
-            )
-            .groupby(["region", "period"], sort=False)["days"]
-            .agg(["size", "median"])
-        )
-        for key, n, median in zip(sums.index, sums["size"], sums["median"], strict=True):
-            self.done[key] = (int(n), float(median))
+        period_of = self._period_of()
+        days: dict[Key, list[int]] = {}
+        for region, month, n in done:
+            days.setdefault((region, period_of(month)), []).append(n)
+        for key, values in days.items():
+            self.done[key] = (len(values), float(statistics.median(values)))
             self.seen.add(key[1])
 
 
-def closed_outcomes(session: Session) -> pd.DataFrame:
-    """Every outcome closed now (Done or Dropped: core/progress/schedule.CLOSED),
-    indexed by id, with its `status` and `due` date; retired ones too (the history's
-    columns leave them out). Along the status index, without the plan's joins, and the
-    dates read as text: some 12,000 of 100,000."""
+# Outcome id → its status and due date, of every outcome closed now: `closed_outcomes`.
+Closed = dict[str, tuple[str, date]]
+# (region id, month, days from the due date to Done) of each outcome Done: `done_days`.
+DoneDays = list[tuple[Any, str, int]]
+
+
+def closed_outcomes(session: Session) -> Closed:
+    """Every outcome closed now (Done or Dropped: core/progress/schedule.CLOSED), with
+    its status and due date; retired ones too (the history's rows leave them out).
+    Along the status index, without the plan's joins, the dates read as text: some
+    12,000 of 100,000."""
     stmt = select(col(Outcome.id), col(Outcome.status), cast(col(Outcome.due_date), String))
     rows = session.exec(stmt.where(col(Outcome.status).in_(CLOSED))).all()
-    ids, statuses, dues = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
-    return pd.DataFrame(
-        {
-            "status": pd.Series(statuses, dtype=object),
-            "due": pd.to_datetime(pd.Series(dues, dtype=object), format="%Y-%m-%d"),
-        }
-    ).set_axis(pd.Index(ids, dtype=object))
+    return {o: (status, date.fromisoformat(due)) for o, status, due in rows}
 
 
-def done_days(kept: entries.Entries, closed: pd.DataFrame) -> pd.DataFrame:
-    """Each outcome Done now: its `region`, the `month` of the (UTC) day it last
-    became Done by an entry that counts (not an undo, nor a move to Done undone since)
-    and the `days` from its due date to that day (below zero: done early)."""
+def done_days(kept: entries.Entries, closed: Closed) -> DoneDays:
+    """Each outcome Done now: its region, the month of the (UTC) day it last became
+    Done by an entry that counts (not an undo, nor a move to Done undone since) and the
+    days from its due date to that day (below zero: done early)."""
     done = Status.DONE.value
-    due = closed.loc[(closed["status"] == done).to_numpy(), "due"]
-    frame = kept.frame
-    into = kept.counts & (frame["new"] == done).to_numpy() & (frame["old"] != done).to_numpy()
-    moves = frame[into & frame["outcome"].isin(due.index).to_numpy()]
-    last = moves.groupby("outcome", sort=False).agg(region=("region", "first"), at=("at", "max"))
-    day = last["at"].dt.tz_convert(None).dt.normalize()  # `at` is in UTC
-    return pd.DataFrame(
-        {
-            "region": last["region"].to_numpy(dtype=object),
-            "month": entries.months(day).to_numpy(dtype=object),
-            "days": (day - due.reindex(last.index)).dt.days.to_numpy(dtype=np.int64),
-        }
-    )
+    last: dict[str, entries.Entry] = {}
+    for entry, counts_ in kept.counted():
+        if counts_ and entry.new == done and entry.old != done:
+            known = last.get(entry.outcome)
+            if known is None or entry.at > known.at:
+                last[entry.outcome] = entry
+    out: DoneDays = []
+    for outcome_id, entry in last.items():
+        status, due = closed.get(outcome_id, ("", None))
+        if status == done and due is not None:
+            out.append((entry.region, entry.month, (entry.at.date() - due).days))
+    return out
 
 
 def _assignments(session: Session) -> tuple[dict[str, set[Any]], dict[Any, int]]:
@@ -370,7 +363,7 @@ def _assignments(session: Session) -> tuple[dict[str, set[Any]], dict[Any, int]]
 
 
 def _open_fresh(
-    kept: entries.Entries, since: datetime, rows: counts.Rows, closed: pd.DataFrame
+    kept: entries.Entries, since: datetime, rows: counts.Rows, closed: Closed
 ) -> dict[Any, tuple[int, int]]:
     """Per region with open outcomes: how many (the sum of `rows`, core/progress/counts'
     rows of the whole plan with a day) and how many of them have a status update since
@@ -378,13 +371,14 @@ def _open_fresh(
     opened: dict[Any, int] = {}
     for row in rows:
         opened[row["region_id"]] = opened.get(row["region_id"], 0) + row["open"]
-    frame = kept.frame
-    recent = frame.loc[(frame["at"] >= pd.Timestamp(since)).to_numpy(), ["outcome", "region"]]
-    recent = recent.drop_duplicates("outcome")
-    fresh = (
-        recent[~recent["outcome"].isin(closed.index).to_numpy()].groupby("region").size().to_dict()
-    )
-    return {r: (n, int(fresh.get(r, 0))) for r, n in opened.items() if n}
+    after = entries.utc(since)
+    fresh: dict[str, Any] = {
+        e.outcome: e.region for e in kept.rows() if e.at >= after and e.outcome not in closed
+    }
+    per_region: dict[Any, int] = {}
+    for region in fresh.values():
+        per_region[region] = per_region.get(region, 0) + 1
+    return {r: (n, per_region.get(r, 0)) for r, n in opened.items() if n}
 
 
 def _regions(session: Session) -> list[tuple[str, str]]:
@@ -420,8 +414,8 @@ def current(
     kept: entries.Entries | None = None,
     values: ValueSums | None = None,
     rows: counts.Rows | None = None,
-    closed: pd.DataFrame | None = None,
-    done: pd.DataFrame | None = None,
+    closed: Closed | None = None,
+    done: DoneDays | None = None,
 ) -> pd.DataFrame:
     """One row per region: its figures today (activity over the last FRESH_DAYS days;
     measures, Done and organisations over all time). A server passes what it keeps:
@@ -470,8 +464,8 @@ def over_time(
     *,
     kept: entries.Entries | None = None,
     values: ValueSums | None = None,
-    closed: pd.DataFrame | None = None,
-    done: pd.DataFrame | None = None,
+    closed: Closed | None = None,
+    done: DoneDays | None = None,
 ) -> pd.DataFrame:
     """One row per region and period (month "2026-12" or quarter "2026-Q4"), from the
     first period with any activity to this one. `kept`, `values`, `closed` and `done`

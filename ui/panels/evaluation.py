@@ -46,7 +46,7 @@ FIGURES = [
 PERIODS: dict[str, Period] = {"By month": "month", "By quarter": "quarter"}
 
 
-# The history's columns, kept for every session and moved on by each save's entries
+# The history's rows, kept for every session and moved on by each save's entries
 # (core/progress/entries.py), not read whole again: one per plan (some 60,000 entries
 # at 100,000 outcomes, about 20 MB).
 @data.shared(ttl=3600, max_entries=4)
@@ -69,13 +69,13 @@ def _value_sums(measures_stamp_: tuple, period: Period | None) -> evaluation.Val
 
 # Read once per stamp for both the table and the series.
 @data.shared(ttl=600, max_entries=16)
-def _closed(stamp_: tuple) -> pd.DataFrame:
+def _closed(stamp_: tuple) -> evaluation.Closed:
     with Session(data.engine()) as session:
         return evaluation.closed_outcomes(session)
 
 
 @data.shared(ttl=600, max_entries=16)
-def _done(stamp_: tuple) -> pd.DataFrame:
+def _done(stamp_: tuple) -> evaluation.DoneDays:
     with Session(data.engine()) as session:
         return evaluation.done_days(_entries(stamp_, session), _closed(stamp_))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 import pytest
 from sqlmodel import Session, col, select
@@ -56,8 +55,8 @@ def advanced(engine, base: entries.Entries) -> entries.Entries:
 
 def same(got: entries.Entries, want: entries.Entries) -> None:
     assert got.mark == want.mark
-    pd.testing.assert_frame_equal(got.frame, want.frame)
-    assert got.counts.tolist() == want.counts.tolist()
+    assert list(got.rows()) == list(want.rows())
+    assert got.counts == want.counts
 
 
 def figures(engine, kept: entries.Entries | None = None) -> list[pd.DataFrame]:
@@ -75,21 +74,20 @@ def test_advanced_columns_are_the_columns_read_afresh(engine) -> None:
         ids = sorted(session.exec(select(Outcome.id)).all())
     rng = random.Random(SEED)
     southwest = [i for i in ids if i.startswith("southwest.")]
-    for step in range(14):
-        before = (base.frame.copy(), base.counts.copy())
+    for _ in range(14):
+        before = (list(base.rows()), list(base.counts))
         for _ in range(rng.choice([1, 1, 2, 3])):
             random_change(engine, rng, southwest)  # few outcomes: undos of undos come up
 
         moved = advanced(engine, base)
 
-        pd.testing.assert_frame_equal(base.frame, before[0])  # left as it was
-        assert base.counts.tolist() == before[1].tolist()
+        assert (list(base.rows()), base.counts) == before  # left as it was
         same(moved, read(engine))
         base = moved
     with Session(engine) as session:  # the flags are the counted rule's
         rule = set(session.exec(select(StatusUpdate.id).where(counted.counts_every())).all())
-    assert set(base.frame["id"][base.counts]) == rule
-    assert (~base.counts).any() and base.frame["reverts"].gt(0).any()  # undos were made
+    assert {e.id for e, counts_ in base.counted() if counts_} == rule
+    assert not all(base.counts) and any(e.reverts for e in base.rows())  # undos were made
 
 
 def test_an_undo_of_an_undo_makes_the_first_entry_count_again(engine) -> None:
@@ -107,7 +105,7 @@ def test_an_undo_of_an_undo_makes_the_first_entry_count_again(engine) -> None:
             return entry.id
 
     def counts_of(kept: entries.Entries, entry_id: int) -> bool:
-        return bool(kept.counts[kept.frame["id"].to_numpy() == entry_id][0])
+        return next(c for e, c in kept.counted() if e.id == entry_id)
 
     undone = undo(first)
     base = advanced(engine, base)
@@ -152,12 +150,12 @@ def test_an_entry_committed_late_below_the_mark_and_a_restore_read_all_again(eng
     _entry_numbered(engine, top + 5, second, Status.DONE.value)  # below the mark
 
     moved = advanced(engine, base)
-    assert top + 5 in set(moved.frame["id"])
+    assert top + 5 in {e.id for e in moved.rows()}
     same(moved, read(engine))
 
     # Columns of a longer history than the database's: it was restored to an older copy.
     gone = marks.Mark(moved.mark.last + 10, moved.mark.count + 3)
-    ahead = entries.Entries(gone, moved.frame.iloc[:0], np.zeros(0, dtype=bool))
+    ahead = entries.Entries(gone, [], 0, [])
     same(advanced(engine, ahead), read(engine))
 
 
@@ -188,16 +186,16 @@ def test_the_columns_leave_out_retired_outcomes_and_keep_times_in_utc(engine) ->
         row.retired = True
         session.add(row)
     kept = read(engine)
-    assert set(kept.frame["outcome"]) == {outcome}
-    assert str(kept.frame["at"].dtype) == "datetime64[us, UTC]"
+    assert {e.outcome for e in kept.rows()} == {outcome}
     with Session(engine) as session:
         at = session.exec(
             select(StatusUpdate.changed_at).where(col(StatusUpdate.outcome_id) == outcome)
         ).one()
-    stored = at if at.tzinfo else at.replace(tzinfo=UTC)
-    assert kept.frame["at"].iloc[0] == pd.Timestamp(stored)
-    assert kept.frame["month"].iloc[0] == f"{stored:%Y-%m}"
-    assert kept.frame["org"].iloc[0] == "" and kept.frame["reverts"].iloc[0] == 0
+    stored = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+    (entry,) = kept.rows()
+    assert entry.at == stored and entry.at.tzinfo is None  # naive, in UTC
+    assert entry.month == f"{stored:%Y-%m}"
+    assert entry.org == "" and entry.reverts == 0
 
 
 @pytest.mark.parametrize("period", ["month", "quarter"])
