@@ -110,22 +110,26 @@ def _flags_statement() -> Any:
 
 
 def _read(session: Session, every: bool, after: int, upto: int) -> tuple[list[Entry], list[bool]]:
-    """The entries in (after, upto] and whether each counts."""
+    """The entries in (after, upto] and whether each counts. Repeated words (outcome
+    ids, regions, authors, statuses, months) are kept once: the driver makes a string
+    per row."""
     result = session.connection().execute(_statement(every), {"after": after, "upto": upto})
     rows, flags = [], []
+    seen: dict[str, str] = {}
+    once = seen.setdefault
     for entry_id, outcome, region, at, who, org, old, new, reverts, counts in result:
         moment = utc(at)
         rows.append(
             Entry(
                 entry_id,
-                outcome,
-                region,
+                once(outcome, outcome),
+                once(region, region),
                 moment,
-                f"{moment:%Y-%m}",
-                who,
-                org or "",
-                old,
-                new,
+                once(month := f"{moment:%Y-%m}", month),
+                once(who, who),
+                once(org, org) if org else "",
+                once(old, old),
+                once(new, new),
                 reverts or 0,
             )
         )
