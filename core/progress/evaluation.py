@@ -1,9 +1,10 @@
 """The plan's own evaluation (Appendix A): per region, now and period by period, how
 much the tracker is used and whether regions act and collaborate: active leads, status
 updates, open outcomes kept fresh, re-baselining, measures reported, days from due date
-to Done, organisations contributing. The status updates' figures are sums of the
-history's columns (core/progress/entries.py, which a server keeps current); the others
-are one SQL group-by each."""
+to Done, organisations contributing. The status updates' figures are sums over the
+history's rows (core/progress/entries.py, which a server keeps current), the measure
+values' are sums a server keeps until a value is added; comments and re-baselines are
+one SQL group-by each."""
 
 from __future__ import annotations
 
@@ -184,11 +185,10 @@ def measure_value_sums(session: Session, period: Period | None) -> ValueSums:
 
 
 class _Figures:
-    """Every figure, keyed by (region id, period): the status updates' from the
-    history's columns (grouped in pandas), the measure values' from their kept sums,
-    comments and re-baselines grouped in SQL; Python adds the small groups up.
-    Activity (updates, active leads) only since `since` when set; the rest over all
-    time."""
+    """Every figure, keyed by (region id, period): the status updates' from one pass
+    over the history's rows, the measure values' from their sums, comments and
+    re-baselines grouped in SQL. Activity (updates, active leads) only since `since`
+    when set; the rest over all time."""
 
     def __init__(self, session: Session, period: Period | None, since: datetime | None):
         self.session, self.period, self.since = session, period, since
@@ -264,7 +264,7 @@ class _Figures:
             self._org((region, period), org_id)
 
     def measure_values(self, sums: ValueSums) -> None:
-        """`measure_value_sums` for this period (by measure when not by period)."""
+        """`measure_value_sums` of this period (by measure when not by period)."""
         self.values, self.measures = sums.values, sums.measures
         for key, orgs in sums.organisations.items():
             self.organisations.setdefault(key, set()).update(orgs)

@@ -47,8 +47,8 @@ PERIODS: dict[str, Period] = {"By month": "month", "By quarter": "quarter"}
 
 
 # The history's rows, kept for every session and moved on by each save's entries
-# (core/progress/entries.py), not read whole again: one per plan (some 60,000 entries
-# at 100,000 outcomes, about 20 MB).
+# (core/progress/entries.py), not read whole again: one per plan (17 MB for the 64,000
+# entries at 100,000 outcomes).
 @data.shared(ttl=3600, max_entries=4)
 def _live_entries(plan_stamp_: tuple) -> entries.LiveEntries:
     return entries.LiveEntries()
@@ -67,14 +67,15 @@ def _value_sums(measures_stamp_: tuple, period: Period | None) -> evaluation.Val
         return evaluation.measure_value_sums(session, period)
 
 
-# Read once per stamp for both the table and the series.
-@data.shared(ttl=600, max_entries=16)
+# Read once per stamp for both the table and the series; few kept (some 2 MB each at
+# 100,000 outcomes), as runs read the newest stamp.
+@data.shared(ttl=600, max_entries=4)
 def _closed(stamp_: tuple) -> evaluation.Closed:
     with Session(data.engine()) as session:
         return evaluation.closed_outcomes(session)
 
 
-@data.shared(ttl=600, max_entries=16)
+@data.shared(ttl=600, max_entries=4)
 def _done(stamp_: tuple) -> evaluation.DoneDays:
     with Session(data.engine()) as session:
         return evaluation.done_days(_entries(stamp_, session), _closed(stamp_))
