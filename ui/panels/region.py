@@ -112,11 +112,14 @@ def _strategy_row(
     flags: dict[tuple[str, str], list[tuple[str, str]]],
 ) -> None:
     with st.container(border=True):
-        st.subheader(md(strategy["title"]))
-        st.caption(md(f"Need: {needs.get(strategy['need_id'], strategy['need_id'])}"))
+        # The title, its need and its flags as one element (a heading and captions'
+        # look): a region draws a dozen strategies, and each element costs every run.
+        need = md(f"Need: {needs.get(strategy['need_id'], strategy['need_id'])}")
+        lines = [f":small[:gray[{need}]]"]
         for flag_code, reason in flags.get(("strategy", strategy["id"]), []):
             reason = md(f"Report flag ({flag_code.replace('_', ' ')}): {reason}")
-            st.caption(f":material/flag: {reason}")
+            lines.append(f":small[:gray[:material/flag: {' '.join(reason.split())}]]")
+        st.markdown(f"### {md(strategy['title'])}\n\n" + "  \n".join(lines))
         cols = st.columns([1, 1.2, 1.6, 1.6, 1.6, 1])
         cols[0].markdown("**Resources**\n\n" + _bullets(strategy["resources"]))
         cols[1].markdown("**Tasks**\n\n" + _bullets(strategy["tasks"]))
