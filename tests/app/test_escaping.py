@@ -151,3 +151,26 @@ def test_a_region_outcomes_dates_stay_on_one_line_inside_their_directive():
     text = region._outcome_markdown(row)
     dates = text.split(":small[:gray[", 1)[1].split("]]", 1)[0]
     assert "\n" not in dates and "or later" in dates
+
+
+def test_a_region_strategys_heading_need_and_flags_stay_literal_and_on_their_lines():
+    """The Region page writes a strategy's title, need and report flags as one
+    markdown element (a heading, then :small[:gray[…]] lines): a line break in the
+    plan's words would end the heading or a directive, and markdown in them would be
+    read as markdown."""
+    from ui.panels import region
+
+    strategy = {"id": "s", "title": "**Legal**\nServices #1", "need_id": "legal"}
+    text = region._strategy_markdown(
+        strategy,
+        {"legal": "Legal [services]"},
+        {("strategy", "s"): [("no_dates", "None of\nthis row's outcomes has a date]]")]},
+    )
+    heading, captions = text.split("\n\n")
+    assert heading.startswith("### ") and "\n" not in heading
+    assert "**Legal**" not in heading and "Legal" in heading  # escaped, not bold
+    need, flag = captions.split("  \n")
+    assert need.startswith(":small[:gray[") and need.endswith("]]") and "\n" not in need
+    assert flag.startswith(":small[:gray[:material/flag: Report flag") and flag.endswith("]]")
+    assert "]]" not in flag[:-2] and "\n" not in flag  # the reason's brackets escaped
+    assert "None of this row" in flag

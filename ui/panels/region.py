@@ -112,14 +112,7 @@ def _strategy_row(
     flags: dict[tuple[str, str], list[tuple[str, str]]],
 ) -> None:
     with st.container(border=True):
-        # The title, its need and its flags as one element (a heading and captions'
-        # look): a region draws a dozen strategies, and each element costs every run.
-        need = md(f"Need: {needs.get(strategy['need_id'], strategy['need_id'])}")
-        lines = [f":small[:gray[{need}]]"]
-        for flag_code, reason in flags.get(("strategy", strategy["id"]), []):
-            reason = md(f"Report flag ({flag_code.replace('_', ' ')}): {reason}")
-            lines.append(f":small[:gray[:material/flag: {' '.join(reason.split())}]]")
-        st.markdown(f"### {md(strategy['title'])}\n\n" + "  \n".join(lines))
+        st.markdown(_strategy_markdown(strategy, needs, flags))
         cols = st.columns([1, 1.2, 1.6, 1.6, 1.6, 1])
         cols[0].markdown("**Resources**\n\n" + _bullets(strategy["resources"]))
         cols[1].markdown("**Tasks**\n\n" + _bullets(strategy["tasks"]))
@@ -135,6 +128,24 @@ def _strategy_row(
         cols[5].markdown("**Ultimate outcome**\n\n" + md(strategy["ultimate_outcome"] or "—"))
 
 
+def _strategy_markdown(
+    strategy: dict, needs: dict[str, str], flags: dict[tuple[str, str], list[tuple[str, str]]]
+) -> str:
+    """A strategy's title (a heading), its need and its report flags (a caption's
+    look), as one element: a region draws a dozen strategies, and each element costs
+    every run. Each on one line: a line break would end the heading or a directive."""
+    need = md(f"Need: {needs.get(strategy['need_id'], strategy['need_id'])}")
+    lines = [f":small[:gray[{_one_line(need)}]]"]
+    for flag_code, reason in flags.get(("strategy", strategy["id"]), []):
+        reason = md(f"Report flag ({flag_code.replace('_', ' ')}): {reason}")
+        lines.append(f":small[:gray[:material/flag: {_one_line(reason)}]]")
+    return f"### {_one_line(md(strategy['title']))}\n\n" + "  \n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _outcome_markdown(row: dict) -> str:
     """An outcome's words, dates (small, grey: a caption's look) and badges, as one
     element: a region shows dozens of outcomes, and each element is a cost on every run
@@ -142,7 +153,7 @@ def _outcome_markdown(row: dict) -> str:
     number = f"{row['number']}. " if row["number"] else ""
     words = md(number + row["text"])
     # On one line: a line break inside the directive would end it (shown as text).
-    dates = " ".join(components.outcome_caption(row).split())
+    dates = _one_line(components.outcome_caption(row))
     return f"{words}  \n:small[:gray[{dates}]]  \n{components.badges_markdown(row)}"
 
 
