@@ -10,7 +10,6 @@ Completion is done ÷ active, active being all but dropped."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -229,26 +228,16 @@ def with_strategy_counts(
     return out
 
 
-class LiveTally:
+class LiveTally(marks.Live[Tally]):
     """A tally kept current for one filter, day and window, shared by every session of
-    a server: each caller gets the rows as the database stands now, moved on from the
-    last caller's (`advance`; one at a time, so a save is counted once, not by each of
-    the runs that came after it). Keep one per plan stamp."""
+    a server (core/progress/marks.Live): each caller gets the rows as the database
+    stands now, moved on from the last caller's by `advance`. Keep one per plan stamp."""
 
     def __init__(self, flt: OutcomeFilter, *, today: date | None, soon_days: int) -> None:
-        self._lock = threading.Lock()
-        self._args = flt, today, soon_days
-        self._tally: Tally | None = None
+        def build(session: Session) -> Tally:
+            return tally(session, flt, today=today, soon_days=soon_days)
 
-    def current(self, session: Session, now: marks.Mark | None = None) -> Tally:
-        """`now`: the history's mark, when the caller has read it."""
-        with self._lock:
-            if self._tally is None:
-                flt, today, soon_days = self._args
-                self._tally = tally(session, flt, today=today, soon_days=soon_days)
-            else:
-                self._tally = advance(session, self._tally, now)
-            return self._tally
+        super().__init__(build, advance)
 
 
 def _again(session: Session, base: Tally) -> Tally:

@@ -14,7 +14,6 @@ revert and for those these revert (the rule reads one redo deep)."""
 from __future__ import annotations
 
 import bisect
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -186,20 +185,9 @@ def _position(rows: list[Entry], size: int, entry_id: int) -> int | None:
     return at if at < size and rows[at].id == entry_id else None
 
 
-class LiveEntries:
-    """The entries kept current for every session of a server: each caller gets them
-    as the database stands now, moved on from the last caller's (one at a time). Keep
-    one per plan stamp."""
+class LiveEntries(marks.Live[Entries]):
+    """The entries kept current for every session of a server (core/progress/marks.Live):
+    read on the first call, moved on by `advance` after that. Keep one per plan stamp."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: Entries | None = None
-
-    def current(self, session: Session, now: marks.Mark | None = None) -> Entries:
-        """`now`: the history's mark, when the caller has read it."""
-        with self._lock:
-            if self._entries is None:
-                self._entries = read(session)
-            else:
-                self._entries = advance(session, self._entries, now)
-            return self._entries
+        super().__init__(read, advance)

@@ -9,7 +9,10 @@ them later means a late entry, and the sums are read whole again."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -57,3 +60,32 @@ def holds(session: Session, before: Mark, now: Mark) -> bool:
         )
     ).one()
     return now.count - since == before.count
+
+
+T = TypeVar("T")
+
+
+class Live(Generic[T]):
+    """Sums kept current for every session of a server: each caller gets them as the
+    database stands now, built on the first call (`build`) and moved on from the last
+    caller's after that (`advance`, given the caller's mark); one at a time, so a save
+    is counted once, not by each of the runs that came after it. Keep one per plan
+    stamp."""
+
+    def __init__(
+        self,
+        build: Callable[[Session], T],
+        advance: Callable[[Session, T, Mark | None], T],
+    ) -> None:
+        self._lock = threading.Lock()
+        self._build, self._advance = build, advance
+        self._kept: T | None = None
+
+    def current(self, session: Session, now: Mark | None = None) -> T:
+        """`now`: the history's mark, when the caller has read it."""
+        with self._lock:
+            if self._kept is None:
+                self._kept = self._build(session)
+            else:
+                self._kept = self._advance(session, self._kept, now)
+            return self._kept
