@@ -85,11 +85,12 @@ def section(schedule: Schedule, by: str, ascending: bool, title: str, empty: str
         )
     rows = rows.sort_values(by, ascending=ascending, kind="stable")
     key = filters.slug(schedule.value)
-    # The table on wide screens, cards under 640 px (ui/shell.py's stylesheet).
-    with st.container(key=f"wide_table_{key}"):
+
+    def table() -> None:
         selected = selection.selectable_table(rows, [by, *COLUMNS], key=f"{key}_table")
         updates.bulk_controls(selected, key=key)
-    components.outcome_cards(rows, key=key, button=updates.form_button)
+
+    components.outcome_list(rows, key=key, table=table, button=updates.form_button)
 
 
 section(

@@ -50,11 +50,12 @@ if df.empty:
         "No outcomes match these filters.", hint="Widen or clear the filters in the sidebar."
     )
 else:
-    # The table on wide screens, cards under 640 px (ui/shell.py's stylesheet).
-    with st.container(key="wide_table_browser"):
+
+    def table() -> None:
         selected = selection.selectable_table(df, COLUMNS, key="browser_table")
         updates.bulk_controls(selected, key="browser")
-    components.outcome_cards(df, key="browser", button=updates.form_button)
+
+    components.outcome_list(df, key="browser", table=table, button=updates.form_button)
 updates.render_dialog()
 
 ref = data.reference()

@@ -14,6 +14,7 @@ from core.charts import describe, vl
 from core.models import Status
 from core.progress.rates import rate_text as rate_text  # ui/panels call components.rate_text
 from core.progress.schedule import Schedule
+from ui import screen
 from ui.text import md
 
 HOTLINE = (
@@ -261,10 +262,26 @@ def _blocked_reason(row: dict) -> str:
     return f"  \n:material/block: **Blocked because:** {md(text)}"
 
 
-# How many outcomes a narrow screen's card list shows at first, and how many more each
-# "Show more" adds (its table shows TABLE_ROWS). The cards are drawn on wide screens
-# too (hidden by the stylesheet): every card is three elements a run, for everyone.
+# How many outcomes a phone's card list shows at first, and how many more each "Show
+# more" adds (its table shows TABLE_ROWS): every card is three elements a run.
 CARD_ROWS = 10
+
+
+def outcome_list(
+    df: pd.DataFrame,
+    *,
+    key: str,
+    table: Callable[[], None],
+    button: Callable[..., None] | None = None,
+) -> None:
+    """An outcome list in the layout of the reader's screen (ui/screen.py), only that
+    one drawn: stacked cards on a phone, else `table()` (the selectable table and its
+    bulk controls) in a container keyed wide_table_<key>."""
+    if screen.narrow():
+        outcome_cards(df, key=key, button=button)
+        return
+    with st.container(key=f"wide_table_{key}"):
+        table()
 
 
 def _more_cards(state_key: str) -> None:
@@ -272,8 +289,7 @@ def _more_cards(state_key: str) -> None:
 
 
 def outcome_cards(df: pd.DataFrame, *, key: str, button: Callable[..., None] | None = None) -> None:
-    """An outcome table as stacked cards, for screens under 640 px (ui/shell.py's
-    stylesheet shows either these or the table, by the width): each outcome's words,
+    """An outcome table as stacked cards, for phones (see outcome_list): each outcome's words,
     where it sits in the plan, its badges (with a Blocked reason), dates and latest
     note, and `button(row, key=…)` (e.g. the Update / History button). The first
     CARD_ROWS, then as many more with each "Show more"."""

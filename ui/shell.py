@@ -15,7 +15,7 @@ import gc
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from ui import auth, filters
+from ui import auth, filters, screen
 from ui.panels import my_work
 
 _ENTERED = "_entered_via_dashboard"
@@ -62,17 +62,14 @@ def _signed_in_now(user_id: int | None) -> bool:
 
 OVERVIEW_TITLE = "Overview"
 
-# The app's one stylesheet. Under 640 px an outcome table (in a container keyed
-# wide_table_…) gives way to its stacked cards (narrow_cards_…); long words wrap and a
-# chart wider than the screen (a grid, small multiples) scrolls in its own box rather
-# than widen the page.
+# The app's one stylesheet. Under 640 px long words wrap and a chart wider than the
+# screen (a grid, small multiples) scrolls in its own box rather than widen the page.
+# (An outcome list is drawn as cards or as a table by ui/screen.py, not both.)
 STYLESHEET = """<style>
 @media (max-width: 640px) {
-  [class*="st-key-wide_table_"] { display: none; }
   [data-testid="stMainBlockContainer"] { overflow-wrap: anywhere; }
   [data-testid="stVegaLiteChart"] { max-width: 100%; overflow-x: auto; }
 }
-@media (min-width: 641px) { [class*="st-key-narrow_cards_"] { display: none; } }
 .st-key-app_scripts { display: none; }
 </style>"""
 
@@ -80,10 +77,19 @@ STYLESHEET = """<style>
 # is a phone (by its user agent); a narrow window (at most Streamlit's 768 px "md"
 # breakpoint, where the sidebar covers the page) keeps it open over the content. This
 # closes it there too, with the sidebar's own collapse button; listening once per tab.
-NAV_SCRIPT = """<script>
+# It also keeps the `tracker_screen` cookie at the window's width class, so that the
+# server draws an outcome list as cards or as a table (ui/screen.py), not both.
+TAB_SCRIPT = """<script>
 (() => {
-  if (window.trackerNavCloses) return;
-  window.trackerNavCloses = true;
+  if (window.trackerTabScript) return;
+  window.trackerTabScript = true;
+  const narrow = window.matchMedia("(max-width: NARROW_PXpx)");
+  const remember = () => {
+    const screen = narrow.matches ? "narrow" : "wide";
+    document.cookie = `SCREEN_COOKIE=${screen}; path=/; max-age=31536000; SameSite=Lax`;
+  };
+  remember();
+  narrow.addEventListener("change", remember);
   const open = () => document.querySelector("[data-testid='stSidebar'][data-collapsed='false']");
   document.addEventListener("click", (event) => {
     if (!(event.target instanceof Element)) return;
@@ -95,13 +101,13 @@ NAV_SCRIPT = """<script>
     }, 100);
   }, true);
 })();
-</script>"""
+</script>""".replace("NARROW_PX", str(screen.NARROW_PX)).replace("SCREEN_COOKIE", screen.COOKIE)
 
 
 def _stylesheet() -> None:
     st.html(STYLESHEET)  # only a <style>: Streamlit puts it where it takes no space
     with st.sidebar.container(key="app_scripts"):
-        st.html(NAV_SCRIPT, unsafe_allow_javascript=True)
+        st.html(TAB_SCRIPT, unsafe_allow_javascript=True)
 
 
 def _pages(*, admin: bool, with_my_work: bool) -> dict[str, list[StreamlitPage]]:

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.models import StatusUpdate
 from core.progress import notes
 from core.store.db import write_session
-from ui import components
+from ui import components, screen
 
 from .conftest import SW_BLOCKED, History, actor, texts
 
@@ -91,12 +91,23 @@ def test_the_plan_browser_shows_schedule_latest_note_and_days_overdue(history_db
 
 
 def cards(at: AppTest) -> str:
-    """The narrow screen's card list (ui/shell.py's stylesheet shows it under 640 px)."""
+    """A phone's card list."""
     return "\n".join(texts(at.markdown))
+
+
+def card_count(at: AppTest, key: str = "browser") -> int:
+    return len([b for b in at.button if (b.key or "").startswith(f"form_card_{key}_")])
+
+
+@pytest.fixture
+def phone(monkeypatch):
+    """The reader's browser is a phone (ui/screen.py: its cookie or user agent)."""
+    monkeypatch.setattr(screen, "narrow", lambda: True)
 
 
 def test_the_phone_cards_keep_the_privacy_rule(history_db: History, new_app, monkeypatch):
     text = blocked_text(history_db, new_app)
+    monkeypatch.setattr(screen, "narrow", lambda: True)
     monkeypatch.setattr(components, "CARD_ROWS", components.TABLE_ROWS)  # every outcome
     member = cards(new_app("pages/plan_browser.py", user_id=history_db.admin_id).run())
     visitor = cards(new_app("pages/plan_browser.py").run())
@@ -105,15 +116,13 @@ def test_the_phone_cards_keep_the_privacy_rule(history_db: History, new_app, mon
     assert text in visitor and REASON not in visitor
 
 
-def test_the_phone_cards_show_a_page_at_a_time(db, new_app):
-    """The card list (drawn on every screen, shown under 640 px) starts at CARD_ROWS
-    outcomes; each "Show more" adds as many; the table still holds every row."""
-    at = new_app("pages/plan_browser.py").run()
-    total = len(tables(at))
+def test_the_phone_cards_show_a_page_at_a_time(db, new_app, monkeypatch):
+    """The card list starts at CARD_ROWS outcomes; each "Show more" adds as many, of
+    all the rows the table would show."""
+    total = len(tables(new_app("pages/plan_browser.py").run()))
     assert total > 2 * components.CARD_ROWS
-
-    def card_count(at: AppTest) -> int:
-        return len([b for b in at.button if (b.key or "").startswith("form_card_browser_")])
+    monkeypatch.setattr(screen, "narrow", lambda: True)
+    at = new_app("pages/plan_browser.py").run()
 
     assert card_count(at) == components.CARD_ROWS
     more = at.button(key="cards_more_browser")
@@ -122,4 +131,27 @@ def test_the_phone_cards_show_a_page_at_a_time(db, new_app):
 
     at = more.click().run()
     assert card_count(at) == 2 * components.CARD_ROWS
-    assert len(tables(at)) == total
+
+
+@pytest.mark.parametrize(
+    ("page", "key"), [("pages/overdue.py", "overdue"), ("pages/plan_browser.py", "browser")]
+)
+def test_a_wide_screen_gets_the_table_and_no_cards(history_db: History, new_app, page, key):
+    """Only one layout is drawn: the cards were drawn (and hidden) on every screen,
+    three elements an outcome for every reader."""
+    at = new_app(page, user_id=history_db.admin_id).run()
+
+    assert len(tables(at)) > 0
+    assert card_count(at, key) == 0
+    assert not [b for b in at.button if (b.key or "").startswith("cards_more_")]
+
+
+@pytest.mark.parametrize(
+    ("page", "key"), [("pages/overdue.py", "overdue"), ("pages/plan_browser.py", "browser")]
+)
+def test_a_phone_gets_the_cards_and_no_table(history_db: History, new_app, page, key, phone):
+    at = new_app(page, user_id=history_db.admin_id).run()
+
+    assert not at.exception, [e.message for e in at.exception]
+    assert card_count(at, key) > 0
+    assert not [t for t in at.dataframe if "blocked_reason" in t.value.columns]

@@ -1,6 +1,7 @@
 """Issue 14 item 6 in Chromium at 420 px: the sidebar closes after a navigation tap,
 outcome tables are stacked cards (the table again at 1,400 px), and no page scrolls
-sideways."""
+sideways. Only one of the two layouts is drawn (ui/screen.py): a phone says so by its
+user agent, a narrowed desktop window by the cookie its tab keeps."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from tests.e2e.test_browser import assert_no_exception, open_page, wait_for_app
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 420, "height": 900}
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 PAGES = [
     "",
     "/timeline",
@@ -37,7 +42,7 @@ SIDEWAYS = """
 
 @pytest.fixture
 def phone(browser, request) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE)
+    context = browser.new_context(viewport=PHONE, user_agent=ANDROID)
     context.set_default_timeout(RUN_TIMEOUT)
     yield context.new_page()
     context.close()
@@ -64,7 +69,7 @@ def test_outcome_tables_are_cards_on_a_phone(server, phone: Page, path, key) -> 
 
     cards = phone.locator(f".st-key-narrow_cards_{key}")
     expect(cards).to_be_visible()
-    expect(phone.locator(f".st-key-wide_table_{key}")).to_be_hidden()
+    expect(phone.locator(f".st-key-wide_table_{key}")).to_have_count(0)  # not drawn
     expect(cards.get_by_role("button", name="History").first).to_be_visible()  # signed out
     expect(cards.get_by_text("Overdue", exact=True).first).to_be_visible()  # a badge
 
@@ -74,7 +79,36 @@ def test_outcome_tables_are_tables_on_a_wide_screen(server, page: Page, path, ke
     open_page(page, f"{server.url}{path}")
 
     expect(page.locator(f".st-key-wide_table_{key}")).to_be_visible()
-    expect(page.locator(f".st-key-narrow_cards_{key}")).to_be_hidden()
+    expect(page.locator(f".st-key-narrow_cards_{key}")).to_have_count(0)  # not drawn
+
+
+def test_a_narrowed_desktop_window_gets_cards_at_its_next_load(server, browser) -> None:
+    """A desktop browser says nothing of its width: its first load gets the table, and
+    its tab writes the cookie that makes the next load (a reload, a link) cards; widened
+    again, the table comes back the same way."""
+    context = browser.new_context(viewport=PHONE)
+    context.set_default_timeout(RUN_TIMEOUT)
+    window = context.new_page()
+    try:
+        open_page(window, f"{server.url}/overdue")
+        expect(window.locator(".st-key-wide_table_overdue")).to_be_visible()
+        expect(window.locator(".st-key-narrow_cards_overdue")).to_have_count(0)
+        window.wait_for_function("document.cookie.includes('tracker_screen=narrow')")
+        cookies = {c["name"]: c["value"] for c in context.cookies()}
+        assert cookies.get("tracker_screen") == "narrow", cookies
+
+        open_page(window, f"{server.url}/overdue")
+        expect(window.locator(".st-key-narrow_cards_overdue")).to_be_visible()
+        expect(window.locator(".st-key-wide_table_overdue")).to_have_count(0)
+        assert_no_exception(window)
+
+        window.set_viewport_size({"width": 1400, "height": 900})
+        window.wait_for_function("document.cookie.includes('tracker_screen=wide')")
+        open_page(window, f"{server.url}/overdue")
+        expect(window.locator(".st-key-wide_table_overdue")).to_be_visible()
+        expect(window.locator(".st-key-narrow_cards_overdue")).to_have_count(0)
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("path", PAGES)
