@@ -73,7 +73,8 @@ def section(schedule: Schedule, by: str, ascending: bool, title: str, empty: str
         if together is None:
             rows = load((schedule.value,))
         elif not together.empty:
-            rows = together[together["schedule"] == schedule.value].reset_index(drop=True)
+            # Earliest due first, the overdue rows come before those due soon.
+            rows = components.rows_where(together, "schedule", schedule.value)
     total = counts[COUNT_KEY[schedule]] if schedule.value in wanted else 0
     st.subheader(f"{title} ({total:,})", **kw)
     if rows.empty:
@@ -83,7 +84,11 @@ def section(schedule: Schedule, by: str, ascending: bool, title: str, empty: str
         st.caption(
             f"The {len(rows):,} earliest of {total:,}; narrow with the filters to see the rest."
         )
-    rows = rows.sort_values(by, ascending=ascending, kind="stable")
+    # Loaded earliest due first, which is already "most overdue first" and "soonest due
+    # first": sorted again only when it is not (a sort takes every column).
+    ordered = rows[by].is_monotonic_increasing if ascending else rows[by].is_monotonic_decreasing
+    if not ordered:
+        rows = rows.sort_values(by, ascending=ascending, kind="stable")
     key = filters.slug(schedule.value)
 
     def table() -> None:

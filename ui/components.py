@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
@@ -173,6 +174,17 @@ def empty_state(message: str, *, hint: str | None = None) -> None:
     st.info(message, icon=":material/info:")
     if hint:
         st.caption(hint)
+
+
+def rows_where(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
+    """The rows whose `column` holds `value`, in their order, indexed from 0. When they
+    are next to each other (e.g. a frame sorted by that column's order) a slice of the
+    frame, not a mask: pandas copies every column for a mask, some 2 ms for an
+    outcome table's 45 columns."""
+    at = np.flatnonzero((frame[column] == value).to_numpy())
+    if len(at) and at[-1] - at[0] + 1 == len(at):
+        return frame.iloc[at[0] : at[-1] + 1].reset_index(drop=True)
+    return frame.iloc[at].reset_index(drop=True)
 
 
 def table_frame(df: pd.DataFrame, columns: list[str]) -> pa.Table:
