@@ -13,6 +13,13 @@ filter the sidebar to its region, open Overdue & due soon, sign in (the sidebar 
 once, and tick one of its overdue outcomes and either mark it done (one in five) or
 open the Update dialog, set "In progress" with a note, and save.
 
+`--sign-in password` (the default) has every lead type their password into the
+sidebar's form in the first cycle: a storm of Argon2 hashes (64 MiB, ~0.15 s of both
+cores each) while the level runs. `--sign-in cookie` has every lead come back signed
+in, as a lead does who signed in on an earlier day (README, "Staying signed in"): each
+virtual user's WebSocket carries a `tracker_session` cookie of its own, made before the
+level starts, and its sign-in step is a save like the others.
+
 Per level (`--sessions`, each run for `--seconds` once all have spawned, ~10 s): rerun
 times (send -> script_finished, every step of every user from its first load on), errors
 (broken connections, timeouts, exceptions or error alerts on a page, a sign-in that did
@@ -64,8 +71,10 @@ from sqlmodel import Session, col, func, select  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.models import Region, StatusUpdate  # noqa: E402
 from core.people import accounts  # noqa: E402
+from core.people import sessions as user_sessions  # noqa: E402
 from core.store.bootstrap import init_db  # noqa: E402
 from core.store.db import make_engine, write_session  # noqa: E402
+from ui.routes import SESSION_COOKIE  # noqa: E402
 
 PASSWORD = "capacity bench password"
 TODAY = "2021-06-01"
@@ -89,6 +98,9 @@ class Level:
 
 LEVEL = Level(0)
 REGIONS: list[tuple[str, str]] = []  # (id, name)
+# --sign-in cookie: the session cookie of virtual user n, a session of the lead of
+# REGIONS[n % len(REGIONS)] (empty: every lead signs in with the password).
+TOKENS: list[str] = []
 _numbers = count()
 
 
@@ -100,12 +112,20 @@ class Lead(User):
     def on_start(self) -> None:
         self.number = next(_numbers)
         self.region_id, self.region = REGIONS[self.number % len(REGIONS)]
-        self.client = ProtocolClient(self.host or "", timeout=60)
+        cookies = {SESSION_COOKIE: TOKENS[self.number]} if TOKENS else None
+        self.client = ProtocolClient(self.host or "", timeout=60, cookies=cookies)
         self.signed_in = False
         self.saves = 0
         self.steps = [self.filter_region, self.overdue, self.sign_in, self.save]
         self.step = 0
-        self._guarded(lambda: self._timed("open", self.client.open), "open")
+        self._guarded(self._open, "open")
+
+    def _open(self) -> None:
+        run = self._timed("open", self.client.open)
+        if TOKENS:
+            self.signed_in = any(run.find("button", label="Sign out"))
+            if not self.signed_in:
+                self._error("open: the session cookie did not sign the lead in")
 
     def on_stop(self) -> None:
         self.client.close()
@@ -213,19 +233,29 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seed(db_url: str) -> list[tuple[str, str]]:
-    """Seed the plan, and one lead per region; returns the regions (id, name)."""
+def seed(db_url: str, *, cookies: int = 0) -> list[tuple[str, str]]:
+    """Seed the plan, and one lead per region; returns the regions (id, name). With
+    `cookies`, also that many sessions (TOKENS[n]: a session of the lead of region
+    n % regions, as the sign-in route makes them)."""
     engine = make_engine(db_url)
     try:
         init_db(engine, Settings(tracker_data_dir=PROJECT_ROOT / "data"))
         with write_session(engine) as session:
             regions = session.exec(select(Region).order_by(col(Region.position))).all()
+            leads = []
             for region in regions:
                 user = accounts.create_user(
                     session=session, username=f"lead-{region.id}", role="lead",
                     password=PASSWORD, display_name=f"Lead {region.name}",
                 )  # fmt: skip
                 accounts.assign(session=session, user=user, region_id=region.id)
+                leads.append(user)
+            TOKENS[:] = [
+                user_sessions.create_session(
+                    session=session, user=leads[n % len(leads)], user_agent="capacity bench"
+                )
+                for n in range(cookies)
+            ]
             return [(r.id, r.name) for r in regions]
     finally:
         engine.dispose()
@@ -364,6 +394,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", default="10,25,50,100")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=5)
+    parser.add_argument(
+        "--sign-in", choices=("password", "cookie"), default="password",
+        help="leads type their password in the first cycle, or come back signed in",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     levels = sorted({int(s) for s in args.sessions.split(",")})
     if not levels or levels[0] < 1 or levels[-1] > MAX_SESSIONS or args.seconds > MAX_SECONDS:
@@ -372,7 +406,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="capacity-") as tmp:
         folder = Path(tmp)
         db_url = f"sqlite:///{folder / 'tracker.db'}"
-        REGIONS[:] = seed(db_url)
+        # Virtual users are numbered across the levels (each level spawns new ones).
+        cookies = sum(levels) + 1 if args.sign_in == "cookie" else 0
+        REGIONS[:] = seed(db_url, cookies=cookies)
+        print(f"sign-in: {args.sign_in}", flush=True)
         process, url = start_server(folder, db_url)
         try:
             return _levels(url, process, folder, db_url, levels, args.seconds)

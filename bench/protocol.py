@@ -130,10 +130,16 @@ def _widget_state(widget_id: str, value: Any) -> WidgetState:
 class ProtocolClient:
     """One browser tab's session, over one WebSocket."""
 
-    def __init__(self, base_url: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 60.0, cookies: dict[str, str] | None = None
+    ) -> None:
         parts = urlsplit(base_url)
         self.ws_url = f"ws://{parts.netloc}/_stcore/stream"
         self.timeout = timeout
+        # Sent with the WebSocket's handshake, as a browser sends its cookies: the app
+        # reads them there (st.context.cookies), e.g. the session cookie of a lead who
+        # signed in before.
+        self.cookies = dict(cookies or {})
         self.ws: websocket.WebSocket | None = None
         self.pages: dict[str, str] = {}  # page name or url path -> page_script_hash
         self.page_hash = ""
@@ -144,8 +150,9 @@ class ProtocolClient:
 
     # Connection -------------------------------------------------------------
     def connect(self) -> None:
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         self.ws = websocket.create_connection(
-            self.ws_url, timeout=self.timeout, subprotocols=["streamlit"]
+            self.ws_url, timeout=self.timeout, subprotocols=["streamlit"], cookie=cookie or None
         )
 
     def close(self) -> None:

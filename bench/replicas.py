@@ -248,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="the load balancer: HAProxy if installed (auto), or bench/lb.py (python)",
     )
+    parser.add_argument(
+        "--sign-in", choices=("password", "cookie"), default="password",
+        help="as bench/capacity.py: leads type their password, or come back signed in",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     counts = sorted({int(n) for n in args.replicas.split(",")})
     if counts[0] < 1 or counts[-1] > MAX_REPLICAS or not 1 <= args.sessions <= 300:
@@ -258,10 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     pg = PostgresServer.start()
     try:
         db_url = pg.create_database("tracker_replicas")
-        REGIONS[:] = seed(db_url)
+        # Virtual users are numbered across the steps (each step spawns new ones).
+        cookies = args.sessions * len(counts) + 1 if args.sign_in == "cookie" else 0
+        REGIONS[:] = seed(db_url, cookies=cookies)
         logs = Path(tempfile.mkdtemp(prefix="replicas-"))  # kept: the replicas' logs
         print(f"PostgreSQL on port {pg.port}; {args.sessions} sessions", end=" ")
-        print(f"{args.seconds:.0f} s a step; replica logs in {logs}", flush=True)
+        print(f"{args.seconds:.0f} s a step; sign-in: {args.sign_in}; replica logs in {logs}",
+              flush=True)  # fmt: skip
         results = {n: step(logs, db_url, n, args) for n in counts}
     finally:
         pg.stop()
