@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -176,6 +176,21 @@ def empty_state(message: str, *, hint: str | None = None) -> None:
         st.caption(hint)
 
 
+def records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:
+    """The rows as dicts, as `df.to_dict("records")` gives them (the same values and
+    types) in half the time: a column at a time, not a row at a time."""
+    keys = list(df.columns) if columns is None else [k for k in columns if k in df.columns]
+    values = [_listed(df[k]) for k in keys]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _listed(column: pd.Series) -> list:
+    values = column.tolist()
+    if getattr(column.dtype, "na_value", None) is pd.NA:  # to_dict gives None for <NA>
+        return [None if v is pd.NA else v for v in values]
+    return values
+
+
 def rows_where(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
     """The rows whose `column` holds `value`, in their order, indexed from 0. When they
     are next to each other (e.g. a frame sorted by that column's order) a slice of the
@@ -308,7 +323,7 @@ def outcome_cards(df: pd.DataFrame, *, key: str, button: Callable[..., None] | N
     state_key = f"cards_shown_{key}"
     shown = max(CARD_ROWS, int(st.session_state.get(state_key, CARD_ROWS)))
     with st.container(key=f"narrow_cards_{key}"):
-        for row in df.head(shown).to_dict("records"):
+        for row in records(df.head(shown)):
             with st.container(border=True):
                 st.markdown(_card_markdown(row))
                 if button is not None:

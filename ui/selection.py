@@ -106,6 +106,4 @@ def _positions(widget: str) -> list[int]:
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    keys = [k for k in ROW_KEYS if k in df.columns]
-    values_by_key = [df[k].tolist() for k in keys]  # far faster than to_dict("records")
-    return [dict(zip(keys, values, strict=True)) for values in zip(*values_by_key, strict=True)]
+    return components.records(df, ROW_KEYS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import pytest
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
@@ -73,20 +72,3 @@ def test_a_section_over_the_table_rows_says_how_many_it_leaves_out(db, new_app, 
         " ".join(c.value for c in at.caption)
     )
 
-
-@pytest.mark.parametrize(
-    "schedules",
-    [
-        ["Overdue", "Overdue", "Due soon", "Due soon", "Due soon"],  # next to each other
-        ["Due soon", "Overdue", "Due soon", "Overdue", "Overdue"],  # interleaved
-        ["Due soon", "Due soon"],  # none of them
-        ["Overdue"],
-    ],
-)
-def test_rows_where_is_the_masked_frame(schedules):
-    frame = pd.DataFrame(
-        {"schedule": schedules, "n": range(len(schedules))}, index=range(7, 7 + len(schedules))
-    )
-    for value in ("Overdue", "Due soon"):
-        masked = frame[frame["schedule"] == value].reset_index(drop=True)
-        pd.testing.assert_frame_equal(components.rows_where(frame, "schedule", value), masked)

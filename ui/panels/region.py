@@ -81,7 +81,7 @@ def logic_models(region_id: str, df: pd.DataFrame) -> None:
     needs = {n["id"]: n["label"] for n in ref["needs"]}
     # The outcomes of each (strategy, term) cell, split once (not one filter per cell).
     cells: dict[tuple[str, str], list[dict]] = {}
-    for row in df.to_dict("records"):
+    for row in components.records(df):
         cells.setdefault((row["strategy_id"], row["term"]), []).append(row)
     for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
         _model_header(model, ref["plan"].get("baseline_start"), flags)
