@@ -43,6 +43,11 @@ PASSWORD = "demo screenshots only"
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDE, PHONE = {"width": 1400, "height": 1000}, {"width": 420, "height": 900}
+# At 420 px, a phone's browser (ui/screen.py draws its outcome lists as cards for it).
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PROBLEMS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 CHARTS_DRAWN = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
@@ -268,7 +273,10 @@ def photograph(browser, url: str, check: Path | None) -> None:
             for p in pages.split(" ")
         ]
     for file, path, width, who in jobs:
-        context = browser.new_context(viewport=WIDE if width == 1400 else PHONE)
+        if width == 1400:
+            context = browser.new_context(viewport=WIDE)
+        else:
+            context = browser.new_context(viewport=PHONE, user_agent=PHONE_AGENT)
         page = context.new_page()
         if who is not None:
             sign_in(page, url, *who)
