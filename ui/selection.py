@@ -63,7 +63,7 @@ def selectable_table(df: pd.DataFrame, columns: list[str], *, key: str) -> list[
     """Draw the table; return the selected rows as the user saw them when they ticked
     (their versions then, so a save on top of a newer change is refused, not lost)."""
     state = st.session_state.setdefault(_state_key(key), TableState())
-    current = _records(df)
+    current = components.records(df, ROW_KEYS)
     shown = [r["outcome_id"] for r in current]
     before = [r["outcome_id"] for r in state.rendered] or shown
     widget = f"{key}_{state.generation}"
@@ -103,7 +103,3 @@ def _positions(widget: str) -> list[int]:
         return list(value["selection"]["rows"]) if value else []
     except (KeyError, TypeError):
         return []
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return components.records(df, ROW_KEYS)
