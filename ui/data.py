@@ -1,17 +1,22 @@
 """Cached access to core queries. The engine is built once per process; query results
 are cached per data stamp, so any saved change (here or in another session) shows at once.
 
-The stamp parameter is named `stamp_`, not `_stamp`: Streamlit leaves parameters whose
-names start with an underscore out of the cache key. Reads that return notes are keyed
-on the reader's kind too (`members`): signed-out visitors get published notes only."""
+The stamp parameter is named `stamp_`, not `_stamp`: Streamlit's caches, and `shared`,
+leave parameters whose names start with an underscore out of the cache key. Reads that
+return notes are keyed on the reader's kind too (`members`): signed-out visitors get
+published notes only."""
 
 from __future__ import annotations
 
+import inspect
+import threading
 from collections.abc import Callable
 from dataclasses import astuple
 from datetime import date
 from typing import Any, TypeVar, cast
 
+import cachetools
+import cachetools.keys
 import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -64,13 +69,36 @@ def plan_stamp() -> tuple:
 _SHARED: list[Any] = []
 
 
-def shared(*, ttl: int | None, max_entries: int) -> Callable[[F], F]:
-    """st.cache_resource for results read-only to their callers and keyed on a stamp:
-    shared by every session (a cache_data hit unpickles a fresh copy on each call), and
-    forgotten with the rest when the database is replaced (`forget_cached`)."""
+def shared(*, ttl: float | None, max_entries: int) -> Callable[[F], F]:
+    """A cache for results read-only to their callers and keyed on a stamp: shared by
+    every session of the process (st.cache_data would unpickle a fresh copy on each
+    hit), and forgotten with the rest when the database is replaced (`forget_cached`).
+
+    cachetools, not st.cache_resource: the arguments are stamps, filter tuples, dates
+    and flags, hashable as they are, while Streamlit hashes each argument's value
+    through its own hasher (bench/RESULTS.md, seventh round: 8 % of a loaded server's
+    CPU went to cache keys). The condition makes a session that asks for a result
+    another is computing wait for it rather than compute it again."""
 
     def wrap(func: F) -> F:
-        cached = st.cache_resource(ttl=ttl, max_entries=max_entries, show_spinner=False)(func)
+        # As Streamlit's caches do, a parameter named with a leading underscore is
+        # left out of the key (`_timeline_tree` is given the stamp it was first asked
+        # for, and keeps its tree for the plan's).
+        names = list(inspect.signature(func).parameters)
+        skip = frozenset(i for i, name in enumerate(names) if name.startswith("_"))
+
+        def key(*args: Any, **kwargs: Any) -> tuple:
+            if skip:
+                args = tuple(a for i, a in enumerate(args) if i not in skip)
+                kwargs = {k: v for k, v in kwargs.items() if not k.startswith("_")}
+            return cachetools.keys.hashkey(*args, **kwargs)
+
+        cache: cachetools.Cache = (
+            cachetools.LRUCache(maxsize=max_entries)
+            if ttl is None
+            else cachetools.TTLCache(maxsize=max_entries, ttl=ttl)
+        )
+        cached = cachetools.cached(cache, key=key, condition=threading.Condition())(func)
         _SHARED.append(cached)
         return cast(F, cached)
 
@@ -82,7 +110,7 @@ def forget_cached() -> None:
     database may come back to a stamp seen before)."""
     st.cache_data.clear()
     for cached in _SHARED:
-        cached.clear()
+        cached.cache_clear()
 
 
 def _flt(key: tuple) -> OutcomeFilter:
@@ -226,7 +254,7 @@ def _starts(plan_stamp_: tuple) -> tuple[dict, date | None]:
         return baseline.starts(session)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+@shared(ttl=600, max_entries=64)  # a frozen dataclass: shared as it is
 def _report_dates(key: tuple, plan_stamp_: tuple) -> baseline.ReportDates:
     return baseline.report_dates_of(_counts(*key), *_starts(plan_stamp_))
 

@@ -100,7 +100,7 @@ def survivor(organisation_id: str) -> str:
     return _survivors(data.plan_stamp()).get(organisation_id, organisation_id)
 
 
-@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
+@data.shared(ttl=60, max_entries=64)  # an id or None: shared as it is
 def _my_organisation(stamp_: tuple, user_id: int) -> str | None:
     with Session(data.engine()) as session:
         return partners.user_organisation(session, user_id)

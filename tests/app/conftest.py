@@ -29,6 +29,7 @@ from core.progress import updates
 from core.store.bootstrap import init_db
 from core.store.db import make_engine, write_session
 from tests.pg import PostgresServer
+from ui import data
 
 APP = PROJECT_ROOT / "dashboard.py"
 DATA_DIR = PROJECT_ROOT / "data"
@@ -50,7 +51,7 @@ SW_UNDONE = "southwest.legal-services.short.3"
 def clear_caches() -> None:
     config.get_settings.cache_clear()
     st.cache_resource.clear()
-    st.cache_data.clear()
+    data.forget_cached()  # st.cache_data and the shared caches (ui/data.py)
 
 
 def point_settings_at(

@@ -71,4 +71,3 @@ def test_a_section_over_the_table_rows_says_how_many_it_leaves_out(db, new_app, 
     assert f"The {len(overdue) - 1:,} earliest of {len(overdue):,}; narrow with the filters" in (
         " ".join(c.value for c in at.caption)
     )
-
