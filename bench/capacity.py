@@ -11,7 +11,9 @@ session (bench/protocol.py: the WebSocket at /_stcore/stream, no browser) of its
 region's lead; it opens the Overview, then cycles with a think time between steps:
 filter the sidebar to its region, open Overdue & due soon, sign in (the sidebar form)
 once, and tick one of its overdue outcomes and either mark it done (one in five) or
-open the Update dialog, set "In progress" with a note, and save.
+open the Update dialog, set "In progress" with a note, and save. As in the browser
+(bench/protocol.py), the dialog's Save reruns the dialog's fragment, whose `st.rerun()`
+then runs the page.
 
 `--sign-in password` (the default) has every lead type their password into the
 sidebar's form in the first cycle: a storm of Argon2 hashes (64 MiB, ~0.15 s of both
@@ -165,8 +167,8 @@ class Lead(User):
     def filter_region(self) -> None:
         if self.client.last and self.client.last.page_hash != self.client.pages.get("Overview"):
             self._timed("overview", lambda: self.client.goto("Overview"))
-        self.client.set_widget(self.client.widget(key="f_region").id, [self.region])
-        self._timed("filter", self.client.rerun)
+        region = self.client.widget(key="f_region").id
+        self._timed("filter", lambda: self.client.change(region, [self.region]))
 
     def overdue(self) -> None:
         self._timed("overdue", lambda: self.client.goto("Overdue & due soon"))
@@ -192,8 +194,8 @@ class Lead(User):
         if rows == 0:
             LEVEL.nothing_left += 1
             return
-        c.set_widget(table.id, {"selection": {"rows": [random.randrange(rows)], "columns": []}})
-        run = self._timed("select", c.rerun)
+        tick = {"selection": {"rows": [random.randrange(rows)], "columns": []}}
+        run = self._timed("select", lambda: c.change(table.id, tick))
         if not any(run.find("button", key="form_overdue_one")):
             # Another lead closed that outcome since this page was drawn: the tick is
             # dropped with it (ui/selection.py), as a browser user would see.

@@ -16,8 +16,12 @@ by `ForwardMsg`s (`new_session`, `session_status_changed`, `page_info_changed`,
 so the server never answers with `ref_hash` references (runtime/forward_msg_cache.py);
 one that arrives anyway is an error.
 
-Every run is a full-app run (no `fragment_id`): a dialog's widgets are then handled by
-the whole script, as a browser does after a dialog's own `st.rerun()`.
+A widget drawn inside a fragment (`st.fragment`, and so `st.dialog`) reruns that
+fragment only, as in the browser: `click` and `change` send the `fragment_id` its
+delta carried, the server runs the fragment function alone, and the page keeps every
+element but the fragment's, which the run draws again (a run's `new_session` names the
+fragments it runs). A fragment that calls `st.rerun()` goes on into a full-app run,
+collected as one run with it.
 
 Depends on `websocket-client` and the protobufs inside the `streamlit` package only, so
 the e2e smoke test can use it without Locust; it is gevent-friendly (plain sockets).
@@ -57,6 +61,7 @@ class Node:
     path: tuple[int, ...]
     kind: str  # the Element oneof ("title", "button", "multiselect", ...) or "block"
     proto: Any  # the element's own message (e.g. Button), or the Block
+    fragment_id: str = ""  # the fragment that drew it ("" outside any)
 
     @property
     def id(self) -> str:
@@ -91,6 +96,9 @@ class Run:
     page_hash: str
     messages: int
     exceptions: list[str] = field(default_factory=list)
+    # The fragments the run began with (empty for a full-app run); one that went on
+    # into a full-app run (its `st.rerun()`) has `status` FINISHED_SUCCESSFULLY.
+    fragments: tuple[str, ...] = ()
 
     def find(self, kind: str | None = None, **match: str) -> Iterator[Node]:
         for node in self.nodes.values():
@@ -197,12 +205,28 @@ class ProtocolClient:
         self.widgets[widget_id] = _widget_state(widget_id, value)
 
     def click(self, button_id: str) -> Run:
-        """Press a button (or a form's submit button) and run."""
-        return self.rerun(triggers=[button_id])
+        """Press a button (or a form's submit button) and run: its fragment only when it
+        was drawn in one."""
+        return self.rerun(triggers=[button_id], fragment_id=self._fragment_of(button_id))
+
+    def change(self, widget_id: str, value: Any) -> Run:
+        """Set a widget's value and run, as the browser does when it changes: its
+        fragment only when it was drawn in one."""
+        self.set_widget(widget_id, value)
+        return self.rerun(fragment_id=self._fragment_of(widget_id))
+
+    def _fragment_of(self, widget_id: str) -> str:
+        nodes = self.last.nodes.values() if self.last else ()
+        return next((n.fragment_id for n in nodes if n.id == widget_id), "")
 
     # Runs ---------------------------------------------------------------------
     def rerun(
-        self, *, page_hash: str | None = None, page_name: str = "", triggers: tuple | list = ()
+        self,
+        *,
+        page_hash: str | None = None,
+        page_name: str = "",
+        triggers: tuple | list = (),
+        fragment_id: str = "",
     ) -> Run:
         if self.ws is None:
             raise ProtocolError("not connected")
@@ -211,6 +235,7 @@ class ProtocolClient:
         state.query_string = self.query_string
         state.page_script_hash = self.page_hash if page_hash is None else page_hash
         state.page_name = page_name
+        state.fragment_id = fragment_id
         state.widget_states.widgets.extend(self.widgets.values())
         for button_id in triggers:
             state.widget_states.widgets.append(WidgetState(id=button_id, trigger_value=True))
@@ -227,12 +252,19 @@ class ProtocolClient:
         nodes: dict[tuple[int, ...], Node] = {}
         exceptions: list[str] = []
         count = 0
+        fragments: tuple[str, ...] | None = None
         while True:  # each recv() times out after self.timeout
             fwd = self._receive()
             count += 1
-            if fwd.WhichOneof("type") == "script_finished" and fwd.script_finished in _FINAL:
+            kind = fwd.WhichOneof("type")
+            if kind == "script_finished" and fwd.script_finished in _FINAL:
                 ms = (time.perf_counter() - started) * 1000
-                return Run(ms, nodes, fwd.script_finished, self.page_hash, count, exceptions)
+                return Run(
+                    ms, nodes, fwd.script_finished, self.page_hash, count, exceptions,
+                    fragments or (),
+                )  # fmt: skip
+            if kind == "new_session" and fragments is None:
+                fragments = tuple(fwd.metadata.run.fragment_ids)
             self._handle(fwd, nodes, exceptions)
 
     def _handle(self, fwd: ForwardMsg, nodes: dict, exceptions: list[str]) -> None:
@@ -240,7 +272,12 @@ class ProtocolClient:
         if kind == "delta":
             self._delta(fwd, nodes, exceptions)
         elif kind == "new_session":
-            nodes.clear()  # a (re)started run draws the page afresh
+            # A (re)started run draws the page afresh; a fragment's run, only what that
+            # fragment drew (the browser keeps the rest).
+            fragments = set(fwd.metadata.run.fragment_ids)
+            kept = self.last.nodes if fragments and self.last else {}
+            nodes.clear()
+            nodes.update({p: n for p, n in kept.items() if n.fragment_id not in fragments})
             self.page_hash = fwd.new_session.page_script_hash
             self._pages(fwd.new_session.app_pages)
         elif kind == "navigation":
@@ -279,10 +316,11 @@ class ProtocolClient:
         delta = fwd.delta
         which = delta.WhichOneof("type")
         if which == "add_block":
-            nodes[path] = Node(path, "block", delta.add_block)
+            nodes[path] = Node(path, "block", delta.add_block, delta.fragment_id)
         elif which == "new_element":
             element: Element = delta.new_element
             kind = element.WhichOneof("type") or ""
-            nodes[path] = Node(path, kind, getattr(element, kind) if kind else element)
+            proto = getattr(element, kind) if kind else element
+            nodes[path] = Node(path, kind, proto, delta.fragment_id)
             if kind == "exception":
                 exceptions.append(f"{element.exception.type}: {element.exception.message}")

@@ -77,3 +77,43 @@ def test_a_sidebar_link_opens_another_page(client):
     assert run.status == SUCCESS
     assert "Overdue & due soon" in run.texts("heading")
     assert any(n.key.startswith("overdue_table_") for n in run.find("dataframe"))
+
+
+def _fresh_signed_in(start_server):
+    server = start_server()
+    client = ProtocolClient(server.url, timeout=60)
+    client.open()
+    client.set_widget(client.widget(kind="text_input", label="Username").id, server.lead)
+    client.set_widget(client.widget(kind="text_input", label="Password").id, server.password)
+    client.click(client.button("Sign in").id)
+    assert any(client.last.find("button", label="Sign out")), client.last.errors()
+    return client
+
+
+def test_a_widget_in_a_fragment_reruns_that_fragment_and_the_page_is_kept(start_server):
+    # As the browser does: the Update dialog is a fragment (st.dialog), so posting a
+    # comment in it runs the dialog's function alone; the page around it stays.
+    client = _fresh_signed_in(start_server)
+    try:
+        run = client.goto("Overdue & due soon")
+        table = next(n for n in run.find("dataframe") if n.key.startswith("overdue_table_"))
+        client.set_widget(table.id, {"selection": {"rows": [0], "columns": []}})
+        client.rerun()
+        run = client.click(client.widget(key="form_overdue_one").id)
+        assert run.fragments == ()  # the Update button is the page's: a full-app run
+        box = next(n for n in run.find("text_area") if n.label == "Add a comment")
+        assert box.fragment_id  # drawn by the dialog's fragment
+        page_nodes = {p for p, n in run.nodes.items() if not n.fragment_id}
+
+        client.change(box.id, "Called the shelter about a bed")
+        run = client.click(client.button("Post comment").id)
+
+        assert run.fragments == (box.fragment_id,)
+        assert run.status == 3  # ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+        assert not run.errors()
+        assert page_nodes <= set(run.nodes)  # the sidebar and the tables, kept
+        assert any(n.key == "f_region" for n in run.nodes.values())
+        shown = " ".join(n.text for n in run.nodes.values() if n.fragment_id)
+        assert "Comment posted" in shown and "Called the shelter about a bed" in shown
+    finally:
+        client.close()
