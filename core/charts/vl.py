@@ -50,8 +50,9 @@ def columns(frame: pd.DataFrame, names: list[str]) -> Columns:
         if name not in frame.columns:
             out[name] = [None] * len(frame)
             continue
-        values = frame[name].tolist()
-        if frame[name].hasnans:
+        column = frame[name]  # once: each lookup builds a Series
+        values = column.tolist()
+        if column.hasnans:
             values = [None if pd.isna(v) else v for v in values]
         out[name] = values
     return out
