@@ -1,5 +1,5 @@
 """Timeline: the plan as region → strategy → outcome bars inside a time window; an
-agenda by month on narrow screens. The sections are panels in ui/panels/timeline.py."""
+agenda by month on phones. The sections are panels in ui/panels/timeline.py."""
 
 import streamlit as st
 
@@ -39,11 +39,4 @@ every = data.timeline_rows(flt, filters.soon_days())
 span = panel.window(every, data.today())
 opened, all_open = panel.expanded(every[every["level"] == plan_timeline.STRATEGY])
 rows = every if all_open else plan_timeline.collapsed(every, opened)
-panel.chart(rows, data.today(), span)
-panel.agenda(every, span)
-st.caption(
-    "Dark bars are regions and grey bars strategies, green up to their share done; open a "
-    "strategy above to see its outcomes, coloured and end-marked by status (hover for the "
-    "whole text). A faint bar above a row marks the report's own dates where they have moved "
-    "(re-baselined or re-dated). The red rule is today."
-)
+panel.chart_or_agenda(rows, every, data.today(), span)

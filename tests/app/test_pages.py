@@ -418,11 +418,14 @@ def test_appendix_a_lists_are_one_list_each(db, new_app):
     assert lists[0].count("\n- ") == 5  # the six items of future research
 
 
-def test_timeline_agenda_is_one_element_of_months_in_order(db, new_app):
-    """The narrow screens' agenda: every month due inside the window, in date order,
-    each with its outcomes, as one markdown element."""
+def test_timeline_agenda_is_one_element_of_months_in_order(db, new_app, monkeypatch):
+    """The phones' agenda: every month due inside the window, in date order, each with
+    its outcomes, as one markdown element."""
     from datetime import datetime
 
+    from ui import screen
+
+    monkeypatch.setattr(screen, "narrow", lambda: True)
     at = new_app("pages/timeline.py").run()
     assert not at.exception
     (agenda,) = [t for t in texts(at.markdown) if t.startswith("**") and "\n- " in t]
@@ -433,6 +436,22 @@ def test_timeline_agenda_is_one_element_of_months_in_order(db, new_app):
     items = [line for line in agenda.splitlines() if line.startswith("- ")]
     assert len(items) == 150  # AGENDA_ROWS, then "The first 150 of …"
     assert items[0].startswith("- Dec 31 · **Not started** · Northwest: ")
+
+
+@pytest.mark.parametrize("phone", [False, True])
+def test_the_timeline_draws_the_chart_or_the_agenda_not_both(db, new_app, monkeypatch, phone):
+    """One layout drawn (ui/screen.py's rule): a wide screen gets the chart and its
+    caption, a phone the agenda by month; neither is built to be hidden."""
+    from ui import screen
+
+    monkeypatch.setattr(screen, "narrow", lambda: phone)
+    at = new_app("pages/timeline.py").run()
+
+    assert not at.exception
+    charts = at.get("vega_lite_chart")
+    agenda = [h for h in at.subheader if h.value == "Due by month"]
+    legend = [c for c in at.caption if c.value.startswith("Dark bars are regions")]
+    assert (len(charts), len(legend), len(agenda)) == ((0, 0, 1) if phone else (1, 1, 0))
 
 
 def _timeline_groups(at: AppTest) -> dict[str, str]:

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_browser import assert_no_exception, open_page, wait_for_app
+from tests.e2e.test_phones import ANDROID
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +88,8 @@ def test_show_as_table_switch_replaces_the_chart(server, page: Page) -> None:
 
 
 def test_narrow_screen_shows_the_agenda_not_the_chart(server, browser) -> None:
-    context = browser.new_context(viewport={"width": 420, "height": 900})
+    # A phone's browser (ui/screen.py: its user agent on a first visit).
+    context = browser.new_context(viewport={"width": 420, "height": 900}, user_agent=ANDROID)
     page = context.new_page()
     try:
         open_page(page, f"{server.url}/timeline")

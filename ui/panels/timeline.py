@@ -1,5 +1,8 @@
 """The Timeline page's panels: the time window, which strategies show their outcomes,
-the chart (wide screens) and the agenda by month (narrow screens)."""
+the chart (wide screens) and the agenda by month (phones). Only one of the two is drawn,
+by ui/screen.py's rule (as the outcome lists are): under 640 px the chart's labels
+would leave the plot a few pixels, and a chart hidden by the stylesheet was still
+built and sent on every run."""
 
 from __future__ import annotations
 
@@ -10,16 +13,11 @@ import streamlit as st
 
 from core.charts import describe
 from core.charts import plan_timeline as pt
-from ui import components
+from ui import components, screen
 from ui.text import md
 
 SPAN, NEXT_YEAR, CUSTOM = "The plan's span", "Next 12 months", "Custom range"
 AGENDA_ROWS = 150  # outcomes listed in the agenda before "and N more"
-# Under 640 px the chart's labels would leave the plot a few pixels: show the agenda.
-NARROW_CSS = """<style>
-@media (max-width: 640px) { .st-key-timeline_chart { display: none; } }
-@media (min-width: 641px) { .st-key-timeline_agenda { display: none; } }
-</style>"""
 
 
 def window(rows: pd.DataFrame, today: date) -> pt.Window:
@@ -69,8 +67,17 @@ def expanded(strategies: pd.DataFrame) -> tuple[frozenset[str], bool]:
     return frozenset(picked), every
 
 
+def chart_or_agenda(
+    rows: pd.DataFrame, outcomes: pd.DataFrame, today: date, span: pt.Window
+) -> None:
+    """The chart of `rows` on a wide screen, the agenda of `outcomes` on a phone."""
+    if screen.narrow():
+        agenda(outcomes, span)
+    else:
+        chart(rows, today, span)
+
+
 def chart(rows: pd.DataFrame, today: date, span: pt.Window) -> None:
-    st.html(NARROW_CSS)
     with st.container(key="timeline_chart"):
         shown = pt.in_window(rows, span)
         if shown.empty:
@@ -81,6 +88,12 @@ def chart(rows: pd.DataFrame, today: date, span: pt.Window) -> None:
             table=lambda: shown[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS),
             key="tl_table",
             width="stretch",
+        )
+        st.caption(
+            "Dark bars are regions and grey bars strategies, green up to their share done; "
+            "open a strategy above to see its outcomes, coloured and end-marked by status "
+            "(hover for the whole text). A faint bar above a row marks the report's own dates "
+            "where they have moved (re-baselined or re-dated). The red rule is today."
         )
 
 
@@ -97,7 +110,7 @@ TABLE_COLUMNS = {
 
 
 def agenda(outcomes: pd.DataFrame, span: pt.Window) -> None:
-    """Every outcome due inside the window, month by month (shown on narrow screens)."""
+    """Every outcome due inside the window, month by month (for phones)."""
     with st.container(key="timeline_agenda"):
         st.subheader("Due by month")
         months = pt.agenda(outcomes, span)
