@@ -5,6 +5,7 @@ on the test's database (`db`, tests/app/conftest.py)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlencode
 
@@ -79,7 +80,10 @@ def call(
     async def send(message):
         messages.append(message)
 
-    asyncio.run(APP(scope, receive, send))
+    # In a thread of its own: the caller's thread may already run an event loop (a
+    # Playwright browser of the same pytest worker keeps one running in it).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, APP(scope, receive, send)).result()
     start = next(m for m in messages if m["type"] == "http.response.start")
     out = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     heads = [(k.decode().lower(), v.decode()) for k, v in start["headers"]]
@@ -278,6 +282,16 @@ def test_calendar_feed_serves_text_calendar_and_a_new_link_revokes_the_old(db: E
     assert call("GET", f"/calendar/{old}.ics")[0] == 404
     assert call("GET", f"/calendar/{new}.ics")[0] == 200
     assert call("GET", "/calendar/unknown.ics")[0] == 404
+
+
+def test_the_request_helper_works_beside_a_running_event_loop() -> None:
+    """Under pytest-xdist a worker may run the browser tests first, and Playwright's
+    sync API keeps an event loop running in the test's thread."""
+
+    async def inside_a_loop() -> int:
+        return call("GET", "/_stcore/health")[0]
+
+    assert asyncio.run(inside_a_loop()) == 200
 
 
 def test_pages_get_a_csrf_cookie_once(db: Engine) -> None:
