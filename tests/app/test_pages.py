@@ -585,3 +585,21 @@ def test_the_views_keep_each_stamps_figures_without_the_tallys_parts(db, new_app
 
     assert not hasattr(kept, "parts")
     assert kept.totals[Status.DONE.value] == 1 and sum(r["total"] for r in kept.rows) == 248
+
+
+def test_regions_draws_the_open_logic_model_only(db_file: Path, new_app) -> None:
+    """The State holds two logic models: a tab each, and only the open one is drawn."""
+    at = new_app("pages/region.py").run()
+    labels = [shown(t.label) for t in at.tabs]
+    assert labels == ["Housing (Shelters, transitional) (24)", "Mental Health/Substance Use (22)"]
+    assert texts(at.header) == ["Housing (Shelters, transitional)"]
+    assert len([m for m in at.markdown if m.value.startswith("### ")]) == 4  # its strategies
+
+    at.session_state["region_models_state"] = at.tabs[1].label  # what opening it sets
+    at.run()
+    assert texts(at.header) == ["Mental Health/Substance Use"]
+    assert len([m for m in at.markdown if m.value.startswith("### ")]) == 3
+
+    at.selectbox(key="region_page_pick").set_value("southwest").run()
+    assert not at.tabs  # one logic model: no tabs
+    assert len(texts(at.header)) == 1

@@ -5,6 +5,8 @@ outcome with its status update controls."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import pandas as pd
 import streamlit as st
 
@@ -83,11 +85,38 @@ def logic_models(region_id: str, df: pd.DataFrame) -> None:
     cells: dict[tuple[str, str], list[dict]] = {}
     for row in components.records(df):
         cells.setdefault((row["strategy_id"], row["term"]), []).append(row)
+    shown = []  # each logic model of the region with its strategies that have outcomes
     for model in [m for m in ref["logic_models"] if m["region_id"] == region_id]:
-        _model_header(model, ref["plan"].get("baseline_start"), flags)
-        for strategy in data.strategies(model["id"]):
-            if any((strategy["id"], term.value) in cells for term, _ in TERMS):
-                _strategy_row(strategy, cells, needs, flags)
+        rows = [
+            s
+            for s in data.strategies(model["id"])
+            if any((s["id"], term.value) in cells for term, _ in TERMS)
+        ]
+        if rows:
+            shown.append((model, rows))
+    # Several models (the State's Housing and Mental Health/Substance Use): a tab each,
+    # as the report gives each its own table. Only the open one is drawn (opening
+    # another reruns the page): the State's page draws half as much.
+    places = [nullcontext()] if len(shown) == 1 else _model_tabs(region_id, shown, cells)
+    for place, (model, strategies) in zip(places, shown, strict=True):
+        if place is not None:
+            with place:
+                _model_header(model, ref["plan"].get("baseline_start"), flags)
+                for strategy in strategies:
+                    _strategy_row(strategy, cells, needs, flags)
+
+
+def _model_tabs(
+    region_id: str, shown: list[tuple[dict, list[dict]]], cells: dict[tuple[str, str], list]
+) -> list:
+    """A tab per logic model, labelled with its title and how many of its outcomes
+    match; a closed tab is given as None (not drawn)."""
+    labels = []
+    for model, strategies in shown:
+        count = sum(len(cells.get((s["id"], t.value), [])) for s in strategies for t, _ in TERMS)
+        labels.append(f"{md(model['title'])} ({count})")
+    tabs = st.tabs(labels, key=f"region_models_{region_id}", on_change="rerun")
+    return [tab if tab.open else None for tab in tabs]
 
 
 def _model_header(model: dict, report_start, flags: dict) -> None:
