@@ -568,6 +568,9 @@ class LeadSession:
         outcome_id = self.rng.choice(self.lead.outcome_ids[: self.opts.hot or None])
         key = widget_key("", outcome_id)
         status = await self.page.evaluate("(k) => window.__load.status(k)", key)
+        if status is None:  # in another logic model's tab (the State has two)
+            await self.open_model_tab_of(outcome_id, key)
+            status = await self.page.evaluate("(k) => window.__load.status(k)", key)
         if status is None:
             raise RuntimeError(f"outcome {outcome_id} is not on the {self.lead.region_name} page")
         # The role query skips the hidden copy Streamlit renders to size a button.
@@ -579,6 +582,21 @@ class LeadSession:
             await self.save(done.click, key, Status.DONE.value, in_dialog=False)
         else:
             await self.update_in_dialog(outcome_id, key)
+
+    async def open_model_tab_of(self, outcome_id: str, key: str) -> None:
+        """Open the Regions page's tabs (one per logic model) in turn until the
+        outcome's card is drawn; each opening is timed as a page change."""
+        tabs = self.page.get_by_role("tab")
+        for i in range(await tabs.count()):
+            tab = tabs.nth(i)
+            if await tab.get_attribute("aria-selected") == "true":
+                continue
+            self.step = f"open the logic model tab holding {outcome_id}"
+            elapsed = await self.settle(tab.click, "window.__load.status(arg) !== null", key)
+            self.stats.page_ms.append(elapsed)
+            self.stats.by_page.setdefault("Regions: open a logic model tab", []).append(elapsed)
+            if await self.page.evaluate("(k) => window.__load.status(k)", key) is not None:
+                return
 
     async def save(self, click, key: str, new_status: str, *, in_dialog: bool) -> str:
         """Click a save control; 'saved' (the new status is on the page, the dialog
