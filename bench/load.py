@@ -592,7 +592,7 @@ class LeadSession:
             if await tab.get_attribute("aria-selected") == "true":
                 continue
             self.step = f"open the logic model tab holding {outcome_id}"
-            elapsed = await self.settle(tab.click, "window.__load.status(arg) !== null", key)
+            elapsed = await self.settle(tab.click)
             self.stats.page_ms.append(elapsed)
             self.stats.by_page.setdefault("Regions: open a logic model tab", []).append(elapsed)
             if await self.page.evaluate("(k) => window.__load.status(k)", key) is not None:

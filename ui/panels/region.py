@@ -96,27 +96,23 @@ def logic_models(region_id: str, df: pd.DataFrame) -> None:
             shown.append((model, rows))
     # Several models (the State's Housing and Mental Health/Substance Use): a tab each,
     # as the report gives each its own table. Only the open one is drawn (opening
-    # another reruns the page): the State's page draws half as much.
-    places = [nullcontext()] if len(shown) == 1 else _model_tabs(region_id, shown, cells)
+    # another reruns the page): the State's page draws half as much. A tab is labelled
+    # with its title alone, so the open one stays open when filters or statuses change.
+    if len(shown) > 1:
+        tabs = st.tabs(
+            [md(model["title"]) for model, _ in shown],
+            key=f"region_models_{region_id}",
+            on_change="rerun",
+        )
+        shown = [entry for entry, tab in zip(shown, tabs, strict=True) if tab.open]
+        places: list = [tab for tab in tabs if tab.open]
+    else:
+        places = [nullcontext()] * len(shown)
     for place, (model, strategies) in zip(places, shown, strict=True):
-        if place is not None:
-            with place:
-                _model_header(model, ref["plan"].get("baseline_start"), flags)
-                for strategy in strategies:
-                    _strategy_row(strategy, cells, needs, flags)
-
-
-def _model_tabs(
-    region_id: str, shown: list[tuple[dict, list[dict]]], cells: dict[tuple[str, str], list]
-) -> list:
-    """A tab per logic model, labelled with its title and how many of its outcomes
-    match; a closed tab is given as None (not drawn)."""
-    labels = []
-    for model, strategies in shown:
-        count = sum(len(cells.get((s["id"], t.value), [])) for s in strategies for t, _ in TERMS)
-        labels.append(f"{md(model['title'])} ({count})")
-    tabs = st.tabs(labels, key=f"region_models_{region_id}", on_change="rerun")
-    return [tab if tab.open else None for tab in tabs]
+        with place:
+            _model_header(model, ref["plan"].get("baseline_start"), flags)
+            for strategy in strategies:
+                _strategy_row(strategy, cells, needs, flags)
 
 
 def _model_header(model: dict, report_start, flags: dict) -> None:
