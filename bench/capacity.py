@@ -36,6 +36,11 @@ per level, the knee (where p95 crosses 1 s) and last `sessions=N rerun_p50_ms=â€
 rerun_p95_ms=â€¦ errors=0 lost_updates=0` for the largest level. Loopback only, at most
 300 sessions and 600 s a level; the server is stopped at the end, on Ctrl-C and on
 error.
+
+`--floor` serves bench/floor_page.py instead (Streamlit's own floor: no database, no
+project code), each virtual user making a lead's runs at a lead's think times, each a
+change of one of its selectboxes: the knee of Streamlit itself on this machine, to set
+the dashboard's beside.
 """
 
 from __future__ import annotations
@@ -229,6 +234,37 @@ class Lead(User):
             LEVEL.notes_saved.append(marker)
 
 
+class FloorUser(Lead):
+    """`--floor`: a session of bench/floor_page.py (Streamlit's own floor: seven
+    selectboxes, five metrics, a chart, a table; no database) making a lead's runs with
+    a lead's think times: per cycle, 2 runs (the Overview, the region filter), 1 (Overdue),
+    then twice 3 (a tick, the Update dialog, its Save), each a change of one of its
+    selectboxes. What one server process carries of Streamlit itself, for the knee."""
+
+    RUNS_PER_STEP = (2, 1, 3, 3)
+
+    def on_start(self) -> None:
+        self.number = next(_numbers)
+        self.client = ProtocolClient(self.host or "", timeout=60)
+        self.step = 0
+        self._guarded(lambda: self._timed("open", self.client.open), "open")
+
+    @task
+    def next_step(self) -> None:
+        runs = self.RUNS_PER_STEP[self.step % len(self.RUNS_PER_STEP)]
+        self.step += 1
+        for _ in range(runs):
+            self._guarded(self._change, "change")
+
+    def _change(self) -> None:
+        boxes = [n for n in self.client.last.find("selectbox")] if self.client.last else []
+        if not boxes:
+            raise ProtocolError("the floor page drew no selectbox")
+        box = random.choice(boxes)
+        options = list(box.proto.selectbox.options)
+        self._timed("change", lambda: self.client.change(box.id, random.choice(options)))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -264,10 +300,16 @@ def seed(db_url: str, *, cookies: int = 0) -> list[tuple[str, str]]:
 
 
 def start_server(
-    folder: Path, db_url: str, *, name: str = "streamlit", prefix: tuple[str, ...] = ()
+    folder: Path,
+    db_url: str,
+    *,
+    name: str = "streamlit",
+    prefix: tuple[str, ...] = (),
+    app: str = "dashboard.py",
 ) -> tuple[subprocess.Popen, str]:
     """The README's command on a free loopback port (its log: folder/<name>.log),
-    started under `prefix` (e.g. taskset) when given."""
+    started under `prefix` (e.g. taskset) when given; `app` another script instead
+    (the floor page)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")},
@@ -276,7 +318,7 @@ def start_server(
     }
     if db_url.startswith("sqlite:///"):
         env["TRACKER_SQLITE_PATH"] = db_url.removeprefix("sqlite:///")
-    command = [*prefix, sys.executable, "-m", "streamlit", "run", "dashboard.py",
+    command = [*prefix, sys.executable, "-m", "streamlit", "run", app,
                "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]  # fmt: skip
     log_file = folder / f"{name}.log"
@@ -331,11 +373,16 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_level(
-    url: str, sessions: int, seconds: float, server: psutil.Process, rss_warm: int
+    url: str,
+    sessions: int,
+    seconds: float,
+    server: psutil.Process,
+    rss_warm: int,
+    user_class: type[Lead] = Lead,
 ) -> dict:
     global LEVEL
     LEVEL = Level(sessions)
-    env = Environment(user_classes=[Lead], events=events, host=url)
+    env = Environment(user_classes=[user_class], events=events, host=url)
     runner = env.create_local_runner()
     spawn_rate = max(1.0, sessions / 10)  # everyone in within ~10 s
     runner.start(sessions, spawn_rate=spawn_rate)
@@ -400,21 +447,28 @@ def main(argv: list[str] | None = None) -> int:
         "--sign-in", choices=("password", "cookie"), default="password",
         help="leads type their password in the first cycle, or come back signed in",
     )  # fmt: skip
+    parser.add_argument(
+        "--floor", action="store_true",
+        help="serve bench/floor_page.py instead, its sessions making a lead's runs",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     levels = sorted({int(s) for s in args.sessions.split(",")})
     if not levels or levels[0] < 1 or levels[-1] > MAX_SESSIONS or args.seconds > MAX_SECONDS:
         parser.error(f"sessions 1..{MAX_SESSIONS}, seconds at most {MAX_SECONDS}")
     Lead.wait_time = between(max(0.0, args.think - 1), args.think + 1)
+    FloorUser.wait_time = Lead.wait_time
     with tempfile.TemporaryDirectory(prefix="capacity-") as tmp:
         folder = Path(tmp)
         db_url = f"sqlite:///{folder / 'tracker.db'}"
         # Virtual users are numbered across the levels (each level spawns new ones).
         cookies = sum(levels) + 1 if args.sign_in == "cookie" else 0
         REGIONS[:] = seed(db_url, cookies=cookies)
-        print(f"sign-in: {args.sign_in}", flush=True)
-        process, url = start_server(folder, db_url)
+        print("the floor page" if args.floor else f"sign-in: {args.sign_in}", flush=True)
+        app = str(BENCH / "floor_page.py") if args.floor else "dashboard.py"
+        process, url = start_server(folder, db_url, app=app)
         try:
-            return _levels(url, process, folder, db_url, levels, args.seconds)
+            user = FloorUser if args.floor else Lead
+            return _levels(url, process, folder, db_url, levels, args.seconds, user)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
@@ -422,7 +476,15 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(process)
 
 
-def _levels(url: str, process, folder: Path, db_url: str, levels: list[int], seconds: float) -> int:
+def _levels(
+    url: str,
+    process,
+    folder: Path,
+    db_url: str,
+    levels: list[int],
+    seconds: float,
+    user: type[Lead] = Lead,
+) -> int:
     warm = ProtocolClient(url)
     warm.open()  # the process's first run imports pandas and altair
     warm.close()
@@ -433,7 +495,7 @@ def _levels(url: str, process, folder: Path, db_url: str, levels: list[int], sec
     knee, final, ok = None, "", True
     for sessions in levels:
         seen = history(db_url)
-        result = run_level(url, sessions, seconds, server, rss_warm)
+        result = run_level(url, sessions, seconds, server, rss_warm, user)
         line, final, p95 = report(result, db_url, seen)
         print(line, flush=True)
         ok = ok and " errors=0 lost_updates=0" in final

@@ -116,7 +116,6 @@ def done_button(row: dict, *, key: str) -> None:
             "Done",
             key=f"done_{key}",
             icon=":material/check:",
-            help="Mark this outcome done",
             on_click=_mark_done,
             args=args,
         )

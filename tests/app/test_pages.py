@@ -606,3 +606,26 @@ def test_regions_draws_the_open_logic_model_only(db_file: Path, new_app) -> None
     at.selectbox(key="region_page_pick").set_value("southwest").run()
     assert not at.tabs  # one logic model: no tabs
     assert len(texts(at.header)) == 1
+
+
+def test_a_region_strategy_reads_as_the_reports_row_in_few_elements(db, new_app) -> None:
+    """A strategy is its heading with its resources and tasks (one element), the three
+    terms side by side, then its ultimate outcome: six narrow columns broke the words
+    of resources and tasks, and each element is a cost in the browser on every visit.
+    The Done button has no tooltip: a button with one is drawn twice in the browser
+    (a hidden copy to size it), once per outcome on the page."""
+    lead = make_user(db, "lead-state", region="state")
+    at = new_app("pages/region.py", user_id=lead).run()
+    assert not at.exception, [e.message for e in at.exception]
+    heads = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert len(heads) == 4 and all("**Resources:** " in h and "**Tasks:**" in h for h in heads)
+    assert "HT Taskforce" in shown(heads[0]).split("Resources:", 1)[1]
+    ultimate = [m.value for m in at.markdown if m.value.startswith("**Ultimate outcome:** ")]
+    assert len(ultimate) == 4
+    assert "Accessible shelters and transitional housing" in shown(ultimate[0])
+    terms = [m.value for m in at.markdown if m.value in ("**Short term**", "**Medium term**",
+                                                         "**Long term**")]  # fmt: skip
+    assert len(terms) == 12  # three a strategy, side by side
+    assert not [m for m in at.markdown if m.value.startswith("**Resources**\n")]  # no column
+    done = [b for b in at.button if b.key and b.key.startswith("done_")]
+    assert done and all(not b.help for b in done)

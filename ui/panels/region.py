@@ -137,11 +137,11 @@ def _strategy_row(
     flags: dict[tuple[str, str], list[tuple[str, str]]],
 ) -> None:
     with st.container(border=True):
-        st.markdown(_strategy_markdown(strategy, needs, flags))
-        cols = st.columns([1, 1.2, 1.6, 1.6, 1.6, 1])
-        cols[0].markdown("**Resources**\n\n" + _bullets(strategy["resources"]))
-        cols[1].markdown("**Tasks**\n\n" + _bullets(strategy["tasks"]))
-        for col, (term, label) in zip(cols[2:5], TERMS, strict=True):
+        # The logic model's row read left to right as in the report: resources and
+        # tasks, the three terms side by side, then the ultimate outcome. Resources and
+        # tasks share the heading's element (in six columns, they broke words).
+        st.markdown(_strategy_markdown(strategy, needs, flags) + "\n\n" + _means(strategy))
+        for col, (term, label) in zip(st.columns(3), TERMS, strict=True):
             col.markdown(f"**{label}**")
             for row in cells.get((strategy["id"], term.value), []):
                 # One box, its words across it and its buttons wrapped below them in a
@@ -150,7 +150,7 @@ def _strategy_row(
                     st.markdown(_outcome_markdown(row), width="stretch")
                     updates.done_button(row, key=row["outcome_id"])
                     updates.form_button(row, key=row["outcome_id"])
-        cols[5].markdown("**Ultimate outcome**\n\n" + md(strategy["ultimate_outcome"] or "—"))
+        st.markdown("**Ultimate outcome:** " + _one_line(md(strategy["ultimate_outcome"] or "—")))
 
 
 def _strategy_markdown(
@@ -182,5 +182,11 @@ def _outcome_markdown(row: dict) -> str:
     return f"{words}  \n:small[:gray[{dates}]]  \n{components.badges_markdown(row)}"
 
 
-def _bullets(items: list[str]) -> str:
-    return "\n".join(f"- {md(item)}" for item in items)
+def _means(strategy: dict) -> str:
+    """The strategy's resources on one line, and its tasks (a list when several)."""
+    resources = " · ".join(_one_line(md(r)) for r in strategy["resources"]) or "—"
+    tasks = [_one_line(md(t)) for t in strategy["tasks"]]
+    if len(tasks) == 1:
+        return f"**Resources:** {resources}  \n**Tasks:** {tasks[0]}"
+    listed = "\n".join(f"- {t}" for t in tasks) if tasks else "—"
+    return f"**Resources:** {resources}\n\n**Tasks:**\n\n{listed}"
