@@ -16,7 +16,7 @@ from core.config import get_settings
 from core.people import accounts, permissions, signin
 from core.people.permissions import ANONYMOUS_VIEWER, Actor
 from core.store.db import write_session
-from ui import browser_session, data
+from ui import browser_session, components, data
 from ui.panels import calendar
 from ui.text import md
 
@@ -171,8 +171,13 @@ def sidebar() -> None:
                 browser_session.sign_out_form()
             else:
                 st.button("Sign out", on_click=sign_out, icon=":material/logout:")
-            if me.user_id is not None:
-                with st.expander("My calendar", icon=":material/calendar_month:"):
+            # Drawn only while open: it is in the sidebar of every page.
+            if me.user_id is not None and (
+                box := components.lazy_expander(
+                    "My calendar", key="my_calendar", icon=":material/calendar_month:"
+                )
+            ):
+                with box:
                     calendar.my_calendar(me.user_id)
         else:
             if notice := st.session_state.pop(_NOTICE, None):

@@ -244,7 +244,12 @@ def share_link() -> None:
     pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
     query = urlencode(pairs)
     address = (st.context.url or "") + (f"?{query}" if query else "")
-    with st.sidebar.expander("Copy link", icon=":material/link:"):
+    # Drawn only while open (on every page, and new at each filter change otherwise).
+    box = st.sidebar.expander("Copy link", icon=":material/link:", key="share_link",
+                              on_change="rerun")  # fmt: skip
+    if not box.open:
+        return
+    with box:
         st.caption("The address of exactly this view: copy it with the button beside it.")
         st.code(address or "(this page, no filters)", language=None, wrap_lines=True)
 

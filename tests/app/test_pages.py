@@ -116,6 +116,16 @@ def test_overview_draws_the_completion_tab_that_is_open(db, new_app, tab, senten
     assert len(drawn) == 1 and drawn[0].startswith(sentence)
 
 
+def test_overview_how_to_read_is_drawn_only_once_opened(db, new_app) -> None:
+    """Its long text was parsed by the browser on every visit of the Overview."""
+    at = new_app().run()
+    assert not [m for m in at.markdown if "Completion** is done outcomes" in m.value]
+    at.session_state["overview_how_to_read"] = True  # what opening the expander sets
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [m for m in at.markdown if "Completion** is done outcomes" in m.value]
+
+
 def test_overview_counts_history(history_db, new_app) -> None:
     assert history_db.updates == 5
     at = new_app(user_id=history_db.admin_id).run()  # a member: every note (test_notes.py)

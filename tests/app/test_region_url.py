@@ -53,6 +53,9 @@ def test_picking_a_region_writes_the_link_and_keeps_the_other_filters(db, new_ap
 
 def test_the_copy_link_block_shows_the_view_address(db, new_app):
     at = region_page(new_app, {"region": ["southwest"], "q": ["legal aid"]})
+    assert not at.sidebar.code  # drawn only while open: it is on every page
+    at.session_state["share_link"] = True  # what opening the expander sets
+    at.run()
     codes = [c.value for c in at.sidebar.code]
     assert any("region=southwest" in c and "q=legal+aid" in c for c in codes), codes
 

@@ -27,6 +27,10 @@ def _feed_token(at) -> str:
 def test_my_calendar_link_is_made_once_and_renewed(db, new_app) -> None:
     lead = make_user(db, "lead-sw", region="southwest")
     at = new_app(user_id=lead).run()
+    # Drawn only while open: the panel is in the sidebar of every page.
+    assert not [b for b in at.sidebar.button if b.label == "Show my calendar link"]
+    at.session_state["my_calendar"] = True  # what opening the expander sets
+    at.run()
     by_label(at.sidebar.button, "Show my calendar link").click().run()
     assert not at.exception, [e.message for e in at.exception]
     first = _feed_token(at)
@@ -41,7 +45,7 @@ def test_my_calendar_link_is_made_once_and_renewed(db, new_app) -> None:
         assert sessions.feed_user(session=session, token=second).id == lead
 
     # A new browser session cannot read the secret back, only replace it.
-    again = new_app(user_id=lead).run()
+    again = new_app(user_id=lead, my_calendar=True).run()
     by_label(again.sidebar.button, "Show my calendar link").click().run()
     assert not [c for c in again.sidebar.code if "/calendar/" in str(c.value)]
     assert any("make a new link" in t for t in texts(again.sidebar.info))

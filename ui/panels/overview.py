@@ -39,8 +39,12 @@ resources and tasks); each **outcome** is one of its short-, medium- or long-ter
 
 
 def how_to_read() -> None:
-    with st.expander("How to read this", icon=":material/help:"):
-        st.markdown(HOW_TO_READ)
+    # Drawn only while open: a long text the browser would parse on every visit.
+    if box := components.lazy_expander(
+        "How to read this", key="overview_how_to_read", icon=":material/help:"
+    ):
+        with box:
+            st.markdown(HOW_TO_READ)
 
 
 def headline(overall: dict, counts: dict, soon: int) -> None:
