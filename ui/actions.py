@@ -56,9 +56,15 @@ class Result(Generic[T]):
 def run(action: Callable[[Session], T]) -> Result[T]:
     """Run `action(session)` in one write transaction. Never raises, except for
     Streamlit's own control flow (st.rerun, st.stop), which is not an Exception."""
+    from ui import auth  # imported here: ui.auth's panels import this module
+
     engine = data.engine()
     try:
-        with write_session(engine) as session:
+        # Who is acting is read first, on a connection of its own: inside the write,
+        # `auth.actor(fresh=True)` takes this read instead of a second connection (a
+        # writer holding SQLite's lock while it waited for a pool connection, with the
+        # pool held by writers waiting for that lock, stalled a loaded server).
+        with auth.read_for_write(), write_session(engine) as session:
             value = action(session)
     except TrackerError as exc:
         return Result(error=exc)

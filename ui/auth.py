@@ -7,6 +7,10 @@ the App's cookies (AppTest) the sidebar's Streamlit form signs in this tab only.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -106,10 +110,28 @@ def refresh() -> Actor:
     return st.session_state[_ACTOR]
 
 
+_WRITING = threading.local()  # the actor read for the write this thread runs
+
+
+@contextmanager
+def read_for_write() -> Iterator[Actor]:
+    """Read the actor now, for the write transaction about to begin (ui/actions.run):
+    `actor(fresh=True)` inside it returns this read and opens no second connection
+    while the transaction holds one."""
+    _WRITING.actor = refresh()
+    try:
+        yield _WRITING.actor
+    finally:
+        _WRITING.actor = None
+
+
 def actor(*, fresh: bool = False) -> Actor:
     """The actor read at the top of this run (one query per run, not per button).
     Writes pass `fresh=True`: a callback runs before the next refresh, and a lead
-    whose scope changed since the page rendered must be checked as they are now."""
+    whose scope changed since the page rendered must be checked as they are now (in
+    ui/actions.run, as read just before its transaction began)."""
+    if fresh and (writing := getattr(_WRITING, "actor", None)) is not None:
+        return writing
     if fresh or _ACTOR not in st.session_state:
         return refresh()
     return st.session_state[_ACTOR]

@@ -22,7 +22,7 @@ from core.progress.filters import (
 from core.progress.filters import describe as describe_filter
 from core.progress.my_work import LeadScope, scope_region_ids
 from core.progress.schedule import DEFAULT_SOON_DAYS, Schedule
-from ui import auth, data
+from ui import auth, components, data
 from ui.text import md
 
 SOON_CHOICES = (30, 60, 90, 180)
@@ -241,14 +241,14 @@ def sidebar() -> None:
 def share_link() -> None:
     """This view's address (page and filters), in a code block: Streamlit has no
     clipboard call, and a code block has a copy button."""
+    # Drawn only while open (on every page, and new at each filter change otherwise).
+    with st.sidebar:
+        box = components.lazy_expander("Copy link", key="share_link", icon=":material/link:")
+    if box is None:
+        return
     pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
     query = urlencode(pairs)
     address = (st.context.url or "") + (f"?{query}" if query else "")
-    # Drawn only while open (on every page, and new at each filter change otherwise).
-    box = st.sidebar.expander("Copy link", icon=":material/link:", key="share_link",
-                              on_change="rerun")  # fmt: skip
-    if not box.open:
-        return
     with box:
         st.caption("The address of exactly this view: copy it with the button beside it.")
         st.code(address or "(this page, no filters)", language=None, wrap_lines=True)

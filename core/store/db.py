@@ -27,7 +27,11 @@ PG_POOL = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 30, "pool_recycle
 PG_CONNECT_TIMEOUT_S = 10
 
 
-def make_engine(url: str | None = None, *, busy_timeout_ms: int | None = None) -> Engine:
+def make_engine(
+    url: str | None = None, *, busy_timeout_ms: int | None = None, pool: dict | None = None
+) -> Engine:
+    """The engine for `url` (default: the settings'); `pool`: SQLAlchemy's pool
+    arguments for a SQLite file (the tests' one-connection pool)."""
     settings = get_settings()
     url = url or settings.url
     timeout = settings.tracker_busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
@@ -50,7 +54,7 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int | None = None) -
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": timeout / 1000},
-        poolclass=StaticPool if memory else None,
+        **({"poolclass": StaticPool} if memory else (pool or {})),
     )
 
     @event.listens_for(engine, "connect")

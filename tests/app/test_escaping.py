@@ -153,6 +153,22 @@ def test_a_region_outcomes_dates_stay_on_one_line_inside_their_directive():
     assert "\n" not in dates and "or later" in dates
 
 
+def test_a_region_strategys_resources_and_tasks_stay_literal_and_on_their_lines():
+    """Resources and tasks share the strategy heading's element: a line break in the
+    plan's words would start a new block there, and markdown would be read."""
+    from ui.panels import region
+
+    one = region._means({"resources": ["**A**\n- b", "C [x](y)"], "tasks": ["# Do\nit"]})
+    resources, tasks = one.split("  \n")
+    assert resources.startswith("**Resources:** ") and "\n" not in resources
+    assert "**A**" not in resources and "[x](y)" not in resources  # escaped
+    assert shown(resources) == "**Resources:** **A** - b · C [x](y)"
+    assert tasks == "**Tasks:** \\# Do it"  # one line, the # escaped
+    several = region._means({"resources": [], "tasks": ["one\nline", "two"]})
+    assert several.endswith("**Tasks:**\n\n- one line\n- two")
+    assert several.startswith("**Resources:** —")
+
+
 def test_a_region_strategys_heading_need_and_flags_stay_literal_and_on_their_lines():
     """The Region page writes a strategy's title, need and report flags as one
     markdown element (a heading, then :small[:gray[…]] lines): a line break in the

@@ -199,3 +199,24 @@ def test_tick_stays_on_its_outcome_when_a_filter_changes_the_rows(db, new_app):
 def selection_name(row: dict) -> str:
     number = f" {row['number']}" if row.get("number") else ""
     return f"{row['region']} · {row['strategy']} · {row['term']} term{number}"
+
+
+def test_a_save_holds_one_database_connection(lead_sw, db_file, new_app, monkeypatch) -> None:
+    """bench/capacity.py, 50 and 100 sessions: a save held its write transaction's
+    connection while `auth.actor(fresh=True)` read the lead on a second one; with the
+    pool (15 connections) held by saves waiting for SQLite's write lock, the writer
+    holding that lock waited for a connection, and the server stalled for the pool's
+    30 s. On a one-connection pool, the save must go through."""
+    from sqlalchemy.pool import QueuePool
+
+    from core.store.db import make_engine
+
+    one = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
+    small = make_engine(f"sqlite:///{db_file}", pool=one)
+    monkeypatch.setattr(data, "engine", lambda: small)
+    at = region_page(new_app, lead_sw)
+    at.button(key=f"done_{OUTCOME}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert DOWN not in texts(at.error), texts(at.error)
+    assert status_of(small, OUTCOME) == Status.DONE.value
+    small.dispose()
