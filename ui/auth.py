@@ -59,12 +59,13 @@ def _from_cookie() -> Actor | None:
     notice if it was signed in by the cookie) when the cookie no longer does."""
     if browser_session.cookie(browser_session.routes.SESSION_COOKIE) is None:
         return None
+    found: Actor | None = None
     with Session(data.engine()) as session:
         user, ended = browser_session.user_from_cookie(session)
         if user is not None:
             _remember(_signed_in_as(user))
-            return permissions.actor_for(session, user)
-        if ended:
+            found = permissions.actor_for(session, user)
+        elif ended:
             before = session.get(models.User, st.session_state.get("user_id", -1))
             changed = before is not None and before.credentials_version != st.session_state.get(
                 _VERSION, 0
@@ -73,7 +74,9 @@ def _from_cookie() -> Actor | None:
             st.session_state[_NOTICE] = (
                 ACCOUNT_CHANGED if changed else browser_session.SESSION_ENDED
             )
-    return None
+    if found is not None:
+        browser_session.touch()  # a write: once the read has given its connection back
+    return found
 
 
 def _load_actor() -> Actor:
@@ -118,11 +121,12 @@ def read_for_write() -> Iterator[Actor]:
     """Read the actor now, for the write transaction about to begin (ui/actions.run):
     `actor(fresh=True)` inside it returns this read and opens no second connection
     while the transaction holds one."""
+    outer = getattr(_WRITING, "actor", None)
     _WRITING.actor = refresh()
     try:
         yield _WRITING.actor
     finally:
-        _WRITING.actor = None
+        _WRITING.actor = outer
 
 
 def actor(*, fresh: bool = False) -> Actor:

@@ -55,7 +55,9 @@ def signed_in_by_cookie() -> bool:
 def user_from_cookie(session: Session) -> tuple[models.User | None, bool]:
     """The user the session cookie signs in, and whether the cookie just stopped
     signing this Streamlit session in (ended elsewhere, expired, account changed).
-    An unknown, forged or expired cookie simply signs nobody in."""
+    An unknown, forged or expired cookie simply signs nobody in. The session's last
+    use is recorded by `touch`, called once `session` is closed: a write opened while
+    this read holds its connection would ask the pool for a second one."""
     token = cookie(routes.SESSION_COOKIE)
     if token is None or st.session_state.get(_REJECTED) == token:
         return None, False
@@ -64,12 +66,15 @@ def user_from_cookie(session: Session) -> tuple[models.User | None, bool]:
         st.session_state[_REJECTED] = token
         return None, bool(st.session_state.pop(_VIA_COOKIE, False))
     st.session_state[_VIA_COOKIE] = True
-    _touch(token)
     return user, False
 
 
-def _touch(token: str) -> None:
-    # One write a minute per browser tab at most (sessions.touch also checks the row).
+def touch() -> None:
+    """Record the cookie's session's last use: one write a minute per browser tab at
+    most (sessions.touch also checks the row)."""
+    token = cookie(routes.SESSION_COOKIE)
+    if token is None or not signed_in_by_cookie():
+        return
     now = time.monotonic()
     if now - st.session_state.get(_TOUCHED, float("-inf")) < 60:
         return

@@ -167,6 +167,8 @@ def test_a_region_strategys_resources_and_tasks_stay_literal_and_on_their_lines(
     several = region._means({"resources": [], "tasks": ["one\nline", "two"]})
     assert several.endswith("**Tasks:**\n\n- one line\n- two")
     assert several.startswith("**Resources:** —")
+    none = region._means({"resources": ["A"], "tasks": []})
+    assert none == "**Resources:** A  \n**Tasks:** —"  # inline, as for no resources
 
 
 def test_a_region_strategys_heading_need_and_flags_stay_literal_and_on_their_lines():

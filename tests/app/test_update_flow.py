@@ -220,3 +220,42 @@ def test_a_save_holds_one_database_connection(lead_sw, db_file, new_app, monkeyp
     assert DOWN not in texts(at.error), texts(at.error)
     assert status_of(small, OUTCOME) == Status.DONE.value
     small.dispose()
+
+
+def test_a_cookie_sign_in_records_its_last_use_on_one_connection(
+    lead_sw, db, db_file, new_app, monkeypatch
+) -> None:
+    """A run signed in by the session cookie read the session on one connection and,
+    inside that read, recorded its last use on a second: on a loaded pool, every run
+    of a tab signed in by cookie could wait for the pool (review of the stall above).
+    On a one-connection pool, the run signs the lead in and records the last use."""
+    from datetime import timedelta
+
+    from sqlalchemy.pool import QueuePool
+
+    from core.models import User
+    from core.people import sessions
+    from core.store.db import make_engine, write_session
+    from ui import browser_session
+
+    with write_session(db) as session:
+        token = sessions.create_session(
+            session=session, user=session.get(User, lead_sw), user_agent="test"
+        )
+        record = sessions._record(session, token)
+        record.last_seen_at = record.last_seen_at - timedelta(hours=1)
+        before = record.last_seen_at
+        session.add(record)
+    cookies = {browser_session.routes.SESSION_COOKIE: token}
+    monkeypatch.setattr(browser_session, "cookie", cookies.get)
+    one = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
+    small = make_engine(f"sqlite:///{db_file}", pool=one)
+    monkeypatch.setattr(data, "engine", lambda: small)
+    try:
+        at = new_app().run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert any(b.label == "Sign out" for b in at.sidebar.button)
+        with write_session(db) as session:
+            assert sessions._record(session, token).last_seen_at > before
+    finally:
+        small.dispose()

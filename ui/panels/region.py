@@ -186,7 +186,7 @@ def _means(strategy: dict) -> str:
     """The strategy's resources on one line, and its tasks (a list when several)."""
     resources = " · ".join(_one_line(md(r)) for r in strategy["resources"]) or "—"
     tasks = [_one_line(md(t)) for t in strategy["tasks"]]
-    if len(tasks) == 1:
-        return f"**Resources:** {resources}  \n**Tasks:** {tasks[0]}"
-    listed = "\n".join(f"- {t}" for t in tasks) if tasks else "—"
+    if len(tasks) <= 1:
+        return f"**Resources:** {resources}  \n**Tasks:** {tasks[0] if tasks else '—'}"
+    listed = "\n".join(f"- {t}" for t in tasks)
     return f"**Resources:** {resources}\n\n**Tasks:**\n\n{listed}"
