@@ -77,35 +77,32 @@ def _closed(stamp_: tuple) -> evaluation.Closed:
 
 @data.shared(ttl=600, max_entries=4)
 def _done(stamp_: tuple) -> evaluation.DoneDays:
+    # What other reads give comes first: each takes a connection of its own, which it
+    # must not ask for while this session holds one (a loaded pool would wait on it).
+    closed = _closed(stamp_)
     with Session(data.engine()) as session:
-        return evaluation.done_days(_entries(stamp_, session), _closed(stamp_))
+        return evaluation.done_days(_entries(stamp_, session), closed)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
 def _current(stamp_: tuple, day: date, soon_days: int) -> pd.DataFrame:
+    values = _value_sums(queries.measures_stamp(stamp_), None)  # as in _done
+    rows, closed, done = data.plan_counts(stamp_, day, soon_days), _closed(stamp_), _done(stamp_)
     with Session(data.engine()) as session:
+        kept = _entries(stamp_, session)
         return evaluation.current(
-            session,
-            day,
-            kept=_entries(stamp_, session),
-            values=_value_sums(queries.measures_stamp(stamp_), None),
-            rows=data.plan_counts(stamp_, day, soon_days),
-            closed=_closed(stamp_),
-            done=_done(stamp_),
+            session, day, kept=kept, values=values, rows=rows, closed=closed, done=done
         )
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
 def _series(stamp_: tuple, day: date, period: Period) -> pd.DataFrame:
+    values = _value_sums(queries.measures_stamp(stamp_), period)  # as in _done
+    closed, done = _closed(stamp_), _done(stamp_)
     with Session(data.engine()) as session:
+        kept = _entries(stamp_, session)
         return evaluation.over_time(
-            session,
-            day,
-            period,
-            kept=_entries(stamp_, session),
-            values=_value_sums(queries.measures_stamp(stamp_), period),
-            closed=_closed(stamp_),
-            done=_done(stamp_),
+            session, day, period, kept=kept, values=values, closed=closed, done=done
         )
 
 
