@@ -202,6 +202,22 @@ class History:
 
 
 @pytest.fixture
+def one_connection(db_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The app's engine on a pool of one connection (2-s wait): a run that asks for a
+    second connection while it holds one fails with "The database is unavailable", as a
+    loaded server's pool stalled (bench/RESULTS.md, ninth round)."""
+    from sqlalchemy.pool import QueuePool
+
+    one = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
+    small = make_engine(f"sqlite:///{db_file}", pool=one)
+    monkeypatch.setattr(data, "engine", lambda: small)
+    try:
+        yield small
+    finally:
+        small.dispose()
+
+
+@pytest.fixture
 def history_db(db: Engine) -> History:
     """The seeded database plus an admin and a few updates: two Done (one of them
     undone), one Blocked with a note, one In progress."""

@@ -6,14 +6,9 @@ unavailable" where a run nests its reads (the Evaluation page did, for a visitor
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from sqlalchemy.pool import QueuePool
 
 from core.config import PROJECT_ROOT
-from core.store.db import make_engine
-from ui import data
 
 from .conftest import texts
 
@@ -21,7 +16,6 @@ EVERY_PAGE = [
     "dashboard.py",
     *sorted(f"pages/{p.name}" for p in (PROJECT_ROOT / "pages").glob("*.py")),
 ]
-ONE = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
 
 
 # The pages a visitor's navigation offers too (the others are for members only).
@@ -33,14 +27,9 @@ CASES += [(page, True) for page in EVERY_PAGE]
 
 @pytest.mark.parametrize(("page", "signed_in"), CASES)
 def test_every_page_draws_on_one_connection(
-    history_db, db_file: Path, new_app, monkeypatch, page: str, signed_in: bool
+    history_db, one_connection, new_app, page: str, signed_in: bool
 ) -> None:
-    small = make_engine(f"sqlite:///{db_file}", pool=ONE)
-    monkeypatch.setattr(data, "engine", lambda: small)
-    try:
-        state = {"user_id": history_db.admin_id} if signed_in else {}
-        at = new_app(page, **state).run()
-        assert not at.exception, [e.message for e in at.exception]
-        assert not [t for t in texts(at.error) if "unavailable" in t], texts(at.error)
-    finally:
-        small.dispose()
+    state = {"user_id": history_db.admin_id} if signed_in else {}
+    at = new_app(page, **state).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not [t for t in texts(at.error) if "unavailable" in t], texts(at.error)

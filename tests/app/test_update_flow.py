@@ -201,29 +201,21 @@ def selection_name(row: dict) -> str:
     return f"{row['region']} · {row['strategy']} · {row['term']} term{number}"
 
 
-def test_a_save_holds_one_database_connection(lead_sw, db_file, new_app, monkeypatch) -> None:
+def test_a_save_holds_one_database_connection(lead_sw, one_connection, new_app) -> None:
     """bench/capacity.py, 50 and 100 sessions: a save held its write transaction's
     connection while `auth.actor(fresh=True)` read the lead on a second one; with the
     pool (15 connections) held by saves waiting for SQLite's write lock, the writer
     holding that lock waited for a connection, and the server stalled for the pool's
     30 s. On a one-connection pool, the save must go through."""
-    from sqlalchemy.pool import QueuePool
-
-    from core.store.db import make_engine
-
-    one = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
-    small = make_engine(f"sqlite:///{db_file}", pool=one)
-    monkeypatch.setattr(data, "engine", lambda: small)
     at = region_page(new_app, lead_sw)
     at.button(key=f"done_{OUTCOME}").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert DOWN not in texts(at.error), texts(at.error)
-    assert status_of(small, OUTCOME) == Status.DONE.value
-    small.dispose()
+    assert status_of(one_connection, OUTCOME) == Status.DONE.value
 
 
 def test_a_cookie_sign_in_records_its_last_use_on_one_connection(
-    lead_sw, db, db_file, new_app, monkeypatch
+    lead_sw, db, one_connection, new_app, monkeypatch
 ) -> None:
     """A run signed in by the session cookie read the session on one connection and,
     inside that read, recorded its last use on a second: on a loaded pool, every run
@@ -231,11 +223,9 @@ def test_a_cookie_sign_in_records_its_last_use_on_one_connection(
     On a one-connection pool, the run signs the lead in and records the last use."""
     from datetime import timedelta
 
-    from sqlalchemy.pool import QueuePool
-
     from core.models import User
     from core.people import sessions
-    from core.store.db import make_engine, write_session
+    from core.store.db import write_session
     from ui import browser_session
 
     with write_session(db) as session:
@@ -248,14 +238,8 @@ def test_a_cookie_sign_in_records_its_last_use_on_one_connection(
         session.add(record)
     cookies = {browser_session.routes.SESSION_COOKIE: token}
     monkeypatch.setattr(browser_session, "cookie", cookies.get)
-    one = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 2}
-    small = make_engine(f"sqlite:///{db_file}", pool=one)
-    monkeypatch.setattr(data, "engine", lambda: small)
-    try:
-        at = new_app().run()
-        assert not at.exception, [e.message for e in at.exception]
-        assert any(b.label == "Sign out" for b in at.sidebar.button)
-        with write_session(db) as session:
-            assert sessions._record(session, token).last_seen_at > before
-    finally:
-        small.dispose()
+    at = new_app().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(b.label == "Sign out" for b in at.sidebar.button)
+    with write_session(db) as session:
+        assert sessions._record(session, token).last_seen_at > before

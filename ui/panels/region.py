@@ -104,11 +104,10 @@ def logic_models(region_id: str, df: pd.DataFrame) -> None:
             key=f"region_models_{region_id}",
             on_change="rerun",
         )
-        shown = [entry for entry, tab in zip(shown, tabs, strict=True) if tab.open]
-        places: list = [tab for tab in tabs if tab.open]
+        drawn: list = [(tab, entry) for tab, entry in zip(tabs, shown, strict=True) if tab.open]
     else:
-        places = [nullcontext()] * len(shown)
-    for place, (model, strategies) in zip(places, shown, strict=True):
+        drawn = [(nullcontext(), entry) for entry in shown]
+    for place, (model, strategies) in drawn:
         with place:
             _model_header(model, ref["plan"].get("baseline_start"), flags)
             for strategy in strategies:
